@@ -1,0 +1,246 @@
+/* core/heap.h — the mutator's view of the heap: create a heap with a
+ * collector chosen by name, attach a mutator, allocate, store through the
+ * write barrier, keep roots, reach safepoints.
+ *
+ * Rooting discipline (the rule every workload follows):
+ *  - Any gc_value that must survive an allocation, a safepoint or gc_collect()
+ *    lives in a root slot: a gc_value variable registered with gc_root(),
+ *    initialised before registration. Collectors may rewrite root slots (moving
+ *    collectors do), so re-read a slot after anything that may collect; never
+ *    keep a raw gc_object* across such a call.
+ *  - Root slots form a stack per mutator; gc_roots_save/gc_roots_restore pop
+ *    back to a saved depth (do it before the slots go out of scope).
+ *  - Stores of references into objects go through gc_write / gc_set_field /
+ *    gc_set_elem so the collector's write barrier sees holder, slot, old and
+ *    new value. Raw (non-reference) words may be stored directly.
+ */
+#ifndef GC_HEAP_H
+#define GC_HEAP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "events.h"
+#include "object.h"
+#include "sizeclass.h"
+
+typedef struct gc_heap gc_heap;
+typedef struct gc_mutator gc_mutator;
+typedef struct gc_collector_ops gc_collector_ops;
+
+/* How the inline allocation fast path works for the chosen collector. */
+typedef enum gc_alloc_mode {
+    GC_ALLOC_SLOW = 0,  /* every allocation calls the collector (refcount, stress) */
+    GC_ALLOC_BUMP,      /* bump pointer in [bump_ptr, bump_limit) */
+    GC_ALLOC_FREELIST   /* per-size-class free lists of cells (first word = next) */
+} gc_alloc_mode;
+
+/* What the inline write-barrier fast path does. */
+typedef enum gc_barrier_kind {
+    GC_BARRIER_NONE = 0, /* plain store */
+    GC_BARRIER_ALWAYS    /* every reference store calls ops->write_barrier */
+} gc_barrier_kind;
+
+/* Extra root sources (bytecode VM registers and frames, ...). The scanner
+ * calls visit on every slot it owns that holds a reference. */
+typedef void (*gc_root_scanner_fn)(void *data, gc_visit_fn visit, void *vctx);
+
+typedef struct gc_config {
+    size_t heap_limit;    /* hard limit on the collected heap, bytes (required) */
+    size_t nursery_size;  /* for generational collectors; 0 = collector default */
+    uint64_t stress;      /* collect every `stress` allocations; 0 = off */
+    bool verify;          /* run the heap verifier after every collection */
+} gc_config;
+
+#define GC_DEFAULT_HEAP_LIMIT ((size_t)64 << 20)
+
+struct gc_mutator {
+    /* -- fast-path state: touched by the inline allocator and barrier -- */
+    uintptr_t bump_ptr;
+    uintptr_t bump_limit;
+    gc_alloc_mode alloc_mode;
+    gc_barrier_kind barrier;
+    uint64_t allocated_bytes;   /* this mutator's lifetime totals */
+    uint64_t allocated_objects;
+    void *free_lists[GC_SIZE_CLASS_COUNT];
+    /* -- roots -- */
+    gc_value **roots;
+    size_t nroots;
+    size_t roots_cap;
+    struct gc_root_scanner_entry *scanners;
+    size_t nscanners;
+    /* -- slow-path state -- */
+    gc_heap *heap;
+    const atomic_int *stop_flag; /* heap's safepoint request flag */
+    uint64_t stress_countdown;
+    void *collector_data;        /* owned by the collector */
+    gc_mutator *next;            /* heap's mutator list */
+};
+
+/* ---- Heap lifecycle ------------------------------------------------------- */
+
+/* Creates a heap run by the named collector. Returns NULL and writes a
+ * message into err (if given) for an unknown collector or a bad config. */
+gc_heap *gc_heap_create(const char *collector, const gc_config *cfg, char *err, size_t errlen);
+void gc_heap_destroy(gc_heap *h);
+
+gc_mutator *gc_mutator_attach(gc_heap *h);
+void gc_mutator_detach(gc_mutator *m);
+
+/* Full collection requested by the mutator (reason: explicit). */
+void gc_collect(gc_mutator *m);
+
+/* Called when a workload ends: lets the collector finish deferred work
+ * (lazy sweeping, audits) before statistics are read. */
+void gc_heap_finish(gc_heap *h);
+
+/* Global root slots (outlive any mutator frame). */
+void gc_heap_add_root(gc_heap *h, gc_value *slot);
+void gc_heap_remove_root(gc_heap *h, gc_value *slot);
+void gc_mutator_add_root_scanner(gc_mutator *m, gc_root_scanner_fn fn, void *data);
+void gc_mutator_remove_root_scanner(gc_mutator *m, gc_root_scanner_fn fn, void *data);
+
+/* ---- Statistics ----------------------------------------------------------- */
+
+typedef struct gc_heap_stats {
+    const char *collector;
+    uint64_t heap_limit;
+    uint64_t allocated_bytes;
+    uint64_t allocated_objects;
+    uint64_t collections;                        /* all pauses */
+    uint64_t collections_by_kind[GC_PAUSE_KIND_COUNT];
+    uint64_t peak_heap_bytes;  /* max bytes occupied by objects seen at any pause or at finish */
+    uint64_t heap_used_bytes;  /* now */
+    uint64_t footprint_bytes;  /* bytes now counted against the limit */
+    const gc_pause *pauses;    /* every pause, in order; valid until destroy */
+    size_t npauses;
+} gc_heap_stats;
+
+void gc_heap_get_stats(gc_heap *h, gc_heap_stats *out);
+uint64_t gc_heap_epoch(gc_heap *h); /* uv_hrtime() at creation; pause times are relative to it */
+void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l);
+
+/* What happens when the heap cannot satisfy an allocation even after a full
+ * collection. The default prints "heap exhausted: ..." to stderr and exits
+ * with GC_EXIT_HEAP_EXHAUSTED; embedders may override (it must not return). */
+#define GC_EXIT_HEAP_EXHAUSTED 3
+#define GC_EXIT_HEAP_CORRUPT 6
+typedef void (*gc_exhausted_fn)(gc_heap *h, size_t request, void *data);
+void gc_heap_set_exhausted_handler(gc_heap *h, gc_exhausted_fn fn, void *data);
+
+/* ---- Roots (inline) ------------------------------------------------------- */
+
+void gc_roots_grow(gc_mutator *m);
+
+GC_INLINE void gc_root(gc_mutator *m, gc_value *slot)
+{
+    if (GC_UNLIKELY(m->nroots == m->roots_cap))
+        gc_roots_grow(m);
+    m->roots[m->nroots++] = slot;
+}
+GC_INLINE size_t gc_roots_save(gc_mutator *m) { return m->nroots; }
+GC_INLINE void gc_roots_restore(gc_mutator *m, size_t depth) { m->nroots = depth; }
+
+/* ---- Allocation (inline fast path, out-of-line slow path) ------------------ */
+
+/* Out of line: stress countdown, collector slow path, boundary checks, and
+ * heap exhaustion. Returns uninitialised memory of `bytes` bytes. */
+GC_NOINLINE void *gc_alloc_slow(gc_mutator *m, size_t bytes);
+
+/* Tries the fast structure of `mode` only; NULL when it is empty. */
+GC_INLINE void *gc_alloc_fast(gc_mutator *m, gc_alloc_mode mode, size_t bytes)
+{
+    if (mode == GC_ALLOC_BUMP) {
+        uintptr_t p = m->bump_ptr, np = p + bytes;
+        if (GC_LIKELY(np <= m->bump_limit)) {
+            m->bump_ptr = np;
+            return (void *)p;
+        }
+    } else if (mode == GC_ALLOC_FREELIST && GC_LIKELY(bytes <= GC_SMALL_MAX)) {
+        unsigned c = gc_size_class_of(bytes);
+        void *cell = m->free_lists[c];
+        if (GC_LIKELY(cell != NULL)) {
+            m->free_lists[c] = *(void **)cell;
+            return cell;
+        }
+    }
+    return NULL;
+}
+
+/* Allocates an object of `type` with `length` (fields/elements/bytes); every
+ * word after the header is zero (nil). Never returns NULL. */
+GC_INLINE gc_object *gc_alloc_object(gc_mutator *m, uint32_t type, gc_kind kind, uint64_t length)
+{
+    size_t bytes = gc_size_for(kind, length);
+    void *p = gc_alloc_fast(m, m->alloc_mode, bytes);
+    if (GC_UNLIKELY(p == NULL))
+        p = gc_alloc_slow(m, bytes);
+    gc_object *o = (gc_object *)p;
+    o->header = gc_make_header(type, length);
+    memset(o + 1, 0, bytes - GC_HEADER_BYTES);
+    m->allocated_bytes += bytes;
+    m->allocated_objects++;
+    return o;
+}
+
+GC_INLINE gc_object *gc_alloc_record(gc_mutator *m, uint32_t type)
+{
+    return gc_alloc_object(m, type, GC_KIND_RECORD, gc_type_table[type]->nfields);
+}
+GC_INLINE gc_object *gc_alloc_ref_array(gc_mutator *m, uint64_t n)
+{
+    return gc_alloc_object(m, GC_TYPE_REF_ARRAY, GC_KIND_REF_ARRAY, n);
+}
+GC_INLINE gc_object *gc_alloc_value_array(gc_mutator *m, uint64_t n)
+{
+    return gc_alloc_object(m, GC_TYPE_VALUE_ARRAY, GC_KIND_VALUE_ARRAY, n);
+}
+GC_INLINE gc_object *gc_alloc_bytes(gc_mutator *m, uint64_t nbytes)
+{
+    return gc_alloc_object(m, GC_TYPE_BYTES, GC_KIND_BYTES, nbytes);
+}
+/* A byte string holding a copy of s[0..n). */
+gc_object *gc_alloc_string(gc_mutator *m, const char *s, size_t n);
+
+/* ---- Write barrier (inline fast path) -------------------------------------- */
+
+GC_NOINLINE void gc_write_slow(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v);
+
+/* Stores v into a reference slot of holder. */
+GC_INLINE void gc_write(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+{
+    if (GC_LIKELY(m->barrier == GC_BARRIER_NONE)) {
+        *slot = v;
+        return;
+    }
+    gc_write_slow(m, holder, slot, v);
+}
+/* Field i of a record must be a reference field (checked in debug builds). */
+void gc_check_ref_field(const gc_object *o, uint32_t i);
+GC_INLINE void gc_set_field(gc_mutator *m, gc_object *rec, uint32_t i, gc_value v)
+{
+#ifndef NDEBUG
+    gc_check_ref_field(rec, i);
+#endif
+    gc_write(m, rec, &gc_slots(rec)[i], v);
+}
+GC_INLINE void gc_set_elem(gc_mutator *m, gc_object *arr, uint64_t i, gc_value v)
+{
+    gc_write(m, arr, &gc_slots(arr)[i], v);
+}
+/* Raw words (non-reference record fields, value arrays): no barrier. */
+GC_INLINE void gc_set_word(gc_object *o, uint64_t i, uint64_t w) { gc_words(o)[i] = w; }
+
+/* ---- Safepoints ------------------------------------------------------------- */
+
+GC_NOINLINE void gc_safepoint_slow(gc_mutator *m);
+GC_INLINE void gc_safepoint(gc_mutator *m)
+{
+    if (GC_UNLIKELY(atomic_load_explicit(m->stop_flag, memory_order_relaxed)))
+        gc_safepoint_slow(m);
+}
+
+#endif /* GC_HEAP_H */

@@ -1,0 +1,204 @@
+/* core/object.h — values, object headers, type descriptors, and the one
+ * tracing routine every collector uses.
+ *
+ * Invariants (checked by the heap verifier, core/verify.c):
+ *  - A gc_value is either GC_NIL (0), an immediate integer (bit 0 set), or a
+ *    reference: the address of an object's header word, 8-byte aligned.
+ *  - Every object starts with one header word whose bit 0 (GC_HDR_TAG) is set.
+ *    A header-position word with bit 0 clear is not an object: it is a
+ *    forwarding address left by a moving collector, or a free-cell link.
+ *  - An object occupies gc_object_size(obj) bytes: a multiple of GC_GRANULE
+ *    and at least GC_MIN_OBJECT bytes, computed from the header alone.
+ *  - References live only in record fields named by the type's pointer map and
+ *    in reference-array elements; byte strings and value arrays hold none.
+ */
+#ifndef GC_OBJECT_H
+#define GC_OBJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define GC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GC_NOINLINE __attribute__((noinline))
+#define GC_INLINE static inline __attribute__((always_inline))
+
+/* ---- Values --------------------------------------------------------------- */
+
+typedef uintptr_t gc_value;
+
+#define GC_NIL ((gc_value)0)
+#define GC_INT_MAX ((int64_t)(INT64_MAX >> 1))
+#define GC_INT_MIN ((int64_t)(INT64_MIN >> 1))
+
+typedef struct gc_object {
+    uint64_t header; /* fields / elements / bytes follow */
+} gc_object;
+
+GC_INLINE bool gc_is_nil(gc_value v) { return v == GC_NIL; }
+GC_INLINE bool gc_is_int(gc_value v) { return (v & 1u) != 0; }
+GC_INLINE bool gc_is_ref(gc_value v) { return v != GC_NIL && (v & 1u) == 0; }
+GC_INLINE gc_value gc_int(int64_t i) { return ((uintptr_t)i << 1) | 1u; }
+GC_INLINE int64_t gc_int_value(gc_value v) { return (int64_t)v >> 1; }
+GC_INLINE gc_object *gc_ref(gc_value v) { return (gc_object *)v; }
+GC_INLINE gc_value gc_value_of(const gc_object *o) { return (gc_value)o; }
+
+/* ---- Header word ------------------------------------------------------------
+ *  bit  0      GC_HDR_TAG: always 1 in a valid header
+ *  bits 1..7   collector-owned bits (mark, colour, age, ...)
+ *  bits 8..23  type id
+ *  bits 24..63 length: field count (records), element count (arrays),
+ *              byte count (byte strings)
+ */
+#define GC_HDR_TAG ((uint64_t)1)
+#define GC_HDR_GC_SHIFT 1
+#define GC_HDR_GC_MASK ((uint64_t)0x7f << GC_HDR_GC_SHIFT)
+#define GC_HDR_TYPE_SHIFT 8
+#define GC_HDR_TYPE_MASK ((uint64_t)0xffff << GC_HDR_TYPE_SHIFT)
+#define GC_HDR_LEN_SHIFT 24
+#define GC_MAX_LENGTH (((uint64_t)1 << 40) - 1)
+
+/* Collector-owned header bits, named once so collectors don't collide. */
+#define GC_HDR_BIT(n) ((uint64_t)1 << (GC_HDR_GC_SHIFT + (n)))
+
+GC_INLINE uint64_t gc_make_header(uint32_t type_id, uint64_t length)
+{
+    return GC_HDR_TAG | ((uint64_t)type_id << GC_HDR_TYPE_SHIFT) |
+           (length << GC_HDR_LEN_SHIFT);
+}
+GC_INLINE uint32_t gc_header_type(uint64_t h)
+{
+    return (uint32_t)((h & GC_HDR_TYPE_MASK) >> GC_HDR_TYPE_SHIFT);
+}
+GC_INLINE uint64_t gc_header_length(uint64_t h) { return h >> GC_HDR_LEN_SHIFT; }
+GC_INLINE bool gc_header_valid(uint64_t h) { return (h & GC_HDR_TAG) != 0; }
+
+/* ---- Types ------------------------------------------------------------------ */
+
+typedef enum gc_kind {
+    GC_KIND_RECORD = 0,     /* fixed fields; pointer map says which are refs */
+    GC_KIND_REF_ARRAY = 1,  /* elements are gc_values */
+    GC_KIND_BYTES = 2,      /* byte string, no references */
+    GC_KIND_VALUE_ARRAY = 3 /* 64-bit raw words (ints, doubles), no references */
+} gc_kind;
+
+/* Built-in type ids; record types are registered from GC_TYPE_FIRST_RECORD. */
+enum {
+    GC_TYPE_INVALID = 0,
+    GC_TYPE_REF_ARRAY = 1,
+    GC_TYPE_BYTES = 2,
+    GC_TYPE_VALUE_ARRAY = 3,
+    GC_TYPE_FIRST_RECORD = 4
+};
+
+#define GC_MAX_TYPES 4096
+#define GC_MAX_FIELDS 256
+
+typedef struct gc_type {
+    const char *name;
+    uint32_t id;
+    gc_kind kind;
+    uint32_t nfields;                     /* records only */
+    uint64_t ptrmap[GC_MAX_FIELDS / 64];  /* bit i set: field i holds a gc_value */
+} gc_type;
+
+/* Indexed by type id; entries are immutable once published. */
+extern const gc_type *gc_type_table[GC_MAX_TYPES];
+
+/* Registers a record type with nfields fields; is_ref[i] marks reference
+ * fields. Registering the same name with the same layout returns the same id;
+ * a different layout under a used name, too many fields or too many types
+ * returns GC_TYPE_INVALID. Thread-safe. */
+uint32_t gc_type_register_record(const char *name, uint32_t nfields, const bool *is_ref);
+/* Same, from a layout string of 'r' (reference) and 'i' (raw word) chars. */
+uint32_t gc_type_register(const char *name, const char *layout);
+const gc_type *gc_type_find(const char *name);
+
+GC_INLINE const gc_type *gc_type_get(uint32_t id)
+{
+    return id < GC_MAX_TYPES ? gc_type_table[id] : NULL;
+}
+GC_INLINE bool gc_type_field_is_ref(const gc_type *t, uint32_t i)
+{
+    return (t->ptrmap[i >> 6] >> (i & 63)) & 1u;
+}
+
+/* ---- Sizes ------------------------------------------------------------------ */
+
+#define GC_GRANULE 8
+#define GC_MIN_OBJECT 16
+#define GC_HEADER_BYTES 8
+
+GC_INLINE size_t gc_align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+/* Bytes an object of this kind and length occupies in the heap. */
+GC_INLINE size_t gc_size_for(gc_kind kind, uint64_t length)
+{
+    size_t payload = kind == GC_KIND_BYTES ? (size_t)length : (size_t)length * 8u;
+    size_t n = gc_align_up(GC_HEADER_BYTES + payload, GC_GRANULE);
+    return n < GC_MIN_OBJECT ? GC_MIN_OBJECT : n;
+}
+
+GC_INLINE const gc_type *gc_object_type(const gc_object *o)
+{
+    return gc_type_table[gc_header_type(o->header)];
+}
+GC_INLINE gc_kind gc_object_kind(const gc_object *o) { return gc_object_type(o)->kind; }
+GC_INLINE uint64_t gc_object_length(const gc_object *o) { return gc_header_length(o->header); }
+GC_INLINE size_t gc_object_size(const gc_object *o)
+{
+    return gc_size_for(gc_object_kind(o), gc_object_length(o));
+}
+
+/* ---- Field access (reads; stores to reference slots go through gc_write) ---- */
+
+GC_INLINE gc_value *gc_slots(gc_object *o) { return (gc_value *)(o + 1); }
+GC_INLINE uint64_t *gc_words(gc_object *o) { return (uint64_t *)(o + 1); }
+GC_INLINE uint8_t *gc_bytes(gc_object *o) { return (uint8_t *)(o + 1); }
+GC_INLINE double *gc_doubles(gc_object *o) { return (double *)(o + 1); }
+
+GC_INLINE gc_value gc_field(gc_object *o, uint32_t i) { return gc_slots(o)[i]; }
+GC_INLINE gc_value gc_elem(gc_object *o, uint64_t i) { return gc_slots(o)[i]; }
+
+/* ---- Tracing ------------------------------------------------------------------
+ * The one tracing routine. It calls visit(slot, ctx) for every slot of `o`
+ * that currently holds a reference (never for nil or immediates). The visitor
+ * may rewrite *slot (moving collectors). Inline so a collector passing a
+ * static visitor gets it inlined into its own loop. */
+typedef void (*gc_visit_fn)(gc_value *slot, void *ctx);
+
+GC_INLINE void gc_trace_object(gc_object *o, gc_visit_fn visit, void *ctx)
+{
+    uint64_t h = o->header;
+    const gc_type *t = gc_type_table[gc_header_type(h)];
+    gc_value *s = gc_slots(o);
+    switch (t->kind) {
+    case GC_KIND_RECORD: {
+        uint32_t words = (t->nfields + 63) / 64;
+        for (uint32_t w = 0; w < words; w++) {
+            uint64_t bits = t->ptrmap[w];
+            while (bits) {
+                uint32_t i = (uint32_t)__builtin_ctzll(bits);
+                bits &= bits - 1;
+                gc_value *slot = &s[w * 64 + i];
+                if (gc_is_ref(*slot))
+                    visit(slot, ctx);
+            }
+        }
+        break;
+    }
+    case GC_KIND_REF_ARRAY: {
+        uint64_t n = gc_header_length(h);
+        for (uint64_t i = 0; i < n; i++)
+            if (gc_is_ref(s[i]))
+                visit(&s[i], ctx);
+        break;
+    }
+    case GC_KIND_BYTES:
+    case GC_KIND_VALUE_ARRAY:
+        break;
+    }
+}
+
+#endif /* GC_OBJECT_H */

@@ -1,0 +1,42 @@
+/* workloads/workload.h — the workload interface.
+ *
+ * A workload is a mutator program: it allocates through a gc_mutator, keeps
+ * its data reachable through root slots, and at the end checks its own result
+ * so a collector that loses or corrupts an object fails the run. Workloads
+ * never know which collector runs.
+ */
+#ifndef WL_WORKLOAD_H
+#define WL_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../core/heap.h"
+
+typedef enum wl_size { WL_SIZE_SMALL = 0, WL_SIZE_DEFAULT, WL_SIZE_LARGE } wl_size;
+
+typedef struct wl_config {
+    wl_size size;
+    uint64_t seed;
+} wl_config;
+
+typedef struct wl_result {
+    bool verified;        /* the workload's own check passed */
+    char detail[256];     /* what was checked, or what went wrong */
+} wl_result;
+
+typedef struct wl_workload {
+    const char *name;
+    const char *description; /* one line, for --list */
+    /* Runs on mutator m; fills res. Returns 0 when it ran to completion
+     * (res->verified says whether its check passed). */
+    int (*run)(gc_mutator *m, const wl_config *cfg, wl_result *res);
+} wl_workload;
+
+/* NULL-terminated, defined in workloads/registry.c. */
+extern const wl_workload *const wl_registered_workloads[];
+const wl_workload *wl_find(const char *name);
+const char *wl_size_name(wl_size s);
+int wl_size_parse(const char *s, wl_size *out); /* 0 ok, -1 unknown */
+
+#endif /* WL_WORKLOAD_H */
