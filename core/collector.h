@@ -61,9 +61,11 @@ struct gc_collector_ops {
     size_t (*heap_used)(gc_heap *h);
     /* Bytes counted against the heap limit (blocks, semispaces, large objects). */
     size_t (*footprint)(gc_heap *h);
-    /* addr lies inside memory the collector manages for objects. */
+    /* addr may be the start of object memory this collector handed out (a
+     * cheap range check; for scattered large objects, a set lookup). */
     bool (*contains)(gc_heap *h, const void *addr);
-    /* obj is the start of an allocated object (used by the verifier). */
+    /* obj is the start of an allocated object whose size (from its header)
+     * fits the memory allocated for it (used by the verifier). */
     bool (*is_object)(gc_heap *h, const gc_object *obj);
     /* Collector-specific invariants (e.g. nothing points into from-space).
      * Reports problems with gc_verify_fail; returns how many it found. */
@@ -108,6 +110,7 @@ struct gc_heap {
     gc_exhausted_fn exhausted;
     void *exhausted_data;
     bool verifying;             /* verifier is running (no allocation allowed) */
+    size_t verify_errors;       /* problems reported by the current verification */
 };
 
 /* ---- Services for collectors ------------------------------------------------- */
@@ -127,6 +130,11 @@ uint64_t gc_heap_allocated_bytes(gc_heap *h);
 size_t gc_verify_heap(gc_heap *h);
 /* For ops->verify: report one problem (printf-style). */
 void gc_verify_fail(gc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Called by core after every pause (from gc_pause_end): the debug-build
+ * root check and, with cfg.verify, the full verifier; a corrupt heap ends the
+ * process with GC_EXIT_HEAP_CORRUPT. */
+void gc_after_pause(gc_heap *h);
 
 /* Called by a collector's alloc path before it gives up: runs the exhaustion
  * handler (does not return). */

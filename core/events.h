@@ -1,7 +1,7 @@
 /* core/events.h — pause events: what every stop-the-world pause records.
  *
  * Collectors bracket each pause with gc_pause_begin / gc_pause_end and mark
- * phase boundaries with gc_phase; core timestamps with uv_hrtime() and keeps
+ * phase boundaries with gc_phase_start; core timestamps with uv_hrtime() and keeps
  * every pause in a log allocated with the system allocator (never in the
  * collected heap). bench/ reads the log and may install a listener; it never
  * looks at collector internals.
@@ -62,7 +62,7 @@ const char *gc_phase_name(gc_phase p);
 struct gc_heap;
 /* For collectors. A pause may not nest inside another. */
 void gc_pause_begin(struct gc_heap *h, gc_pause_kind kind, gc_reason reason);
-void gc_phase(struct gc_heap *h, gc_phase phase); /* ends the current phase, starts `phase` */
+void gc_phase_start(struct gc_heap *h, gc_phase phase); /* ends the current phase, starts `phase` */
 void gc_pause_end(struct gc_heap *h);
 
 #endif /* GC_EVENTS_H */

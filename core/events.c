@@ -1,0 +1,81 @@
+/* core/events.c — pause recording. Invariant: at most one pause is open
+ * (h->in_pause); its phases partition its duration (time outside any named
+ * phase is charged to GC_PHASE_OTHER). The log grows with the system
+ * allocator, never in the collected heap. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <uv.h>
+
+#include "collector.h"
+#include "sysalloc.h"
+
+static const char *const kind_names[GC_PAUSE_KIND_COUNT] = {
+    "full", "minor", "major", "cycle", "rc-cascade"};
+static const char *const reason_names[GC_REASON_COUNT] = {
+    "heap-limit", "explicit", "stress", "nursery-full", "threshold"};
+static const char *const phase_names[GC_PHASE_COUNT] = {
+    "roots", "mark", "sweep", "copy", "other"};
+
+const char *gc_pause_kind_name(gc_pause_kind k)
+{
+    return (unsigned)k < GC_PAUSE_KIND_COUNT ? kind_names[k] : "?";
+}
+const char *gc_reason_name(gc_reason r)
+{
+    return (unsigned)r < GC_REASON_COUNT ? reason_names[r] : "?";
+}
+const char *gc_phase_name(gc_phase p)
+{
+    return (unsigned)p < GC_PHASE_COUNT ? phase_names[p] : "?";
+}
+
+void gc_pause_begin(gc_heap *h, gc_pause_kind kind, gc_reason reason)
+{
+    if (h->in_pause) {
+        fprintf(stderr, "gcbench: collector %s began a pause inside a pause\n", h->ops->name);
+        abort();
+    }
+    uint64_t now = uv_hrtime();
+    h->in_pause = true;
+    h->current = (gc_pause){0};
+    h->current.seq = h->npauses + 1;
+    h->current.start_ns = now - h->epoch_ns;
+    h->current.kind = kind;
+    h->current.reason = reason;
+    h->current.heap_before = h->ops->heap_used(h);
+    if (h->current.heap_before > h->peak_heap)
+        h->peak_heap = h->current.heap_before;
+    h->current_phase = GC_PHASE_OTHER;
+    h->phase_start_ns = now;
+}
+
+void gc_phase_start(gc_heap *h, gc_phase phase)
+{
+    assert(h->in_pause);
+    uint64_t now = uv_hrtime();
+    h->current.phase_ns[h->current_phase] += now - h->phase_start_ns;
+    h->current_phase = phase;
+    h->phase_start_ns = now;
+}
+
+void gc_pause_end(gc_heap *h)
+{
+    assert(h->in_pause);
+    uint64_t now = uv_hrtime();
+    h->current.phase_ns[h->current_phase] += now - h->phase_start_ns;
+    h->current.duration_ns = now - h->epoch_ns - h->current.start_ns;
+    h->current.heap_after = h->ops->heap_used(h);
+    if (h->npauses == h->pauses_cap) {
+        size_t ncap = h->pauses_cap ? h->pauses_cap * 2 : 256;
+        h->pauses = gc_sys_realloc(h->pauses, h->pauses_cap * sizeof *h->pauses,
+                                   ncap * sizeof *h->pauses);
+        h->pauses_cap = ncap;
+    }
+    h->pauses[h->npauses++] = h->current;
+    h->collections_by_kind[h->current.kind]++;
+    h->in_pause = false;
+    if (h->listener.pause_end)
+        h->listener.pause_end(h->listener.data, &h->pauses[h->npauses - 1]);
+    gc_after_pause(h);
+}

@@ -1,0 +1,386 @@
+/* core/heap.c — heap lifecycle, mutators, roots, and the out-of-line slow
+ * paths that wrap every collector call.
+ *
+ * Boundary checks (debug builds): every block returned by ops->alloc_slow is
+ * non-NULL, granule-aligned and inside the collector's memory
+ * (ops->contains); after every pause each root slot holds nil, an immediate,
+ * or an object the collector recognises (ops->is_object). With --verify the
+ * full heap verifier runs after every pause as well.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "collector.h"
+#include "sysalloc.h"
+
+/* ---- registry ---------------------------------------------------------------- */
+
+const gc_collector_ops *gc_collector_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; gc_registered_collectors[i]; i++)
+        if (strcmp(gc_registered_collectors[i]->name, name) == 0)
+            return gc_registered_collectors[i];
+    return NULL;
+}
+
+const char *gc_collector_check(const gc_collector_ops *ops)
+{
+#define CHECK_SLOT(s) \
+    if (!ops->s)      \
+        return #s;
+    CHECK_SLOT(name)
+    CHECK_SLOT(description)
+    CHECK_SLOT(init)
+    CHECK_SLOT(destroy)
+    CHECK_SLOT(mutator_init)
+    CHECK_SLOT(mutator_fini)
+    CHECK_SLOT(alloc_slow)
+    CHECK_SLOT(write_barrier)
+    CHECK_SLOT(collect)
+    CHECK_SLOT(safepoint)
+    CHECK_SLOT(finish)
+    CHECK_SLOT(heap_used)
+    CHECK_SLOT(footprint)
+    CHECK_SLOT(contains)
+    CHECK_SLOT(is_object)
+    CHECK_SLOT(verify)
+#undef CHECK_SLOT
+    return NULL;
+}
+
+/* ---- defaults for unused slots -------------------------------------------------- */
+
+void gc_default_destroy(gc_heap *h) { (void)h; }
+void gc_default_mutator_init(gc_mutator *m) { (void)m; }
+void gc_default_mutator_fini(gc_mutator *m) { (void)m; }
+void gc_default_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+{
+    (void)m;
+    (void)holder;
+    *slot = v;
+}
+void gc_default_safepoint(gc_mutator *m) { (void)m; }
+void gc_default_finish(gc_heap *h) { (void)h; }
+bool gc_default_contains(gc_heap *h, const void *addr)
+{
+    (void)h;
+    return addr != NULL;
+}
+bool gc_default_is_object(gc_heap *h, const gc_object *obj)
+{
+    (void)h;
+    return obj && gc_header_valid(obj->header) && gc_type_get(gc_header_type(obj->header));
+}
+size_t gc_default_verify(gc_heap *h)
+{
+    (void)h;
+    return 0;
+}
+void *gc_no_alloc_slow(gc_mutator *m, size_t bytes)
+{
+    fprintf(stderr, "gcbench: collector %s has no alloc_slow (request %zu bytes)\n",
+            m->heap->ops->name, bytes);
+    abort();
+}
+void gc_no_collect(gc_mutator *m, gc_reason reason)
+{
+    fprintf(stderr, "gcbench: collector %s cannot collect (reason %s)\n", m->heap->ops->name,
+            gc_reason_name(reason));
+    abort();
+}
+
+/* ---- heap lifecycle --------------------------------------------------------------- */
+
+static void default_exhausted(gc_heap *h, size_t request, void *data)
+{
+    (void)data;
+    fprintf(stderr,
+            "heap exhausted: %zu bytes live after a full collection, limit %zu bytes, "
+            "collector %s (could not allocate %zu bytes)\n",
+            h->ops->heap_used(h), h->limit, h->ops->name, request);
+    fflush(stdout);
+    exit(GC_EXIT_HEAP_EXHAUSTED);
+}
+
+gc_heap *gc_heap_create(const char *collector, const gc_config *cfg, char *err, size_t errlen)
+{
+    char dummy[8];
+    if (!err) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    const gc_collector_ops *ops = gc_collector_find(collector);
+    if (!ops) {
+        snprintf(err, errlen, "unknown collector '%s'", collector ? collector : "(null)");
+        return NULL;
+    }
+    const char *missing = gc_collector_check(ops);
+    if (missing) {
+        snprintf(err, errlen, "collector '%s' leaves slot '%s' unset", ops->name, missing);
+        return NULL;
+    }
+    if (!cfg || cfg->heap_limit == 0) {
+        snprintf(err, errlen, "heap limit must be positive");
+        return NULL;
+    }
+    gc_heap *h = gc_sys_alloc_zeroed(sizeof *h);
+    h->ops = ops;
+    h->cfg = *cfg;
+    h->limit = cfg->heap_limit;
+    uv_mutex_init(&h->lock);
+    atomic_init(&h->stop_requested, 0);
+    h->exhausted = default_exhausted;
+    h->epoch_ns = uv_hrtime();
+    if (ops->init(h) != 0) {
+        snprintf(err, errlen, "collector '%s': %s", ops->name,
+                 h->error[0] ? h->error : "initialisation failed");
+        uv_mutex_destroy(&h->lock);
+        gc_sys_free(h, sizeof *h);
+        return NULL;
+    }
+    return h;
+}
+
+void gc_heap_destroy(gc_heap *h)
+{
+    if (!h)
+        return;
+    while (h->mutators)
+        gc_mutator_detach(h->mutators);
+    h->ops->destroy(h);
+    gc_sys_free(h->global_roots, h->global_roots_cap * sizeof *h->global_roots);
+    gc_sys_free(h->pauses, h->pauses_cap * sizeof *h->pauses);
+    uv_mutex_destroy(&h->lock);
+    gc_sys_free(h, sizeof *h);
+}
+
+void gc_heap_finish(gc_heap *h)
+{
+    h->ops->finish(h);
+    uint64_t used = h->ops->heap_used(h);
+    if (used > h->peak_heap)
+        h->peak_heap = used;
+}
+
+void gc_heap_set_exhausted_handler(gc_heap *h, gc_exhausted_fn fn, void *data)
+{
+    h->exhausted = fn ? fn : default_exhausted;
+    h->exhausted_data = data;
+}
+
+_Noreturn void gc_heap_exhausted(gc_heap *h, size_t request)
+{
+    h->exhausted(h, request, h->exhausted_data);
+    fprintf(stderr, "gcbench: heap-exhausted handler returned\n");
+    abort();
+}
+
+uint64_t gc_heap_epoch(gc_heap *h) { return h->epoch_ns; }
+
+void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l)
+{
+    h->listener = l ? *l : (gc_event_listener){0};
+}
+
+/* ---- mutators ------------------------------------------------------------------- */
+
+gc_mutator *gc_mutator_attach(gc_heap *h)
+{
+    uv_mutex_lock(&h->lock);
+    if (h->nmutators > 0) {
+        /* Stop-the-world across threads is not implemented yet; refuse
+         * rather than run unsafely. */
+        uv_mutex_unlock(&h->lock);
+        fprintf(stderr, "gcbench: a heap supports one mutator for now\n");
+        return NULL;
+    }
+    gc_mutator *m = gc_sys_alloc_zeroed(sizeof *m);
+    m->heap = h;
+    m->stop_flag = &h->stop_requested;
+    m->alloc_mode = h->ops->alloc_mode;
+    m->barrier = h->ops->barrier;
+    if (h->cfg.stress) {
+        /* Every allocation takes the slow path, which counts down. */
+        m->alloc_mode = GC_ALLOC_SLOW;
+        m->stress_countdown = h->cfg.stress;
+    }
+    m->roots_cap = 256;
+    m->roots = gc_sys_alloc(m->roots_cap * sizeof *m->roots);
+    m->next = h->mutators;
+    h->mutators = m;
+    h->nmutators++;
+    uv_mutex_unlock(&h->lock);
+    h->ops->mutator_init(m);
+    return m;
+}
+
+void gc_mutator_detach(gc_mutator *m)
+{
+    gc_heap *h = m->heap;
+    h->ops->mutator_fini(m);
+    uv_mutex_lock(&h->lock);
+    for (gc_mutator **p = &h->mutators; *p; p = &(*p)->next)
+        if (*p == m) {
+            *p = m->next;
+            break;
+        }
+    h->nmutators--;
+    h->retired_bytes += m->allocated_bytes;
+    h->retired_objects += m->allocated_objects;
+    uv_mutex_unlock(&h->lock);
+    gc_sys_free(m->roots, m->roots_cap * sizeof *m->roots);
+    gc_sys_free(m->scanners, m->nscanners * sizeof *m->scanners);
+    gc_sys_free(m, sizeof *m);
+}
+
+/* ---- roots ------------------------------------------------------------------------ */
+
+void gc_roots_grow(gc_mutator *m)
+{
+    size_t ncap = m->roots_cap * 2;
+    m->roots = gc_sys_realloc(m->roots, m->roots_cap * sizeof *m->roots, ncap * sizeof *m->roots);
+    m->roots_cap = ncap;
+}
+
+void gc_heap_add_root(gc_heap *h, gc_value *slot)
+{
+    uv_mutex_lock(&h->lock);
+    if (h->nglobal_roots == h->global_roots_cap) {
+        size_t ncap = h->global_roots_cap ? h->global_roots_cap * 2 : 16;
+        h->global_roots = gc_sys_realloc(h->global_roots, h->global_roots_cap * sizeof(gc_value *),
+                                         ncap * sizeof(gc_value *));
+        h->global_roots_cap = ncap;
+    }
+    h->global_roots[h->nglobal_roots++] = slot;
+    uv_mutex_unlock(&h->lock);
+}
+
+void gc_heap_remove_root(gc_heap *h, gc_value *slot)
+{
+    uv_mutex_lock(&h->lock);
+    for (size_t i = h->nglobal_roots; i-- > 0;)
+        if (h->global_roots[i] == slot) {
+            h->global_roots[i] = h->global_roots[--h->nglobal_roots];
+            break;
+        }
+    uv_mutex_unlock(&h->lock);
+}
+
+void gc_mutator_add_root_scanner(gc_mutator *m, gc_root_scanner_fn fn, void *data)
+{
+    m->scanners = gc_sys_realloc(m->scanners, m->nscanners * sizeof *m->scanners,
+                                 (m->nscanners + 1) * sizeof *m->scanners);
+    m->scanners[m->nscanners++] = (gc_root_scanner_entry){fn, data};
+}
+
+void gc_mutator_remove_root_scanner(gc_mutator *m, gc_root_scanner_fn fn, void *data)
+{
+    for (size_t i = 0; i < m->nscanners; i++)
+        if (m->scanners[i].fn == fn && m->scanners[i].data == data) {
+            m->scanners[i] = m->scanners[--m->nscanners];
+            return;
+        }
+}
+
+void gc_visit_roots(gc_heap *h, gc_visit_fn visit, void *ctx)
+{
+    for (gc_mutator *m = h->mutators; m; m = m->next) {
+        for (size_t i = 0; i < m->nroots; i++)
+            if (gc_is_ref(*m->roots[i]))
+                visit(m->roots[i], ctx);
+        for (size_t i = 0; i < m->nscanners; i++)
+            m->scanners[i].fn(m->scanners[i].data, visit, ctx);
+    }
+    for (size_t i = 0; i < h->nglobal_roots; i++)
+        if (gc_is_ref(*h->global_roots[i]))
+            visit(h->global_roots[i], ctx);
+}
+
+/* ---- slow paths --------------------------------------------------------------------- */
+
+void *gc_alloc_slow(gc_mutator *m, size_t bytes)
+{
+    gc_heap *h = m->heap;
+    assert(!h->verifying && !h->in_pause);
+    if (h->cfg.stress) {
+        if (--m->stress_countdown == 0) {
+            m->stress_countdown = h->cfg.stress;
+            h->ops->collect(m, GC_REASON_STRESS);
+        }
+        void *p = gc_alloc_fast(m, h->ops->alloc_mode, bytes);
+        if (p)
+            return p;
+    }
+    void *p = h->ops->alloc_slow(m, bytes);
+    if (GC_UNLIKELY(p == NULL))
+        gc_heap_exhausted(h, bytes);
+#ifndef NDEBUG
+    if (((uintptr_t)p & (GC_GRANULE - 1)) != 0 || !h->ops->contains(h, p)) {
+        fprintf(stderr, "gcbench: collector %s returned bad memory %p for %zu bytes\n",
+                h->ops->name, p, bytes);
+        abort();
+    }
+#endif
+    return p;
+}
+
+void gc_write_slow(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+{
+    m->heap->ops->write_barrier(m, holder, slot, v);
+}
+
+void gc_safepoint_slow(gc_mutator *m) { m->heap->ops->safepoint(m); }
+
+void gc_collect(gc_mutator *m) { m->heap->ops->collect(m, GC_REASON_EXPLICIT); }
+
+void gc_check_ref_field(const gc_object *o, uint32_t i)
+{
+    const gc_type *t = gc_object_type(o);
+    if (t->kind != GC_KIND_RECORD || i >= t->nfields || !gc_type_field_is_ref(t, i)) {
+        fprintf(stderr, "gcbench: reference store into field %u of a %s, which is not a reference field\n",
+                i, t->name);
+        abort();
+    }
+}
+
+gc_object *gc_alloc_string(gc_mutator *m, const char *s, size_t n)
+{
+    gc_object *o = gc_alloc_bytes(m, n);
+    memcpy(gc_bytes(o), s, n);
+    return o;
+}
+
+/* ---- statistics ------------------------------------------------------------------------ */
+
+uint64_t gc_heap_allocated_bytes(gc_heap *h)
+{
+    uint64_t b = h->retired_bytes;
+    for (gc_mutator *m = h->mutators; m; m = m->next)
+        b += m->allocated_bytes;
+    return b;
+}
+
+void gc_heap_get_stats(gc_heap *h, gc_heap_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->collector = h->ops->name;
+    out->heap_limit = h->limit;
+    out->allocated_bytes = h->retired_bytes;
+    out->allocated_objects = h->retired_objects;
+    for (gc_mutator *m = h->mutators; m; m = m->next) {
+        out->allocated_bytes += m->allocated_bytes;
+        out->allocated_objects += m->allocated_objects;
+    }
+    out->collections = h->npauses;
+    memcpy(out->collections_by_kind, h->collections_by_kind, sizeof out->collections_by_kind);
+    out->heap_used_bytes = h->ops->heap_used(h);
+    out->footprint_bytes = h->ops->footprint(h);
+    out->peak_heap_bytes = h->peak_heap > out->heap_used_bytes ? h->peak_heap : out->heap_used_bytes;
+    out->pauses = h->pauses;
+    out->npauses = h->npauses;
+}

@@ -1,0 +1,146 @@
+/* core/verify.c — the collector-independent heap verifier.
+ *
+ * Walks everything reachable from the roots with its own visited set and
+ * work stack (system memory; the collector's mark bits are not touched) and
+ * checks, for every reference: aligned, inside the collector's memory, the
+ * start of an object (ops->is_object), a valid header tag (not a forwarding
+ * word or a free cell), a registered type, a length consistent with the type,
+ * and the whole object inside the collector's memory. Then the collector's
+ * own invariants (ops->verify). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "collector.h"
+#include "ptrset.h"
+#include "sysalloc.h"
+
+#define VERIFY_MAX_REPORTS 20
+
+void gc_verify_fail(gc_heap *h, const char *fmt, ...)
+{
+    if (h->verify_errors++ < VERIFY_MAX_REPORTS) {
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "heap verifier (%s): ", h->ops->name);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+    }
+}
+
+typedef struct verify_ctx {
+    gc_heap *h;
+    gc_ptrset seen;
+    gc_object **stack;
+    size_t n, cap;
+    const gc_object *holder; /* object being scanned; NULL for roots */
+} verify_ctx;
+
+static bool check_object(gc_heap *h, const gc_object *o, const gc_object *holder)
+{
+    const char *where = holder ? "field of object" : "root";
+    if (((uintptr_t)o & (GC_GRANULE - 1)) != 0) {
+        gc_verify_fail(h, "%s %p holds misaligned reference %p", where, (void *)holder, (void *)o);
+        return false;
+    }
+    if (!h->ops->contains(h, o)) {
+        gc_verify_fail(h, "%s %p holds reference %p outside the heap", where, (void *)holder, (void *)o);
+        return false;
+    }
+    uint64_t hdr = o->header;
+    if (!gc_header_valid(hdr)) {
+        gc_verify_fail(h, "%s %p holds reference %p to a non-object (header word %#llx: forwarded or free)",
+                       where, (void *)holder, (void *)o, (unsigned long long)hdr);
+        return false;
+    }
+    const gc_type *t = gc_type_get(gc_header_type(hdr));
+    if (!t) {
+        gc_verify_fail(h, "object %p (from %s %p) has unregistered type id %u", (void *)o, where,
+                       (void *)holder, gc_header_type(hdr));
+        return false;
+    }
+    uint64_t len = gc_header_length(hdr);
+    if (t->kind == GC_KIND_RECORD && len != t->nfields) {
+        gc_verify_fail(h, "record %p of type %s has length %llu, type says %u", (void *)o, t->name,
+                       (unsigned long long)len, t->nfields);
+        return false;
+    }
+    if (!h->ops->is_object(h, o)) {
+        gc_verify_fail(h, "%s %p holds %p, which is not an allocated object of this heap", where,
+                       (void *)holder, (void *)o);
+        return false;
+    }
+    size_t size = gc_size_for(t->kind, len);
+    if (size > h->limit) {
+        gc_verify_fail(h, "object %p of type %s (%zu bytes) extends outside the heap", (void *)o,
+                       t->name, size);
+        return false;
+    }
+    return true;
+}
+
+static void verify_visit(gc_value *slot, void *arg)
+{
+    verify_ctx *c = arg;
+    gc_object *o = gc_ref(*slot);
+    if (gc_ptrset_contains(&c->seen, o))
+        return;
+    if (!check_object(c->h, o, c->holder))
+        return;
+    gc_ptrset_add(&c->seen, o);
+    if (c->n == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 1024;
+        c->stack = gc_sys_realloc(c->stack, c->cap * sizeof *c->stack, ncap * sizeof *c->stack);
+        c->cap = ncap;
+    }
+    c->stack[c->n++] = o;
+}
+
+size_t gc_verify_heap(gc_heap *h)
+{
+    verify_ctx c = {.h = h};
+    gc_ptrset_init(&c.seen);
+    h->verifying = true;
+    h->verify_errors = 0;
+    gc_visit_roots(h, verify_visit, &c);
+    while (c.n > 0) {
+        gc_object *o = c.stack[--c.n];
+        c.holder = o;
+        gc_trace_object(o, verify_visit, &c);
+    }
+    h->ops->verify(h);
+    h->verifying = false;
+    gc_sys_free(c.stack, c.cap * sizeof *c.stack);
+    gc_ptrset_free(&c.seen);
+    if (h->verify_errors > VERIFY_MAX_REPORTS)
+        fprintf(stderr, "heap verifier (%s): %zu more problems not shown\n", h->ops->name,
+                h->verify_errors - VERIFY_MAX_REPORTS);
+    return h->verify_errors;
+}
+
+#ifndef NDEBUG
+static void check_root(gc_value *slot, void *arg)
+{
+    gc_heap *h = arg;
+    gc_object *o = gc_ref(*slot);
+    if (((uintptr_t)o & (GC_GRANULE - 1)) != 0 || !h->ops->contains(h, o) || !gc_header_valid(o->header)) {
+        fprintf(stderr, "gcbench: after a %s pause, root slot %p holds %p, not an object of the heap\n",
+                h->ops->name, (void *)slot, (void *)o);
+        abort();
+    }
+}
+#endif
+
+void gc_after_pause(gc_heap *h)
+{
+#ifndef NDEBUG
+    gc_visit_roots(h, check_root, h);
+#endif
+    if (h->cfg.verify && gc_verify_heap(h) > 0) {
+        fprintf(stderr, "gcbench: heap verification failed after pause %zu (%s): the collector corrupted the heap\n",
+                h->npauses, h->ops->name);
+        fflush(stdout);
+        exit(GC_EXIT_HEAP_CORRUPT);
+    }
+}
