@@ -111,6 +111,7 @@ struct gc_heap {
     void *exhausted_data;
     bool verifying;             /* verifier is running (no allocation allowed) */
     size_t verify_errors;       /* problems reported by the current verification */
+    uint64_t verify_ns;         /* total time spent verifying after pauses */
 };
 
 /* ---- Services for collectors ------------------------------------------------- */

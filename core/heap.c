@@ -124,8 +124,9 @@ gc_heap *gc_heap_create(const char *collector, const gc_config *cfg, char *err, 
         snprintf(err, errlen, "collector '%s' leaves slot '%s' unset", ops->name, missing);
         return NULL;
     }
-    if (!cfg || cfg->heap_limit == 0) {
-        snprintf(err, errlen, "heap limit must be positive");
+    if (!cfg || cfg->heap_limit < GC_MIN_HEAP_LIMIT) {
+        snprintf(err, errlen, "heap limit %zu bytes is below the minimum of %zu bytes",
+                 cfg ? cfg->heap_limit : 0, GC_MIN_HEAP_LIMIT);
         return NULL;
     }
     gc_heap *h = gc_sys_alloc_zeroed(sizeof *h);
@@ -381,6 +382,7 @@ void gc_heap_get_stats(gc_heap *h, gc_heap_stats *out)
     out->heap_used_bytes = h->ops->heap_used(h);
     out->footprint_bytes = h->ops->footprint(h);
     out->peak_heap_bytes = h->peak_heap > out->heap_used_bytes ? h->peak_heap : out->heap_used_bytes;
+    out->verify_ns = h->verify_ns;
     out->pauses = h->pauses;
     out->npauses = h->npauses;
 }

@@ -56,6 +56,8 @@ typedef struct gc_config {
 } gc_config;
 
 #define GC_DEFAULT_HEAP_LIMIT ((size_t)64 << 20)
+/* Smaller limits are a configuration error, not a heap exhaustion. */
+#define GC_MIN_HEAP_LIMIT ((size_t)64 << 10)
 
 struct gc_mutator {
     /* -- fast-path state: touched by the inline allocator and barrier -- */
@@ -115,6 +117,7 @@ typedef struct gc_heap_stats {
     uint64_t peak_heap_bytes;  /* max bytes occupied by objects seen at any pause or at finish */
     uint64_t heap_used_bytes;  /* now */
     uint64_t footprint_bytes;  /* bytes now counted against the limit */
+    uint64_t verify_ns;        /* time spent in the heap verifier (outside pauses) */
     const gc_pause *pauses;    /* every pause, in order; valid until destroy */
     size_t npauses;
 } gc_heap_stats;

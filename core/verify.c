@@ -137,7 +137,12 @@ void gc_after_pause(gc_heap *h)
 #ifndef NDEBUG
     gc_visit_roots(h, check_root, h);
 #endif
-    if (h->cfg.verify && gc_verify_heap(h) > 0) {
+    if (!h->cfg.verify)
+        return;
+    uint64_t t0 = uv_hrtime();
+    size_t errors = gc_verify_heap(h);
+    h->verify_ns += uv_hrtime() - t0;
+    if (errors > 0) {
         fprintf(stderr, "gcbench: heap verification failed after pause %zu (%s): the collector corrupted the heap\n",
                 h->npauses, h->ops->name);
         fflush(stdout);

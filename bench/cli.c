@@ -1,0 +1,310 @@
+/* bench/cli.c — command-line parsing, --help, --version and --list.
+ * See bench/cli.h for the contract. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "../core/collector.h"
+#include "gcbench.h"
+
+/* Long-only options get values outside the char range. */
+enum {
+    GCB_OPT_COLLECTOR = 256,
+    GCB_OPT_WORKLOAD,
+    GCB_OPT_HEAP,
+    GCB_OPT_SIZE,
+    GCB_OPT_OUT,
+    GCB_OPT_SEED,
+    GCB_OPT_VERIFY,
+    GCB_OPT_STRESS,
+    GCB_OPT_LIST
+};
+
+static const struct option gcb_long_options[] = {
+    {"collector", required_argument, NULL, GCB_OPT_COLLECTOR},
+    {"workload", required_argument, NULL, GCB_OPT_WORKLOAD},
+    {"heap", required_argument, NULL, GCB_OPT_HEAP},
+    {"size", required_argument, NULL, GCB_OPT_SIZE},
+    {"out", required_argument, NULL, GCB_OPT_OUT},
+    {"seed", required_argument, NULL, GCB_OPT_SEED},
+    {"verify", no_argument, NULL, GCB_OPT_VERIFY},
+    {"stress", required_argument, NULL, GCB_OPT_STRESS},
+    {"quiet", no_argument, NULL, 'q'},
+    {"list", no_argument, NULL, GCB_OPT_LIST},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0}};
+
+/* Leading ':' : report a missing argument as ':' rather than '?'. */
+static const char gcb_short_options[] = ":qhV";
+
+void gcb_options_init(gcb_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->action = GCB_ACTION_RUN;
+    o->collector = GCB_DEFAULT_COLLECTOR;
+    o->workload = GCB_DEFAULT_WORKLOAD;
+    o->heap_limit = GC_DEFAULT_HEAP_LIMIT;
+    o->size = WL_SIZE_DEFAULT;
+    o->seed = GCB_DEFAULT_SEED;
+    o->out_dir = NULL;
+    o->verify = false;
+    o->stress = 0;
+    o->quiet = false;
+}
+
+int gcb_parse_u64(const char *s, uint64_t *out)
+{
+    if (s == NULL || !isdigit((unsigned char)*s))
+        return -1;
+    uint64_t v = 0;
+    for (; isdigit((unsigned char)*s); s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (*s != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int gcb_parse_size(const char *s, size_t *out)
+{
+    if (s == NULL || !isdigit((unsigned char)*s))
+        return -1;
+    uint64_t v = 0;
+    const char *p = s;
+    for (; isdigit((unsigned char)*p); p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    unsigned shift = 0;
+    switch (tolower((unsigned char)*p)) {
+    case 'k': shift = 10; p++; break;
+    case 'm': shift = 20; p++; break;
+    case 'g': shift = 30; p++; break;
+    default: break;
+    }
+    if (shift != 0 && tolower((unsigned char)*p) == 'i' && tolower((unsigned char)p[1]) == 'b')
+        p += 2; /* KiB, MiB, GiB */
+    else if (tolower((unsigned char)*p) == 'b')
+        p++;
+    if (*p != '\0' || v == 0)
+        return -1;
+    if (v > (uint64_t)SIZE_MAX >> shift)
+        return -1;
+    *out = (size_t)(v << shift);
+    return 0;
+}
+
+static int gcb_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int gcb_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err != NULL && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return GCB_EXIT_USAGE;
+}
+
+/* The option name as the user wrote it, without any "=value". */
+static void gcb_option_text(const char *arg, char *buf, size_t n)
+{
+    size_t len = strcspn(arg, "=");
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, arg, len);
+    buf[len] = '\0';
+}
+
+static const char *gcb_long_name_of(int val)
+{
+    for (const struct option *o = gcb_long_options; o->name != NULL; o++)
+        if (o->val == val)
+            return o->name;
+    return "?";
+}
+
+int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, size_t errlen)
+{
+    gcb_options o;
+    gcb_options_init(&o);
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+
+    /* optind = 0 makes glibc re-initialise getopt completely (it keeps
+     * state between calls otherwise); opterr = 0: we report errors. */
+    optind = 0;
+    opterr = 0;
+    bool want_list = false, want_help = false, want_version = false;
+    for (;;) {
+        int c = getopt_long(argc, argv, gcb_short_options, gcb_long_options, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case GCB_OPT_COLLECTOR:
+            if (*optarg == '\0')
+                return gcb_fail(err, errlen, "--collector needs a name");
+            o.collector = optarg;
+            break;
+        case GCB_OPT_WORKLOAD:
+            if (*optarg == '\0')
+                return gcb_fail(err, errlen, "--workload needs a name");
+            o.workload = optarg;
+            break;
+        case GCB_OPT_HEAP:
+            if (gcb_parse_size(optarg, &o.heap_limit) != 0)
+                return gcb_fail(err, errlen,
+                                "invalid heap size '%s' (expected a positive number of bytes "
+                                "with an optional K, M or G suffix, e.g. 64M)",
+                                optarg);
+            break;
+        case GCB_OPT_SIZE:
+            if (wl_size_parse(optarg, &o.size) != 0)
+                return gcb_fail(err, errlen,
+                                "invalid workload size '%s' (expected small, default or large)",
+                                optarg);
+            break;
+        case GCB_OPT_OUT:
+            if (*optarg == '\0')
+                return gcb_fail(err, errlen, "--out needs a directory");
+            o.out_dir = optarg;
+            break;
+        case GCB_OPT_SEED:
+            if (gcb_parse_u64(optarg, &o.seed) != 0)
+                return gcb_fail(err, errlen,
+                                "invalid seed '%s' (expected an unsigned 64-bit integer)", optarg);
+            break;
+        case GCB_OPT_VERIFY:
+            o.verify = true;
+            break;
+        case GCB_OPT_STRESS:
+            if (gcb_parse_u64(optarg, &o.stress) != 0 || o.stress == 0)
+                return gcb_fail(err, errlen,
+                                "invalid stress interval '%s' (expected a positive integer: "
+                                "collect every N allocations)",
+                                optarg);
+            break;
+        case 'q':
+            o.quiet = true;
+            break;
+        case GCB_OPT_LIST:
+            want_list = true;
+            break;
+        case 'h':
+            want_help = true;
+            break;
+        case 'V':
+            want_version = true;
+            break;
+        case ':': {
+            /* Missing argument: optopt is the option's val. */
+            if (optopt >= 256)
+                return gcb_fail(err, errlen, "option '--%s' requires an argument",
+                                gcb_long_name_of(optopt));
+            return gcb_fail(err, errlen, "option '-%c' requires an argument", optopt);
+        }
+        case '?':
+        default: {
+            char name[64];
+            if (optopt != 0 && gcb_long_name_of(optopt)[0] != '?')
+                /* A known option that takes no value, given one: --list=x. */
+                return gcb_fail(err, errlen, "option '--%s' doesn't allow an argument",
+                                gcb_long_name_of(optopt));
+            if (optopt != 0)
+                return gcb_fail(err, errlen, "unrecognized option '-%c'", optopt);
+            /* An unknown or ambiguous long option; glibc has moved optind
+             * past it. */
+            gcb_option_text(argv[optind - 1], name, sizeof name);
+            size_t len = strlen(name) > 2 ? strlen(name) - 2 : 0;
+            int matches = 0;
+            for (const struct option *lo = gcb_long_options; lo->name != NULL; lo++)
+                if (len > 0 && strncmp(lo->name, name + 2, len) == 0)
+                    matches++;
+            if (matches > 1)
+                return gcb_fail(err, errlen, "option '%s' is ambiguous", name);
+            return gcb_fail(err, errlen, "unrecognized option '%s'", name);
+        }
+        }
+    }
+    if (optind < argc)
+        return gcb_fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+
+    if (want_help)
+        o.action = GCB_ACTION_HELP;
+    else if (want_version)
+        o.action = GCB_ACTION_VERSION;
+    else if (want_list)
+        o.action = GCB_ACTION_LIST;
+    *out = o;
+    return 0;
+}
+
+void gcb_print_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: gcbench [--collector=NAME] [--workload=NAME] [--heap=SIZE]\n"
+            "               [--size=small|default|large] [--out=DIR] [--seed=N]\n"
+            "               [--verify] [--stress=N] [--quiet]\n"
+            "       gcbench --list | --help | --version\n"
+            "\n"
+            "Runs one workload on one garbage collector in a heap of a fixed size and\n"
+            "reports pause times and throughput.\n"
+            "\n"
+            "Options (--opt=value and --opt value are both accepted):\n"
+            "  --collector=NAME  collector to run (default %s; see --list)\n"
+            "  --workload=NAME   workload to run (default %s; see --list)\n"
+            "  --heap=SIZE       hard limit on the collected heap (default %zuM);\n"
+            "                    bytes, or with a binary suffix K, M, G (e.g. 512K, 64M, 1G)\n"
+            "  --size=SIZE       workload size: small, default or large (default default)\n"
+            "  --out=DIR         write DIR/pauses.csv and DIR/summary.json (DIR is created)\n"
+            "  --seed=N          workload random seed (default %d)\n"
+            "  --verify          run the heap verifier after every collection\n"
+            "  --stress=N        collect every N allocations (N > 0)\n"
+            "  -q, --quiet       print no summary on stdout\n"
+            "  --list            list collectors and workloads\n"
+            "  -h, --help        show this help\n"
+            "  -V, --version     show the version\n"
+            "\n"
+            "Exit status: 0 success, 1 other error (e.g. cannot write --out),\n"
+            "2 bad command line, 3 heap exhausted, 4 workload verification failed,\n"
+            "6 heap verifier found corruption. See docs/output-formats.md.\n",
+            GCB_DEFAULT_COLLECTOR, GCB_DEFAULT_WORKLOAD, GC_DEFAULT_HEAP_LIMIT >> 20,
+            GCB_DEFAULT_SEED);
+}
+
+void gcb_print_version(FILE *f)
+{
+    fprintf(f, "gcbench %s\n", GCBENCH_VERSION);
+}
+
+void gcb_print_list(FILE *f)
+{
+    int width = 0;
+    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++)
+        if ((int)strlen((*c)->name) > width)
+            width = (int)strlen((*c)->name);
+    for (const wl_workload *const *w = wl_registered_workloads; *w != NULL; w++)
+        if ((int)strlen((*w)->name) > width)
+            width = (int)strlen((*w)->name);
+
+    fprintf(f, "collectors:\n");
+    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++)
+        fprintf(f, "  %-*s  %s\n", width, (*c)->name,
+                (*c)->description != NULL ? (*c)->description : "");
+    fprintf(f, "workloads:\n");
+    for (const wl_workload *const *w = wl_registered_workloads; *w != NULL; w++)
+        fprintf(f, "  %-*s  %s\n", width, (*w)->name,
+                (*w)->description != NULL ? (*w)->description : "");
+}

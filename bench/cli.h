@@ -1,0 +1,71 @@
+/* bench/cli.h — gcbench's command line: the parsed options and the parser.
+ *
+ * gcb_parse_args is pure with respect to the process: it reads argv, fills a
+ * gcb_options, and on error returns GCB_EXIT_USAGE with a message in err; it
+ * prints nothing and never exits, so tests call it directly. It checks syntax
+ * (sizes, numbers, --size names, unknown options, stray arguments); whether
+ * a collector or workload name exists is checked by the runner, against the
+ * registries.
+ */
+#ifndef GCB_CLI_H
+#define GCB_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../workloads/workload.h"
+
+typedef enum gcb_action {
+    GCB_ACTION_RUN = 0, /* run one benchmark */
+    GCB_ACTION_LIST,    /* --list */
+    GCB_ACTION_HELP,    /* --help */
+    GCB_ACTION_VERSION  /* --version */
+} gcb_action;
+
+#define GCB_DEFAULT_COLLECTOR "marksweep"
+#define GCB_DEFAULT_WORKLOAD "trees"
+#define GCB_DEFAULT_SEED 1
+
+typedef struct gcb_options {
+    gcb_action action;
+    const char *collector; /* points into argv or at a default */
+    const char *workload;
+    size_t heap_limit;     /* bytes */
+    wl_size size;
+    uint64_t seed;
+    const char *out_dir;   /* NULL: no run directory */
+    bool verify;
+    uint64_t stress;       /* 0: off */
+    bool quiet;
+} gcb_options;
+
+/* The defaults: marksweep, trees, GC_DEFAULT_HEAP_LIMIT, default size, seed 1. */
+void gcb_options_init(gcb_options *o);
+
+/* Parses argv (argv[0] is the program name). Returns 0 and fills *out, or
+ * GCB_EXIT_USAGE with a one-line message (no "gcbench: " prefix) in err.
+ * Uses getopt_long and resets its state, so it can be called repeatedly;
+ * like every GNU getopt user it may permute the order of argv's elements
+ * (never their contents). Strings in *out point into argv.
+ * Both --opt=value and --opt value are accepted. */
+int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, size_t errlen);
+
+/* Parses a byte size: decimal digits with an optional binary suffix K, M or
+ * G (case-insensitive; powers of 1024), optionally followed by B or iB:
+ * "64M", "512k", "1G", "64MB", "64MiB", "1048576", "1048576B". Rejects empty
+ * strings, zero, signs, spaces, fractions, unknown suffixes and values that
+ * overflow size_t. Returns 0 or -1. */
+int gcb_parse_size(const char *s, size_t *out);
+
+/* Parses an unsigned decimal integer (no sign, no spaces, no suffix) that
+ * fits in uint64_t. Returns 0 or -1. */
+int gcb_parse_u64(const char *s, uint64_t *out);
+
+void gcb_print_usage(FILE *f);
+void gcb_print_version(FILE *f);
+/* Collectors then workloads, one line each with its description. */
+void gcb_print_list(FILE *f);
+
+#endif /* GCB_CLI_H */

@@ -1,0 +1,26 @@
+/* bench/runner.h — one gcbench invocation: parse, run, report, exit code.
+ *
+ *   parse -> check names -> gc_heap_create -> gc_mutator_attach
+ *   -> time (uv_hrtime) wl->run + gc_heap_finish -> gc_heap_get_stats
+ *   -> statistics -> stdout summary -> run directory -> detach, destroy
+ *
+ * Heap exhaustion (exit 3) and heap corruption found by the verifier (exit 6)
+ * end the process inside core; the runner never sees them.
+ */
+#ifndef GCB_RUNNER_H
+#define GCB_RUNNER_H
+
+#include "cli.h"
+
+/* Runs one benchmark as described by o; returns the process exit code
+ * (a gcb_exit value). Messages go to stderr, the summary to stdout. */
+int gcb_run(const gcb_options *o);
+
+/* The same with the workload already resolved (o->workload is only used as
+ * its name in reports); for tests that run workloads of their own. */
+int gcb_run_workload(const gcb_options *o, const wl_workload *wl);
+
+/* The whole program: parses argv and dispatches; returns the exit code. */
+int gcb_main(int argc, char *argv[]);
+
+#endif /* GCB_RUNNER_H */

@@ -1,0 +1,107 @@
+/* bench/stats.c — exact pause statistics (see bench/stats.h). */
+#include "stats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gcbench.h"
+
+uint64_t gcb_percentile(const uint64_t *sorted, size_t n, uint32_t ppm)
+{
+    if (n == 0)
+        return 0;
+    if (ppm > GCB_PPM_ONE)
+        ppm = GCB_PPM_ONE;
+    /* rank = ceil(ppm * n / 1e6), at least 1; exact in 64 bits for any n
+     * below 2^44 pauses. */
+    uint64_t rank = ((uint64_t)ppm * n + GCB_PPM_ONE - 1) / GCB_PPM_ONE;
+    if (rank == 0)
+        rank = 1;
+    return sorted[rank - 1];
+}
+
+static int gcb_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void gcb_sort_u64(uint64_t *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof *v, gcb_cmp_u64);
+}
+
+gcb_dist gcb_dist_of_sorted(const uint64_t *sorted, size_t n)
+{
+    gcb_dist d;
+    memset(&d, 0, sizeof d);
+    d.count = n;
+    if (n == 0)
+        return d;
+    for (size_t i = 0; i < n; i++)
+        d.total += sorted[i];
+    d.min = sorted[0];
+    d.max = sorted[n - 1];
+    d.p50 = gcb_percentile(sorted, n, GCB_PPM(50));
+    d.p90 = gcb_percentile(sorted, n, GCB_PPM(90));
+    d.p99 = gcb_percentile(sorted, n, GCB_PPM(99));
+    return d;
+}
+
+gcb_dist gcb_dist_of(const uint64_t *values, size_t n)
+{
+    if (n == 0)
+        return gcb_dist_of_sorted(NULL, 0);
+    uint64_t *copy = malloc(n * sizeof *copy);
+    if (copy == NULL) {
+        fprintf(stderr, "gcbench: out of memory sorting %zu pause durations\n", n);
+        exit(GCB_EXIT_ERROR);
+    }
+    memcpy(copy, values, n * sizeof *copy);
+    gcb_sort_u64(copy, n);
+    gcb_dist d = gcb_dist_of_sorted(copy, n);
+    free(copy);
+    return d;
+}
+
+void gcb_run_stats_compute(const gc_heap_stats *st, uint64_t wall_ns, gcb_run_stats *out)
+{
+    memset(out, 0, sizeof *out);
+
+    uint64_t *durations = NULL;
+    if (st->npauses > 0) {
+        durations = malloc(st->npauses * sizeof *durations);
+        if (durations == NULL) {
+            fprintf(stderr, "gcbench: out of memory for %zu pause durations\n", st->npauses);
+            exit(GCB_EXIT_ERROR);
+        }
+        for (size_t i = 0; i < st->npauses; i++)
+            durations[i] = st->pauses[i].duration_ns;
+        gcb_sort_u64(durations, st->npauses);
+    }
+    out->pauses = gcb_dist_of_sorted(durations, st->npauses);
+    free(durations);
+
+    out->wall_ns = wall_ns;
+    out->gc_ns = out->pauses.total;
+    out->verify_ns = st->verify_ns;
+    out->mutator_ns = wall_ns > out->gc_ns + out->verify_ns ? wall_ns - out->gc_ns - out->verify_ns : 0;
+    out->gc_share = wall_ns > 0 ? (double)out->gc_ns / (double)wall_ns : 0.0;
+    if (out->gc_share > 1.0)
+        out->gc_share = 1.0;
+
+    out->allocated_bytes = st->allocated_bytes;
+    out->allocated_objects = st->allocated_objects;
+    if (wall_ns > 0) {
+        double secs = (double)wall_ns / 1e9;
+        out->alloc_bytes_per_s = (double)st->allocated_bytes / secs;
+        out->alloc_objects_per_s = (double)st->allocated_objects / secs;
+    }
+    out->peak_heap_bytes = st->peak_heap_bytes;
+    out->heap_limit = st->heap_limit;
+    out->collections = st->collections;
+    for (int k = 0; k < GC_PAUSE_KIND_COUNT; k++)
+        out->collections_by_kind[k] = st->collections_by_kind[k];
+}

@@ -1,0 +1,505 @@
+/* workloads/trees.c — "trees": Boehm's GCBench binary-trees benchmark.
+ *
+ * What it models
+ *   GCBench (Hans Boehm, after John Ellis and Pete Kovac's Java benchmark;
+ *   http://www.hboehm.info/gc/gc_bench.html; see docs/workloads.md): a
+ *   program that allocates huge numbers of short-lived binary trees of
+ *   varying sizes while a long-lived tree and a large pointer-free array stay
+ *   live. It exercises allocation speed, tracing of pointer-rich structures,
+ *   reclamation of young garbage, and (for generational collectors) the cost
+ *   of old data the collector must not keep re-tracing. Trees are built both
+ *   top-down (Populate: parent first, then children linked into it — old
+ *   objects point at younger ones, the write-barrier-heavy case) and
+ *   bottom-up (MakeTree: children first, then the parent pointing at them —
+ *   young objects point at older ones).
+ *
+ * Phases (as in GCBench)
+ *   1. Stretch: build a tree of depth `stretch` bottom-up and drop it.
+ *   2. Build the long-lived tree of depth `longlived` top-down; every node
+ *      gets distinct i/j contents (see below) and a checksum is taken.
+ *   3. Allocate the long-lived value array of `array` doubles, element k set
+ *      to 1.0/(k+1).
+ *   4. For d = 4, 6, ..., max_depth: NumIters(d) = 2*TreeSize(stretch) /
+ *      TreeSize(d) trees of depth d built top-down and dropped one by one,
+ *      then as many built bottom-up. TreeSize(i) = 2^(i+1) - 1 nodes.
+ *   5. Verify (below).
+ *
+ * Objects
+ *   Node: record type "Node", layout "rrii" = {left, right: references;
+ *   i, j: raw 64-bit words} = 8-byte header + 4 * 8 = 40 bytes (a 48-byte
+ *   cell under the free-list size classes of core/sizeclass.h).
+ *   The array: one value array, 8 + 8 * n bytes (a large object at default
+ *   and large sizes).
+ *
+ * Parameters, allocation volume and live size (40-byte nodes)
+ *
+ *   size     stretch longlived  array      depths  temp trees  nodes total  bytes allocated
+ *   small       12       10       5,000    4..10       1,392       140,942    5,677,688 (5.4 MiB)
+ *   default     18       16     500,000    4..16      89,624    15,333,862  617,354,488 (589 MiB)
+ *   large       20       18   2,000,000    4..18     358,524    69,724,802  2,804,992,088 (2.6 GiB)
+ *
+ *   Iterations per depth: small 528/128/32/8; default 33824/8256/2052/512/
+ *   128/32/8; large 135300/33026/8208/2048/512/128/32/8 (each top-down and
+ *   again bottom-up).
+ *
+ *   Maximum live size is the stretch tree (nothing else is live then):
+ *     small 327,640 B (320 KiB), default 20,971,480 B (20.0 MiB),
+ *     large 83,886,040 B (80.0 MiB).
+ *   Steady-state maximum (long-lived tree + array + the largest temp tree):
+ *     small 203,768 B (199 KiB), default 14,485,688 B (13.8 MiB),
+ *     large 57,942,968 B (55.3 MiB).
+ *   With 48-byte free-list cells the stretch tree takes 384 KiB / 24 MiB /
+ *   96 MiB, so the large size does not fit the default 64M heap limit: run
+ *   it with --heap=128M or more (twice that for a semispace copying
+ *   collector, whose footprint counts both semispaces). Measured minimum
+ *   heaps for marksweep: small 512K, default 25M, large 100M.
+ *
+ * Verification (what catches a collector that loses or corrupts objects)
+ *   - Long-lived tree: node number k in preorder (root = 0) at level L holds
+ *     i = mix(seed, k) and j = k << 8 | L. At the end the tree is walked in
+ *     preorder: every node must be a Node with exactly those contents, inner
+ *     nodes must have two children and leaves none, the node count must be
+ *     TreeSize(longlived), and the checksum over (i, j) in preorder must equal
+ *     the one computed while building it.
+ *   - Array: every element must equal 1.0/(k+1) exactly.
+ *   - The stretch tree and the last tree built at every depth (top-down and
+ *     bottom-up) are counted before they are dropped: TreeSize(d) Nodes, no
+ *     node below depth d.
+ *   The seed only changes the i values of the long-lived tree; the structure
+ *   and the allocation sequence are fixed.
+ *
+ * Rooting
+ *   The collector may move objects and may collect at any allocation (stress
+ *   mode). Every gc_value that must survive an allocation is in a root slot
+ *   (gc_root) and is re-read through it; no gc_object* is held across an
+ *   allocation or a safepoint. Recursion depth is at most the tree depth (two
+ *   root slots per level).
+ *
+ * Debug hook
+ *   wl_trees_debug_corrupt (below) makes the workload damage its own
+ *   long-lived data just before verification, so tests can check that the
+ *   verification really fails.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "workload.h"
+
+/* Debug hook for tests (not for benchmarking). When nonzero, the workload
+ * corrupts its long-lived data after phase 4, just before verification,
+ * through ordinary mutator operations:
+ *   1  flip bits of the raw field i of one long-lived tree node (the last
+ *      node in preorder) — must fail the contents and checksum checks;
+ *   2  cut a link: store nil into the right child of the long-lived root's
+ *      left child — must fail the shape and node-count checks;
+ *   3  change one element of the long-lived array — must fail the array check;
+ *   any other nonzero value behaves like 1.
+ * A run with the hook set reports verified == false. Not thread-safe; it is
+ * a plain global so a test can set it before calling wl_trees.run. */
+int wl_trees_debug_corrupt = 0;
+
+/* ---- Parameters ----------------------------------------------------------- */
+
+enum { TREES_MIN_DEPTH = 4, TREES_DEPTH_STEP = 2 };
+
+typedef struct trees_params {
+    int stretch_depth;
+    int longlived_depth;
+    uint64_t array_len;
+    int max_depth;
+} trees_params;
+
+static const trees_params trees_sizes[] = {
+    [WL_SIZE_SMALL] = {12, 10, 5000, 10},
+    [WL_SIZE_DEFAULT] = {18, 16, 500000, 16},
+    [WL_SIZE_LARGE] = {20, 18, 2000000, 18},
+};
+
+/* Node fields. */
+enum { NODE_LEFT = 0, NODE_RIGHT = 1, NODE_I = 2, NODE_J = 3 };
+
+static uint64_t tree_size(int depth) { return ((uint64_t)1 << (depth + 1)) - 1; }
+
+static uint64_t num_iters(const trees_params *p, int depth)
+{
+    return 2 * tree_size(p->stretch_depth) / tree_size(depth);
+}
+
+/* ---- Long-lived tree labels and checksum ------------------------------------ */
+
+/* splitmix64 finaliser: distinct k give distinct values for a fixed seed. */
+static uint64_t mix64(uint64_t x)
+{
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
+static uint64_t label_i(uint64_t seed, uint64_t k) { return mix64(seed ^ mix64(k)); }
+static uint64_t label_j(uint64_t k, unsigned level) { return k << 8 | level; }
+
+/* FNV-1a style, order-sensitive. */
+#define CHECKSUM_INIT UINT64_C(0xcbf29ce484222325)
+static uint64_t checksum_step(uint64_t h, uint64_t i, uint64_t j)
+{
+    const uint64_t prime = UINT64_C(0x100000001b3);
+    h = (h ^ i) * prime;
+    h = (h ^ j) * prime;
+    return h;
+}
+
+/* ---- Construction ------------------------------------------------------------ */
+
+typedef struct trees_ctx {
+    gc_mutator *m;
+    uint32_t node_type;
+    /* labelling of the long-lived tree (populate with label = true) */
+    bool label;
+    uint64_t seed;
+    uint64_t next_index;
+    uint64_t checksum;
+} trees_ctx;
+
+/* Returns a fresh, unrooted Node: store it in a root slot before the next
+ * allocation. */
+static gc_value new_node(trees_ctx *c)
+{
+    return gc_value_of(gc_alloc_record(c->m, c->node_type));
+}
+
+/* GCBench Populate: *node (a root slot) is an allocated Node; give it two
+ * children, then populate them, down to depth 0. Parents are allocated
+ * before their children. With c->label set, each node gets its preorder
+ * label when it is visited. */
+static void populate(trees_ctx *c, int depth, gc_value *node, unsigned level)
+{
+    gc_mutator *m = c->m;
+    if (c->label) {
+        uint64_t k = c->next_index++;
+        uint64_t i = label_i(c->seed, k), j = label_j(k, level);
+        gc_object *n = gc_ref(*node);
+        gc_set_word(n, NODE_I, i);
+        gc_set_word(n, NODE_J, j);
+        c->checksum = checksum_step(c->checksum, i, j);
+    }
+    if (depth <= 0)
+        return;
+
+    size_t saved = gc_roots_save(m);
+    gc_value left = GC_NIL, right = GC_NIL;
+    gc_root(m, &left);
+    gc_root(m, &right);
+
+    left = new_node(c);
+    gc_set_field(m, gc_ref(*node), NODE_LEFT, left);
+    right = new_node(c);
+    gc_set_field(m, gc_ref(*node), NODE_RIGHT, right);
+    populate(c, depth - 1, &left, level + 1);
+    populate(c, depth - 1, &right, level + 1);
+
+    gc_roots_restore(m, saved);
+}
+
+/* GCBench MakeTree: children first, then the parent pointing at them.
+ * Returns an unrooted value: the caller stores it in a root slot at once. */
+static gc_value make_tree(trees_ctx *c, int depth)
+{
+    if (depth <= 0)
+        return new_node(c);
+
+    gc_mutator *m = c->m;
+    size_t saved = gc_roots_save(m);
+    gc_value left = GC_NIL, right = GC_NIL;
+    gc_root(m, &left);
+    gc_root(m, &right);
+
+    left = make_tree(c, depth - 1);
+    right = make_tree(c, depth - 1);
+    gc_object *n = gc_alloc_record(m, c->node_type); /* may move left/right */
+    gc_set_field(m, n, NODE_LEFT, left);
+    gc_set_field(m, n, NODE_RIGHT, right);
+
+    gc_roots_restore(m, saved);
+    return gc_value_of(n);
+}
+
+/* ---- Checking (no allocation: raw pointers are safe here) --------------------- */
+
+static bool is_node(const trees_ctx *c, gc_value v)
+{
+    return gc_is_ref(v) && gc_header_type(gc_ref(v)->header) == c->node_type;
+}
+
+/* Counts the Nodes of a tree that should have depth `depth`; sets *bad when
+ * something other than a Node is reachable or a node sits below depth 0
+ * (the bound also keeps a corrupted, cyclic structure from looping). */
+static uint64_t count_nodes(const trees_ctx *c, gc_value v, int depth, bool *bad)
+{
+    if (gc_is_nil(v))
+        return 0;
+    if (depth < 0 || !is_node(c, v)) {
+        *bad = true;
+        return 0;
+    }
+    gc_object *n = gc_ref(v);
+    return 1 + count_nodes(c, gc_field(n, NODE_LEFT), depth - 1, bad) +
+           count_nodes(c, gc_field(n, NODE_RIGHT), depth - 1, bad);
+}
+
+typedef struct ll_check {
+    uint64_t seed;
+    uint32_t node_type;
+    uint64_t count;     /* nodes visited, = next expected preorder index */
+    uint64_t checksum;
+    uint64_t bad_nodes; /* nodes whose i/j differ from their label */
+    uint64_t bad_shape; /* missing/extra children, non-Node referents */
+    char first[96];     /* first problem, for the result detail */
+} ll_check;
+
+static void ll_note(ll_check *lc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ll_note(ll_check *lc, const char *fmt, ...)
+{
+    if (lc->first[0] != '\0')
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(lc->first, sizeof lc->first, fmt, ap);
+    va_end(ap);
+}
+
+static void ll_walk(ll_check *lc, gc_value v, unsigned level, unsigned depth)
+{
+    if (!gc_is_ref(v) || gc_header_type(gc_ref(v)->header) != lc->node_type) {
+        lc->bad_shape++;
+        ll_note(lc, "non-Node at level %u after preorder node %" PRIu64, level, lc->count);
+        return;
+    }
+    gc_object *n = gc_ref(v);
+    uint64_t k = lc->count++;
+    uint64_t i = gc_words(n)[NODE_I], j = gc_words(n)[NODE_J];
+    lc->checksum = checksum_step(lc->checksum, i, j);
+    if (i != label_i(lc->seed, k) || j != label_j(k, level)) {
+        lc->bad_nodes++;
+        ll_note(lc, "node %" PRIu64 " (level %u): %s differs from its label", k, level,
+                i != label_i(lc->seed, k) ? (j != label_j(k, level) ? "i and j" : "i") : "j");
+    }
+    gc_value l = gc_field(n, NODE_LEFT), r = gc_field(n, NODE_RIGHT);
+    if (level == depth) {
+        if (!gc_is_nil(l) || !gc_is_nil(r)) {
+            lc->bad_shape++;
+            ll_note(lc, "leaf node %" PRIu64 " has children", k);
+        }
+        return;
+    }
+    if (gc_is_nil(l) || gc_is_nil(r)) {
+        lc->bad_shape++;
+        ll_note(lc, "inner node %" PRIu64 " at level %u lacks a child", k, level);
+    }
+    if (!gc_is_nil(l))
+        ll_walk(lc, l, level + 1, depth);
+    if (!gc_is_nil(r))
+        ll_walk(lc, r, level + 1, depth);
+}
+
+/* ---- Result detail ------------------------------------------------------------- */
+
+typedef struct detail_buf {
+    char *buf;
+    size_t cap, len;
+} detail_buf;
+
+static void detail_add(detail_buf *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void detail_add(detail_buf *d, const char *fmt, ...)
+{
+    if (d->len + 1 >= d->cap)
+        return;
+    if (d->len > 0) {
+        int n = snprintf(d->buf + d->len, d->cap - d->len, ", ");
+        d->len = n < 0 ? d->cap - 1 : d->len + (size_t)n;
+        if (d->len >= d->cap)
+            d->len = d->cap - 1;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(d->buf + d->len, d->cap - d->len, fmt, ap);
+    va_end(ap);
+    d->len = n < 0 ? d->cap - 1 : d->len + (size_t)n;
+    if (d->len >= d->cap)
+        d->len = d->cap - 1;
+}
+
+/* ---- The workload ----------------------------------------------------------------- */
+
+/* Damages the long-lived data (see wl_trees_debug_corrupt). `ll` and `arr`
+ * are root slots; nothing here allocates. */
+static void corrupt_for_test(gc_mutator *m, int mode, gc_value *ll, gc_value *arr, uint64_t array_len)
+{
+    if (mode == 2) {
+        gc_object *left = gc_ref(gc_field(gc_ref(*ll), NODE_LEFT));
+        gc_set_field(m, left, NODE_RIGHT, GC_NIL);
+    } else if (mode == 3) {
+        gc_doubles(gc_ref(*arr))[array_len / 2] += 1.0;
+    } else {
+        gc_object *n = gc_ref(*ll); /* last node in preorder: rightmost leaf */
+        while (!gc_is_nil(gc_field(n, NODE_RIGHT)))
+            n = gc_ref(gc_field(n, NODE_RIGHT));
+        gc_set_word(n, NODE_I, gc_words(n)[NODE_I] ^ UINT64_C(0x10));
+    }
+}
+
+static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
+{
+    detail_buf d = {res->detail, sizeof res->detail, 0};
+    res->detail[0] = '\0';
+    res->verified = false;
+
+    if ((unsigned)cfg->size >= sizeof trees_sizes / sizeof trees_sizes[0]) {
+        detail_add(&d, "unknown size %d", (int)cfg->size);
+        return -1;
+    }
+    const trees_params *p = &trees_sizes[cfg->size];
+    uint32_t node_type = gc_type_register("Node", "rrii");
+    if (node_type == GC_TYPE_INVALID) {
+        detail_add(&d, "cannot register record type Node");
+        return -1;
+    }
+
+    trees_ctx c = {.m = m, .node_type = node_type, .seed = cfg->seed,
+                   .checksum = CHECKSUM_INIT};
+    bool ok = true;
+    unsigned temp_checked = 0, temp_bad = 0;
+    char temp_first[64] = "";
+
+    size_t saved = gc_roots_save(m);
+    gc_value long_lived = GC_NIL, array = GC_NIL, temp = GC_NIL;
+    gc_root(m, &long_lived);
+    gc_root(m, &array);
+    gc_root(m, &temp);
+
+    /* 1. Stretch the heap with a tree that dies at once. */
+    temp = make_tree(&c, p->stretch_depth);
+    bool stretch_bad = false;
+    uint64_t stretch_nodes = count_nodes(&c, temp, p->stretch_depth, &stretch_bad);
+    bool stretch_ok = !stretch_bad && stretch_nodes == tree_size(p->stretch_depth);
+    temp = GC_NIL;
+    gc_safepoint(m);
+
+    /* 2. The long-lived tree, labelled in preorder. */
+    long_lived = new_node(&c);
+    c.label = true;
+    populate(&c, p->longlived_depth, &long_lived, 0);
+    c.label = false;
+    uint64_t built_checksum = c.checksum;
+    gc_safepoint(m);
+
+    /* 3. The long-lived array. */
+    array = gc_value_of(gc_alloc_value_array(m, p->array_len));
+    {
+        double *a = gc_doubles(gc_ref(array));
+        for (uint64_t k = 0; k < p->array_len; k++)
+            a[k] = 1.0 / (double)(k + 1);
+    }
+    gc_safepoint(m);
+
+    /* 4. Short-lived trees, top-down then bottom-up, at each depth. */
+    for (int depth = TREES_MIN_DEPTH; depth <= p->max_depth; depth += TREES_DEPTH_STEP) {
+        uint64_t iters = num_iters(p, depth);
+        for (int bottom_up = 0; bottom_up <= 1; bottom_up++) {
+            for (uint64_t it = 0; it < iters; it++) {
+                if (bottom_up) {
+                    temp = make_tree(&c, depth);
+                } else {
+                    temp = new_node(&c);
+                    populate(&c, depth, &temp, 0);
+                }
+                if (it + 1 == iters) {
+                    bool bad = false;
+                    uint64_t n = count_nodes(&c, temp, depth, &bad);
+                    temp_checked++;
+                    if (bad || n != tree_size(depth)) {
+                        if (temp_bad++ == 0)
+                            snprintf(temp_first, sizeof temp_first,
+                                     "%s depth %d: %" PRIu64 " nodes%s",
+                                     bottom_up ? "bottom-up" : "top-down", depth, n,
+                                     bad ? ", bad shape" : "");
+                    }
+                }
+                temp = GC_NIL;
+                gc_safepoint(m);
+            }
+        }
+    }
+
+    if (wl_trees_debug_corrupt != 0)
+        corrupt_for_test(m, wl_trees_debug_corrupt, &long_lived, &array, p->array_len);
+
+    /* 5. Verify. Nothing below allocates. */
+    if (stretch_ok) {
+        detail_add(&d, "stretch tree %" PRIu64 " nodes ok", stretch_nodes);
+    } else {
+        ok = false;
+        detail_add(&d, "stretch tree FAILED: %" PRIu64 " nodes (expected %" PRIu64 ")%s",
+                   stretch_nodes, tree_size(p->stretch_depth), stretch_bad ? ", bad shape" : "");
+    }
+
+    ll_check lc = {.seed = cfg->seed, .node_type = node_type, .checksum = CHECKSUM_INIT};
+    ll_walk(&lc, long_lived, 0, (unsigned)p->longlived_depth);
+    uint64_t ll_expected = tree_size(p->longlived_depth);
+    if (lc.count == ll_expected && lc.bad_nodes == 0 && lc.bad_shape == 0 &&
+        lc.checksum == built_checksum) {
+        detail_add(&d, "long-lived tree %" PRIu64 " nodes ok", lc.count);
+    } else {
+        ok = false;
+        detail_add(&d, "long-lived tree FAILED: %" PRIu64 "/%" PRIu64 " nodes, %" PRIu64
+                   " bad, checksum %s%s%s", lc.count, ll_expected, lc.bad_nodes,
+                   lc.checksum == built_checksum ? "ok" : "mismatch",
+                   lc.first[0] ? "; " : "", lc.first);
+    }
+
+    {
+        gc_object *a = gc_ref(array);
+        uint64_t bad = 0, first_bad = 0;
+        if (!gc_is_ref(array) || gc_header_type(a->header) != GC_TYPE_VALUE_ARRAY ||
+            gc_object_length(a) != p->array_len) {
+            bad = 1;
+            ok = false;
+            detail_add(&d, "array FAILED: not a value array of %" PRIu64, p->array_len);
+        } else {
+            const double *v = gc_doubles(a);
+            for (uint64_t k = 0; k < p->array_len; k++) {
+                if (v[k] != 1.0 / (double)(k + 1)) {
+                    if (bad++ == 0)
+                        first_bad = k;
+                }
+            }
+            if (bad == 0) {
+                detail_add(&d, "array of %" PRIu64 " ok", p->array_len);
+            } else {
+                ok = false;
+                detail_add(&d, "array FAILED: %" PRIu64 " bad elements, first at %" PRIu64, bad,
+                           first_bad);
+            }
+        }
+    }
+
+    if (temp_bad == 0) {
+        detail_add(&d, "%u temp trees ok", temp_checked);
+    } else {
+        ok = false;
+        detail_add(&d, "%u/%u temp trees FAILED, first %s", temp_bad, temp_checked, temp_first);
+    }
+
+    gc_roots_restore(m, saved);
+    res->verified = ok;
+    return 0;
+}
+
+const wl_workload wl_trees = {
+    .name = "trees",
+    .description = "GCBench binary trees (Boehm/Ellis/Kovac): short-lived trees "
+                   "top-down and bottom-up beside a long-lived tree and array",
+    .run = trees_run,
+};
