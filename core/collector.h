@@ -47,7 +47,8 @@ struct gc_collector_ops {
      * is still in *slot). It must perform the store. */
     void (*write_barrier)(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v);
 
-    /* Full collection (all generations; for refcount: a cycle collection). */
+    /* Full collection (all generations; for refcount: a cycle collection).
+     * Records exactly one pause. */
     void (*collect)(gc_mutator *m, gc_reason reason);
 
     /* Called when another thread requests a stop (reserved for multi-mutator

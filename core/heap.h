@@ -128,7 +128,9 @@ void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l);
 
 /* What happens when the heap cannot satisfy an allocation even after a full
  * collection. The default prints "heap exhausted: ..." to stderr and exits
- * with GC_EXIT_HEAP_EXHAUSTED; embedders may override (it must not return). */
+ * with GC_EXIT_HEAP_EXHAUSTED; embedders may override. The handler must not
+ * return; it may longjmp out, and the heap stays consistent and usable (the
+ * failed allocation simply did not happen). */
 #define GC_EXIT_HEAP_EXHAUSTED 3
 #define GC_EXIT_HEAP_CORRUPT 6
 typedef void (*gc_exhausted_fn)(gc_heap *h, size_t request, void *data);

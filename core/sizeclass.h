@@ -2,8 +2,9 @@
  *
  * Small objects (<= GC_SMALL_MAX bytes) are rounded up to one of
  * GC_SIZE_CLASS_COUNT cell sizes: 16-byte steps to 128, then four classes per
- * power of two up to 8 KiB, so internal fragmentation stays under 25%
- * (under 12.5% above 128 bytes). Larger objects go to a large-object space.
+ * power of two up to 8 KiB, so at most 25% of any cell is wasted (and under
+ * 25% of the request from 32 bytes up). Larger objects go to a large-object
+ * space.
  * The lookup is one table load, so it can sit in the inline allocation path.
  */
 #ifndef GC_SIZECLASS_H

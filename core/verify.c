@@ -45,7 +45,8 @@ static bool check_object(gc_heap *h, const gc_object *o, const gc_object *holder
         return false;
     }
     if (!h->ops->contains(h, o)) {
-        gc_verify_fail(h, "%s %p holds reference %p outside the heap", where, (void *)holder, (void *)o);
+        gc_verify_fail(h, "%s %p holds reference %p, which is not the start of any object memory of the heap",
+                       where, (void *)holder, (void *)o);
         return false;
     }
     uint64_t hdr = o->header;
