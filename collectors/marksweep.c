@@ -221,4 +221,5 @@ const gc_collector_ops gc_marksweep_ops = {
     .contains = ms_contains,
     .is_object = ms_is_object,
     .verify = ms_verify,
+    .stats = gc_default_stats,
 };

@@ -20,6 +20,8 @@
 
 #include "heap.h"
 
+typedef void (*gc_stat_emit_fn)(void *ctx, const char *name, uint64_t value);
+
 struct gc_collector_ops {
     const char *name;
     const char *description;  /* one line, for --list */
@@ -71,6 +73,10 @@ struct gc_collector_ops {
     /* Collector-specific invariants (e.g. nothing points into from-space).
      * Reports problems with gc_verify_fail; returns how many it found. */
     size_t (*verify)(gc_heap *h);
+    /* Collector-specific figures for the summary (e.g. refcount's
+     * leaked_bytes): calls emit(ctx, name, value) for each. Names are
+     * snake_case and appear as top-level keys of summary.json. */
+    void (*stats)(gc_heap *h, gc_stat_emit_fn emit, void *ctx);
 };
 
 /* ---- The heap, as collectors see it ----------------------------------------- */
@@ -105,6 +111,7 @@ struct gc_heap {
     bool in_pause;
     gc_pause current;
     gc_phase current_phase;
+    bool live_set;              /* gc_pause_set_live called in this pause */
     uint64_t phase_start_ns;
     gc_event_listener listener;
 
@@ -153,6 +160,7 @@ void gc_default_finish(gc_heap *h);
 bool gc_default_contains(gc_heap *h, const void *addr);   /* true */
 bool gc_default_is_object(gc_heap *h, const gc_object *obj); /* header looks valid */
 size_t gc_default_verify(gc_heap *h);                     /* 0 */
+void gc_default_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx); /* none */
 void *gc_no_alloc_slow(gc_mutator *m, size_t bytes);      /* aborts */
 void gc_no_collect(gc_mutator *m, gc_reason reason);     /* aborts */
 

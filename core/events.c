@@ -59,6 +59,13 @@ void gc_phase_start(gc_heap *h, gc_phase phase)
     h->phase_start_ns = now;
 }
 
+void gc_pause_set_live(gc_heap *h, uint64_t live_bytes)
+{
+    assert(h->in_pause);
+    h->current.live_after = live_bytes;
+    h->live_set = true;
+}
+
 void gc_pause_end(gc_heap *h)
 {
     assert(h->in_pause);
@@ -66,6 +73,9 @@ void gc_pause_end(gc_heap *h)
     h->current.phase_ns[h->current_phase] += now - h->phase_start_ns;
     h->current.duration_ns = now - h->epoch_ns - h->current.start_ns;
     h->current.heap_after = h->ops->heap_used(h);
+    if (!h->live_set)
+        h->current.live_after = h->current.heap_after;
+    h->live_set = false;
     if (h->npauses == h->pauses_cap) {
         size_t ncap = h->pauses_cap ? h->pauses_cap * 2 : 256;
         h->pauses = gc_sys_realloc(h->pauses, h->pauses_cap * sizeof *h->pauses,

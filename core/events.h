@@ -47,6 +47,8 @@ typedef struct gc_pause {
     gc_reason reason;
     uint64_t heap_before;   /* bytes occupied by objects when the pause began */
     uint64_t heap_after;    /* bytes occupied by objects when it ended */
+    uint64_t live_after;    /* live bytes known after the pause (a full trace finds them);
+                               defaults to heap_after unless the collector sets it */
     uint64_t phase_ns[GC_PHASE_COUNT];
 } gc_pause;
 
@@ -64,5 +66,8 @@ struct gc_heap;
 void gc_pause_begin(struct gc_heap *h, gc_pause_kind kind, gc_reason reason);
 void gc_phase_start(struct gc_heap *h, gc_phase phase); /* ends the current phase, starts `phase` */
 void gc_pause_end(struct gc_heap *h);
+/* Inside a pause: the live bytes the collector established (e.g. a minor
+ * collection knows only the survivors it copied, not the old generation). */
+void gc_pause_set_live(struct gc_heap *h, uint64_t live_bytes);
 
 #endif /* GC_EVENTS_H */

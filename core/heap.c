@@ -49,6 +49,7 @@ const char *gc_collector_check(const gc_collector_ops *ops)
     CHECK_SLOT(contains)
     CHECK_SLOT(is_object)
     CHECK_SLOT(verify)
+    CHECK_SLOT(stats)
 #undef CHECK_SLOT
     return NULL;
 }
@@ -75,6 +76,12 @@ bool gc_default_is_object(gc_heap *h, const gc_object *obj)
 {
     (void)h;
     return obj && gc_header_valid(obj->header) && gc_type_get(gc_header_type(obj->header));
+}
+void gc_default_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx)
+{
+    (void)h;
+    (void)emit;
+    (void)ctx;
 }
 size_t gc_default_verify(gc_heap *h)
 {
@@ -179,6 +186,12 @@ _Noreturn void gc_heap_exhausted(gc_heap *h, size_t request)
     h->exhausted(h, request, h->exhausted_data);
     fprintf(stderr, "gcbench: heap-exhausted handler returned\n");
     abort();
+}
+
+void gc_heap_collector_stats(gc_heap *h, void (*emit)(void *ctx, const char *name, uint64_t value),
+                             void *ctx)
+{
+    h->ops->stats(h, emit, ctx);
 }
 
 uint64_t gc_heap_epoch(gc_heap *h) { return h->epoch_ns; }

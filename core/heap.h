@@ -53,6 +53,7 @@ typedef struct gc_config {
     size_t nursery_size;  /* for generational collectors; 0 = collector default */
     uint64_t stress;      /* collect every `stress` allocations; 0 = off */
     bool verify;          /* run the heap verifier after every collection */
+    bool rc_cycles_off;   /* reference counting: no cycle collection (--rc-cycles=off) */
 } gc_config;
 
 #define GC_DEFAULT_HEAP_LIMIT ((size_t)64 << 20)
@@ -123,6 +124,9 @@ typedef struct gc_heap_stats {
 } gc_heap_stats;
 
 void gc_heap_get_stats(gc_heap *h, gc_heap_stats *out);
+/* Collector-specific figures (ops->stats): emit(ctx, name, value) each. */
+void gc_heap_collector_stats(gc_heap *h, void (*emit)(void *ctx, const char *name, uint64_t value),
+                             void *ctx);
 uint64_t gc_heap_epoch(gc_heap *h); /* uv_hrtime() at creation; pause times are relative to it */
 void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l);
 

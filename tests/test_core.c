@@ -645,6 +645,7 @@ Test(core, collector_check_rejects_null_slots)
     CHECK_NULL_SLOT(contains);
     CHECK_NULL_SLOT(is_object);
     CHECK_NULL_SLOT(verify);
+    CHECK_NULL_SLOT(stats);
 #undef CHECK_NULL_SLOT
     gc_collector_ops cp = *ops;
     cr_assert_null(gc_collector_check(&cp), "an intact copy is rejected");

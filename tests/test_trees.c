@@ -2,7 +2,7 @@
  * collector, at size small: plain runs, runs in a heap small enough to force
  * collections, runs with the heap verifier and stress collections, and
  * checks that the workload's own verification really fails when its
- * long-lived data is damaged (the wl_trees_debug_corrupt hook in
+ * long-lived data is damaged (the wl_config.debug_corrupt hook in
  * workloads/trees.c). Also covers the workload registry and size names.
  *
  * Parameterized tests take an index into gc_registered_collectors[]; every
@@ -20,7 +20,7 @@ extern const wl_workload wl_trees;
 /* Debug hook defined in workloads/trees.c: 0 off; 1 flip a raw field of a
  * long-lived tree node; 2 cut a link of the long-lived tree; 3 change an
  * element of the long-lived array. Applied just before verification. */
-extern int wl_trees_debug_corrupt;
+static int debug_corrupt_mode; /* passed to the workload as wl_config.debug_corrupt */
 
 #define MIB ((size_t)1 << 20)
 
@@ -74,7 +74,7 @@ static void run_trees(const char *collector, size_t heap_limit, bool verify, uin
     gc_mutator *m = gc_mutator_attach(h);
     cr_assert_not_null(m, "%s: gc_mutator_attach failed", collector);
 
-    wl_config wc = {.size = WL_SIZE_SMALL, .seed = seed};
+    wl_config wc = {.size = WL_SIZE_SMALL, .seed = seed, .debug_corrupt = debug_corrupt_mode};
     memset(&out->res, 0, sizeof out->res);
     out->rc = wl_trees.run(m, &wc, &out->res);
     gc_heap_finish(h);
@@ -170,9 +170,9 @@ ParameterizedTest(size_t *ci, trees, detects_corruption)
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         run_out o;
-        wl_trees_debug_corrupt = cases[k].mode;
+        debug_corrupt_mode = cases[k].mode;
         run_trees(name, 16 * MIB, false, 0, 7, &o);
-        wl_trees_debug_corrupt = 0;
+        debug_corrupt_mode = 0;
         cr_assert_eq(o.rc, 0, "%s: corrupt mode %d: trees returned %d: %s", name,
                      cases[k].mode, o.rc, o.res.detail);
         cr_assert(!o.res.verified, "%s: corrupt mode %d not detected: %s", name, cases[k].mode,

@@ -76,9 +76,9 @@
  *   root slots per level).
  *
  * Debug hook
- *   wl_trees_debug_corrupt (below) makes the workload damage its own
- *   long-lived data just before verification, so tests can check that the
- *   verification really fails.
+ *   wl_config.debug_corrupt (--debug-corrupt=N) makes the workload damage
+ *   its own long-lived data just before verification, so tests can check
+ *   that the verification really fails (see corrupt_for_test).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -87,18 +87,16 @@
 
 #include "workload.h"
 
-/* Debug hook for tests (not for benchmarking). When nonzero, the workload
- * corrupts its long-lived data after phase 4, just before verification,
- * through ordinary mutator operations:
+/* Debug hook for tests (wl_config.debug_corrupt; not for benchmarking).
+ * When nonzero, the workload corrupts its long-lived data after phase 4,
+ * just before verification, through ordinary mutator operations:
  *   1  flip bits of the raw field i of one long-lived tree node (the last
  *      node in preorder) — must fail the contents and checksum checks;
  *   2  cut a link: store nil into the right child of the long-lived root's
  *      left child — must fail the shape and node-count checks;
  *   3  change one element of the long-lived array — must fail the array check;
  *   any other nonzero value behaves like 1.
- * A run with the hook set reports verified == false. Not thread-safe; it is
- * a plain global so a test can set it before calling wl_trees.run. */
-int wl_trees_debug_corrupt = 0;
+ * A run with the hook set reports verified == false. */
 
 /* ---- Parameters ----------------------------------------------------------- */
 
@@ -333,7 +331,7 @@ static void detail_add(detail_buf *d, const char *fmt, ...)
 
 /* ---- The workload ----------------------------------------------------------------- */
 
-/* Damages the long-lived data (see wl_trees_debug_corrupt). `ll` and `arr`
+/* Damages the long-lived data (see wl_config.debug_corrupt). `ll` and `arr`
  * are root slots; nothing here allocates. */
 static void corrupt_for_test(gc_mutator *m, int mode, gc_value *ll, gc_value *arr, uint64_t array_len)
 {
@@ -433,8 +431,8 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
         }
     }
 
-    if (wl_trees_debug_corrupt != 0)
-        corrupt_for_test(m, wl_trees_debug_corrupt, &long_lived, &array, p->array_len);
+    if (cfg->debug_corrupt != 0)
+        corrupt_for_test(m, cfg->debug_corrupt, &long_lived, &array, p->array_len);
 
     /* 5. Verify. Nothing below allocates. */
     if (stretch_ok) {

@@ -18,7 +18,20 @@ typedef enum wl_size { WL_SIZE_SMALL = 0, WL_SIZE_DEFAULT, WL_SIZE_LARGE } wl_si
 typedef struct wl_config {
     wl_size size;
     uint64_t seed;
+    /* Debug hook (--debug-corrupt=N, tests only): when nonzero the workload
+     * damages its own surviving data in way N just before verifying it, so a
+     * test can see verification fail. 0 = off. */
+    int debug_corrupt;
+    const char *program;  /* the "program" workload: path of a .gca file */
 } wl_config;
+
+/* What run() returns; gcbench turns it into its exit code. */
+enum {
+    WL_OK = 0,            /* ran to completion (res->verified tells the check) */
+    WL_ERR_INPUT = 2,     /* bad input, e.g. a program that does not assemble (exit 2) */
+    WL_ERR_RUNTIME = 5    /* a program's run-time error (exit 5) */
+    /* any other nonzero value: did not complete (exit 1) */
+};
 
 typedef struct wl_result {
     bool verified;        /* the workload's own check passed */
@@ -28,8 +41,9 @@ typedef struct wl_result {
 typedef struct wl_workload {
     const char *name;
     const char *description; /* one line, for --list */
-    /* Runs on mutator m; fills res. Returns 0 when it ran to completion
-     * (res->verified says whether its check passed). */
+    /* Runs on mutator m; fills res. Returns WL_OK when it ran to completion
+     * (res->verified says whether its check passed), else a WL_ERR_* code
+     * with res->detail saying what went wrong. */
     int (*run)(gc_mutator *m, const wl_config *cfg, wl_result *res);
 } wl_workload;
 
