@@ -4,8 +4,10 @@
 #include "core/collector.h"
 
 extern const gc_collector_ops gc_marksweep_ops;
+extern const gc_collector_ops gc_copying_ops;
 
 const gc_collector_ops *const gc_registered_collectors[] = {
     &gc_marksweep_ops,
+    &gc_copying_ops,
     NULL,
 };

@@ -43,21 +43,33 @@ static inline size_t conf_ncollectors(void)
 
 static inline void conf_params_free(struct criterion_test_params *p) { cr_free(p->params); }
 
-/* One parameter per (collector, mode). With an empty registry a single
- * parameter with collector = -1 makes every test fail loudly. */
-static inline struct criterion_test_params conf_make_params(void)
+/* One parameter per (collector, mode) for the collectors `pred` accepts
+ * (all when pred is NULL). With an empty registry a single parameter with
+ * collector = -1 makes every test fail loudly; when the registry has
+ * collectors but pred accepts none, collector = -2 lets the test skip. */
+static inline struct criterion_test_params
+conf_make_params_where(bool (*pred)(const gc_collector_ops *ops))
 {
-    size_t n = conf_ncollectors();
-    size_t len = n ? n * CONF_MODE_COUNT : 1;
+    size_t n = conf_ncollectors(), k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += !pred || pred(gc_registered_collectors[i]);
+    size_t len = k ? k * CONF_MODE_COUNT : 1;
     conf_param *ps = cr_malloc(len * sizeof *ps);
-    if (n == 0) {
-        ps[0] = (conf_param){-1, CONF_NORMAL};
+    if (k == 0) {
+        ps[0] = (conf_param){n == 0 ? -1 : -2, CONF_NORMAL};
     } else {
+        size_t j = 0;
         for (size_t i = 0; i < n; i++)
-            for (int mo = 0; mo < CONF_MODE_COUNT; mo++)
-                ps[i * CONF_MODE_COUNT + (size_t)mo] = (conf_param){(int)i, mo};
+            if (!pred || pred(gc_registered_collectors[i]))
+                for (int mo = 0; mo < CONF_MODE_COUNT; mo++)
+                    ps[j++] = (conf_param){(int)i, mo};
     }
     return cr_make_param_array(conf_param, ps, len, conf_params_free);
+}
+
+static inline struct criterion_test_params conf_make_params(void)
+{
+    return conf_make_params_where(NULL);
 }
 
 /* Defines the parameter generator of conformance/<name>. */
@@ -92,6 +104,8 @@ static inline void conf_open(conf_ctx *c, const conf_param *p, size_t heap_limit
     memset(c, 0, sizeof *c);
     c->name = "?";
     c->mode = p->mode == CONF_STRESS ? "stress" : "normal";
+    if (p->collector == -2)
+        cr_skip_test("no registered collector has the property this suite needs");
     cr_assert(p->collector >= 0, "no collector is registered in gc_registered_collectors[]");
     c->ops = gc_registered_collectors[p->collector];
     cr_assert(c->ops != NULL && c->ops->name != NULL, "registry entry %d is broken", p->collector);

@@ -11,9 +11,11 @@
 #include "workload.h"
 
 extern const wl_workload wl_trees;
+extern const wl_workload wl_alloc;
 
 const wl_workload *const wl_registered_workloads[] = {
     &wl_trees,
+    &wl_alloc,
     NULL,
 };
 

@@ -23,6 +23,7 @@ typedef struct wl_config {
      * test can see verification fail. 0 = off. */
     int debug_corrupt;
     const char *program;  /* the "program" workload: path of a .gca file */
+    uint32_t object_size; /* the "alloc" workload: bytes per object (0 = its default, 32) */
 } wl_config;
 
 /* What run() returns; gcbench turns it into its exit code. */
