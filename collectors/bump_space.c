@@ -45,6 +45,9 @@ void *gc_bump_refill(gc_bump_space *s, gc_mutator *m, size_t bytes, size_t cap)
     if (chunk > room)
         chunk = room;
     char *p = gc_bump_take(s, chunk);
+    /* Zero the chunk in one streaming pass, so the inline fast path need
+     * not zero each object (ops->alloc_zeroed). */
+    memset(p, 0, chunk);
     m->bump_ptr = (uintptr_t)p + bytes;
     m->bump_limit = (uintptr_t)p + chunk;
     return p;

@@ -52,9 +52,9 @@ static inline void *gc_bump_take(gc_bump_space *s, size_t bytes)
 
 /* Closes the mutator's chunk: its unused tail becomes a filler. */
 void gc_bump_retire(gc_bump_space *s, gc_mutator *m);
-/* Gives m a new chunk of at least `bytes` (normally GC_BUMP_CHUNK) as long as
- * the frontier stays within `cap` bytes of start, and allocates `bytes` from
- * it. Returns NULL, leaving m without a chunk, when there is no room. */
+/* Gives m a new, zeroed chunk of at least `bytes` (normally GC_BUMP_CHUNK)
+ * as long as the frontier stays within `cap` bytes of start, and allocates
+ * `bytes` from it. Returns NULL, leaving m without a chunk, when there is no room. */
 void *gc_bump_refill(gc_bump_space *s, gc_mutator *m, size_t bytes, size_t cap);
 /* Forgets every object (after evacuation); mutators must hold no chunk. */
 void gc_bump_reset(gc_bump_space *s);

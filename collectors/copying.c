@@ -282,6 +282,7 @@ const gc_collector_ops gc_copying_ops = {
     .name = "copying",
     .description = "Cheney semispace copying: bump allocation, breadth-first evacuation, large-object space",
     .alloc_mode = GC_ALLOC_BUMP,
+    .alloc_zeroed = true,
     .barrier = GC_BARRIER_NONE,
     .moving = true,
     .reclaims_cycles = true,

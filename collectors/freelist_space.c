@@ -131,6 +131,22 @@ void gc_fls_sweep_all(gc_fls *s)
         }
 }
 
+void gc_fls_walk(gc_fls *s, void (*fn)(gc_object *o, void *ctx), void *ctx)
+{
+    for (size_t i = 0; i < s->nblocks; i++) {
+        gc_fls_block *b = &s->meta[i];
+        if (b->state == GC_FLS_FREE)
+            continue;
+        char *base = block_addr(s, i);
+        for (uint32_t k = 0; k < b->ncells; k++) {
+            gc_object *o = (gc_object *)(base + (size_t)k * b->cell_size);
+            bool live = b->state == GC_FLS_UNSWEPT ? gc_fls_is_marked(s, o) : gc_header_valid(o->header);
+            if (live)
+                fn(o, ctx);
+        }
+    }
+}
+
 bool gc_fls_is_object(const gc_fls *s, const gc_object *o)
 {
     if (!gc_fls_contains(s, o))

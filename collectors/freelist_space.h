@@ -96,5 +96,8 @@ void gc_fls_after_mark(gc_fls *s);
 /* Sweeps every unswept block now (eager completion). */
 void gc_fls_sweep_all(gc_fls *s);
 bool gc_fls_is_object(const gc_fls *s, const gc_object *o);
+/* Calls fn on every allocated object: in swept blocks every cell with a
+ * valid header, in unswept blocks every marked cell. */
+void gc_fls_walk(gc_fls *s, void (*fn)(gc_object *o, void *ctx), void *ctx);
 
 #endif

@@ -27,6 +27,7 @@ struct gc_collector_ops {
     const char *description;  /* one line, for --list */
     gc_alloc_mode alloc_mode; /* which inline fast path mutators use */
     gc_barrier_kind barrier;  /* which inline barrier fast path mutators use */
+    bool alloc_zeroed;        /* memory from the inline fast path is already zero */
     bool moving;              /* may change object addresses */
     bool reclaims_cycles;     /* tracing collectors: garbage cycles are freed */
 
@@ -144,6 +145,10 @@ void gc_verify_fail(gc_heap *h, const char *fmt, ...) __attribute__((format(prin
  * root check and, with cfg.verify, the full verifier; a corrupt heap ends the
  * process with GC_EXIT_HEAP_CORRUPT. */
 void gc_after_pause(gc_heap *h);
+
+/* Ends the process with GC_EXIT_HEAP_CORRUPT after a verification that
+ * found problems (already reported); `when` says at which point. */
+_Noreturn void gc_verify_abort(gc_heap *h, const char *when);
 
 /* Called by a collector's alloc path before it gives up: runs the exhaustion
  * handler (does not return). */

@@ -218,6 +218,7 @@ gc_mutator *gc_mutator_attach(gc_heap *h)
     m->stop_flag = &h->stop_requested;
     m->alloc_mode = h->ops->alloc_mode;
     m->barrier = h->ops->barrier;
+    m->alloc_zeroed = h->ops->alloc_zeroed;
     if (h->cfg.stress) {
         /* Every allocation takes the slow path, which counts down. */
         m->alloc_mode = GC_ALLOC_SLOW;

@@ -40,9 +40,16 @@ typedef enum gc_alloc_mode {
 
 /* What the inline write-barrier fast path does. */
 typedef enum gc_barrier_kind {
-    GC_BARRIER_NONE = 0, /* plain store */
-    GC_BARRIER_ALWAYS    /* every reference store calls ops->write_barrier */
+    GC_BARRIER_NONE = 0,     /* plain store */
+    GC_BARRIER_ALWAYS,       /* every reference store calls ops->write_barrier */
+    GC_BARRIER_GENERATIONAL  /* store; call ops->write_barrier only when an
+                                object outside [young_lo, young_lo + young_size)
+                                and not yet logged gets a young reference */
 } gc_barrier_kind;
+
+/* Header bit of an object recorded in a generational remembered set: the
+ * inline barrier filter skips logged holders. */
+#define GC_HDR_LOGGED GC_HDR_BIT(0)
 
 /* Extra root sources (bytecode VM registers and frames, ...). The scanner
  * calls visit on every slot it owns that holds a reference. */
@@ -66,9 +73,12 @@ struct gc_mutator {
     uintptr_t bump_limit;
     gc_alloc_mode alloc_mode;
     gc_barrier_kind barrier;
+    bool alloc_zeroed;          /* fast-path memory is already zero (bump chunks) */
     uint64_t allocated_bytes;   /* this mutator's lifetime totals */
     uint64_t allocated_objects;
     void *free_lists[GC_SIZE_CLASS_COUNT];
+    uintptr_t young_lo;         /* generational barrier filter: the nursery */
+    uintptr_t young_size;
     /* -- roots -- */
     gc_value **roots;
     size_t nroots;
@@ -159,16 +169,20 @@ GC_INLINE void gc_roots_restore(gc_mutator *m, size_t depth) { m->nroots = depth
  * heap exhaustion. Returns uninitialised memory of `bytes` bytes. */
 GC_NOINLINE void *gc_alloc_slow(gc_mutator *m, size_t bytes);
 
-/* Tries the fast structure of `mode` only; NULL when it is empty. */
+/* Tries the fast structure of `mode` only; NULL when it is empty. Objects
+ * larger than GC_SMALL_MAX always take the slow path, so collectors can put
+ * them in a large-object space (for constant sizes the test folds away). */
 GC_INLINE void *gc_alloc_fast(gc_mutator *m, gc_alloc_mode mode, size_t bytes)
 {
+    if (GC_UNLIKELY(bytes > GC_SMALL_MAX))
+        return NULL;
     if (mode == GC_ALLOC_BUMP) {
         uintptr_t p = m->bump_ptr, np = p + bytes;
         if (GC_LIKELY(np <= m->bump_limit)) {
             m->bump_ptr = np;
             return (void *)p;
         }
-    } else if (mode == GC_ALLOC_FREELIST && GC_LIKELY(bytes <= GC_SMALL_MAX)) {
+    } else if (mode == GC_ALLOC_FREELIST) {
         unsigned c = gc_size_class_of(bytes);
         void *cell = m->free_lists[c];
         if (GC_LIKELY(cell != NULL)) {
@@ -185,11 +199,15 @@ GC_INLINE gc_object *gc_alloc_object(gc_mutator *m, uint32_t type, gc_kind kind,
 {
     size_t bytes = gc_size_for(kind, length);
     void *p = gc_alloc_fast(m, m->alloc_mode, bytes);
-    if (GC_UNLIKELY(p == NULL))
+    bool zero = !m->alloc_zeroed;
+    if (GC_UNLIKELY(p == NULL)) {
         p = gc_alloc_slow(m, bytes);
+        zero = true; /* slow-path memory (large objects, free cells) may hold garbage */
+    }
     gc_object *o = (gc_object *)p;
     o->header = gc_make_header(type, length);
-    memset(o + 1, 0, bytes - GC_HEADER_BYTES);
+    if (zero)
+        memset(o + 1, 0, bytes - GC_HEADER_BYTES);
     m->allocated_bytes += bytes;
     m->allocated_objects++;
     return o;
@@ -223,6 +241,15 @@ GC_INLINE void gc_write(gc_mutator *m, gc_object *holder, gc_value *slot, gc_val
 {
     if (GC_LIKELY(m->barrier == GC_BARRIER_NONE)) {
         *slot = v;
+        return;
+    }
+    if (m->barrier == GC_BARRIER_GENERATIONAL) {
+        *slot = v;
+        /* Old-to-young store into a holder not yet logged? (A nil or an
+         * immediate is never in the nursery range.) */
+        if (GC_UNLIKELY(v - m->young_lo < m->young_size) &&
+            (uintptr_t)holder - m->young_lo >= m->young_size && !(holder->header & GC_HDR_LOGGED))
+            gc_write_slow(m, holder, slot, v);
         return;
     }
     gc_write_slow(m, holder, slot, v);

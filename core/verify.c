@@ -144,9 +144,15 @@ void gc_after_pause(gc_heap *h)
     size_t errors = gc_verify_heap(h);
     h->verify_ns += uv_hrtime() - t0;
     if (errors > 0) {
-        fprintf(stderr, "gcbench: heap verification failed after pause %zu (%s): the collector corrupted the heap\n",
-                h->npauses, h->ops->name);
-        fflush(stdout);
-        exit(GC_EXIT_HEAP_CORRUPT);
+        char when[64];
+        snprintf(when, sizeof when, "after pause %zu", h->npauses);
+        gc_verify_abort(h, when);
     }
+}
+
+_Noreturn void gc_verify_abort(gc_heap *h, const char *when)
+{
+    fprintf(stderr, "gcbench: heap verification failed %s (%s): the heap is corrupt\n", when, h->ops->name);
+    fflush(stdout);
+    exit(GC_EXIT_HEAP_CORRUPT);
 }

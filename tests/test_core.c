@@ -593,7 +593,7 @@ Test(core, registry)
         cr_assert_eq(gc_collector_find(ops->name), ops, "gc_collector_find(\"%s\") finds another", ops->name);
         cr_assert((unsigned)ops->alloc_mode <= GC_ALLOC_FREELIST, "%s: alloc_mode %d", ops->name,
                   (int)ops->alloc_mode);
-        cr_assert((unsigned)ops->barrier <= GC_BARRIER_ALWAYS, "%s: barrier %d", ops->name, (int)ops->barrier);
+        cr_assert((unsigned)ops->barrier <= GC_BARRIER_GENERATIONAL, "%s: barrier %d", ops->name, (int)ops->barrier);
         for (size_t j = 0; j < n; j++)
             cr_assert_str_neq(gc_registered_collectors[j]->name, ops->name, "two collectors named %s",
                               ops->name);

@@ -1,14 +1,22 @@
 /* tests/test_moving.c — tests that catch moving-collector bugs, run against
- * every registered collector whose ops->moving is set (copying today), in
- * the normal mode and in stress mode with the verifier after every pause.
+ * every registered collector whose ops->moving is set (copying,
+ * generational), in the normal mode and in stress mode with the verifier
+ * after every pause.
  *
- * Each test first checks that objects really move (a collection changes the
- * address of a small object), so a collector that silently stopped moving
- * could not pass these tests vacuously.
+ * In normal mode each test checks that objects really move (a collection
+ * changes the address of a fresh small object), so a collector that silently
+ * stopped moving could not pass vacuously. In stress mode collections happen
+ * between any two allocations, so a generational collector may already have
+ * promoted (moved, for the last time) an object before the test records its
+ * address: there only contents, identity and the verifier are checked.
  */
 #include "conformance.h"
 
 static bool is_moving(const gc_collector_ops *ops) { return ops->moving; }
+
+/* The "it moved" guard, meaningful in normal mode (see above). */
+#define ASSERT_MOVED(c, moved, what) \
+    CONF_ASSERT(c, (c)->stress || (moved), "%s did not move: the test would pass vacuously", what)
 
 #define MOVING_PARAMS(name) \
     ParameterizedTestParameters(moving, name) { return conf_make_params_where(is_moving); }
@@ -50,7 +58,7 @@ ParameterizedTest(conf_param *p, moving, root_only)
     r = new_rec(&c, 42);
     uintptr_t before = (uintptr_t)r;
     gc_collect(c.m);
-    CONF_ASSERT(&c, (uintptr_t)r != before, "the object did not move: nothing here would catch a stale root");
+    ASSERT_MOVED(&c, (uintptr_t)r != before, "the root-only object");
     check_rec(&c, r, 42, "root-only object");
     for (int i = 0; i < 5; i++) {
         churn(&c, 1u << 20);
@@ -76,7 +84,7 @@ ParameterizedTest(conf_param *p, moving, field_only)
     tmp = GC_NIL; /* now reachable only through holder.next */
     gc_collect(c.m);
     gc_value child = gc_field(gc_ref(holder), 0);
-    CONF_ASSERT(&c, (uintptr_t)child != old_child, "the child did not move");
+    ASSERT_MOVED(&c, (uintptr_t)child != old_child, "the child");
     check_rec(&c, child, 2, "field-only object");
     churn(&c, 2u << 20);
     gc_collect(c.m);
@@ -109,7 +117,7 @@ ParameterizedTest(conf_param *p, moving, identity)
                     "fields and roots to one object differ after the move");
         /* Semispaces alternate, so only the first flip must change the address. */
         if (i == 0)
-            CONF_ASSERT(&c, (uintptr_t)a != before, "the shared object did not move");
+            ASSERT_MOVED(&c, (uintptr_t)a != before, "the shared object");
     }
     /* A store through one path is seen through the others: one object. */
     gc_set_word(gc_ref(a), 3, 12345);
@@ -141,7 +149,7 @@ ParameterizedTest(conf_param *p, moving, cycle)
     cur = tmp = GC_NIL;
     uintptr_t before = (uintptr_t)head;
     gc_collect(c.m);
-    CONF_ASSERT(&c, (uintptr_t)head != before, "the ring did not move");
+    ASSERT_MOVED(&c, (uintptr_t)head != before, "the ring");
     for (int round = 0; round < 3; round++) {
         churn(&c, 1u << 20);
         gc_collect(c.m);
@@ -182,7 +190,7 @@ ParameterizedTest(conf_param *p, moving, big_ref_array)
     uintptr_t arr_before = (uintptr_t)arr, elem0_before = (uintptr_t)gc_elem(gc_ref(arr), 0);
     gc_collect(c.m);
     CONF_ASSERT(&c, (uintptr_t)arr == arr_before, "a large object moved (it lives in the large-object space)");
-    CONF_ASSERT(&c, (uintptr_t)gc_elem(gc_ref(arr), 0) != elem0_before, "elements did not move");
+    ASSERT_MOVED(&c, (uintptr_t)gc_elem(gc_ref(arr), 0) != elem0_before, "the elements");
     for (uint64_t i = 0; i < N; i++) {
         uint64_t id = i % 3 == 2 ? i - 1 : i;
         gc_value e = gc_elem(gc_ref(arr), i);
@@ -211,7 +219,7 @@ ParameterizedTest(conf_param *p, moving, verifier_catches_from_space)
     victim = new_rec(&c, 2);
     gc_value stale = victim;
     gc_collect(c.m);
-    CONF_ASSERT(&c, victim != stale, "the object did not move");
+    ASSERT_MOVED(&c, victim != stale, "the victim");
     CONF_ASSERT(&c, gc_verify_heap(c.h) == 0, "verifier fails on a clean heap");
     gc_set_field(c.m, gc_ref(holder), 0, stale); /* a reference into from-space */
     CONF_ASSERT(&c, gc_verify_heap(c.h) > 0, "verifier missed a reference into from-space");

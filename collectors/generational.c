@@ -1,0 +1,495 @@
+/* collectors/generational.c — a two-generation collector in the style of
+ * Appel (1989): a bump-allocated nursery evacuated by copying into a
+ * non-moving mature space (the mark-sweep free-list space, plus the shared
+ * large-object space). See docs/collectors/generational.md.
+ *
+ *   minor = mark_roots + remembered set -> promote (copy) survivors; scan them
+ *   major = mark (roots, through nursery and mature) ; sweep mature ; minor
+ *
+ * Invariants:
+ *  - Every object outside the nursery that holds a reference into the
+ *    nursery has GC_HDR_LOGGED set and is in `remembered` (the write
+ *    barrier's job; checked by gen_verify before every minor collection with
+ *    --verify). So a minor collection never scans the mature space.
+ *  - Promotion on first survival: after a minor collection the nursery is
+ *    empty and no reference points into it; `remembered` is empty and no
+ *    object is logged.
+ *  - Budget: nursery capacity + mature blocks + large objects <= limit. A
+ *    minor collection starts only if the mature space can take every
+ *    nursery byte in the worst case (all survive, size-class rounding of up
+ *    to a third, a partly used block per class); otherwise a major
+ *    collection runs first, and if even then the survivors might not fit the
+ *    allocation fails cleanly (heap exhausted) with the heap intact.
+ *  - During a major mark, nursery objects are marked with GEN_NURSERY_MARK
+ *    in their header; the evacuation that ends the major discards those bits
+ *    (copies start with clear collector bits).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bump_space.h"
+#include "core/collector.h"
+#include "core/sysalloc.h"
+#include "freelist_space.h"
+#include "los.h"
+
+#define GEN_NURSERY_MARK GC_HDR_BIT(1)
+#define GEN_NURSERY_MIN ((size_t)64 << 10)
+#define GEN_NURSERY_DEFAULT_DIVISOR 3
+#define GEN_STRESS_MAJOR_EVERY 8 /* stress mode: every 8th forced collection is major */
+
+typedef struct gen_heap {
+    gc_bump_space nursery;
+    size_t nursery_size;          /* capacity counted against the limit */
+    gc_fls mature;
+    gc_los los;
+    void *promo_lists[GC_SIZE_CLASS_COUNT]; /* the collector's own free lists */
+    gc_object **remembered;       /* logged holders */
+    size_t nrem, rem_cap;
+    gc_object **stack;            /* mark stack / promoted objects to scan */
+    size_t sp, stack_cap;
+    uint64_t old_bytes;           /* mature objects: live at last major + promoted since */
+    uint64_t stress_count;
+    /* what the collector did, for the summary (ops->stats) */
+    uint64_t promoted_bytes, promoted_objects, remembered_total;
+} gen_heap;
+
+static gen_heap *gen_of(gc_heap *h) { return h->collector; }
+static size_t gen_verify(gc_heap *h);
+
+static inline bool in_nursery(const gen_heap *g, const void *p) { return gc_bump_contains(&g->nursery, p); }
+
+static size_t gen_footprint(gc_heap *h)
+{
+    gen_heap *g = gen_of(h);
+    return g->nursery_size + gc_fls_footprint(&g->mature) + gc_los_footprint(&g->los);
+}
+
+/* Bytes of objects in the nursery (handed-out chunks minus their unused tails). */
+static size_t nursery_used(gc_heap *h, const gen_heap *g)
+{
+    size_t used = gc_bump_used(&g->nursery);
+    for (gc_mutator *m = h->mutators; m; m = m->next)
+        if (in_nursery(g, (void *)m->bump_ptr))
+            used -= m->bump_limit - m->bump_ptr;
+    return used;
+}
+
+static GC_NOINLINE void push_grow(gc_object ***stack, size_t *cap)
+{
+    size_t ncap = *cap ? *cap * 2 : 4096;
+    *stack = gc_sys_realloc(*stack, *cap * sizeof **stack, ncap * sizeof **stack);
+    *cap = ncap;
+}
+
+static inline void push(gen_heap *g, gc_object *o)
+{
+    if (GC_UNLIKELY(g->sp == g->stack_cap))
+        push_grow(&g->stack, &g->stack_cap);
+    g->stack[g->sp++] = o;
+}
+
+/* ---- write barrier slow path: remember the holder ------------------------------ */
+
+static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+{
+    gen_heap *g = gen_of(m->heap);
+    (void)slot; /* the store is done by the inline barrier (GC_BARRIER_GENERATIONAL) */
+    if (!gc_is_ref(v) || !in_nursery(g, gc_ref(v)) || in_nursery(g, holder) ||
+        (holder->header & GC_HDR_LOGGED))
+        return;
+    holder->header |= GC_HDR_LOGGED;
+    g->remembered_total++;
+    if (g->nrem == g->rem_cap)
+        push_grow(&g->remembered, &g->rem_cap);
+    g->remembered[g->nrem++] = holder;
+}
+
+/* ---- promotion (minor collection) --------------------------------------------------- */
+
+/* Worst-case mature bytes needed to promote the whole nursery, cheaply:
+ * size-class rounding adds at most a third, and each class may start a
+ * new block. */
+static size_t promotion_bound(size_t nursery_bytes)
+{
+    return nursery_bytes + nursery_bytes / 3 + GC_SIZE_CLASS_COUNT * GC_FLS_BLOCK;
+}
+
+static void count_cell(gc_object *o, void *arg)
+{
+    ((uint64_t *)arg)[gc_size_class_of(gc_object_size(o))]++;
+}
+
+/* The exact worst case: new blocks for every nursery object's cell, class
+ * by class (free cells already in the mature space are not counted). */
+static size_t promotion_exact(gc_heap *h, gen_heap *g)
+{
+    uint64_t cells[GC_SIZE_CLASS_COUNT] = {0};
+    gc_bump_walk(&g->nursery, h, count_cell, cells);
+    size_t blocks = 0;
+    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
+        size_t per_block = GC_FLS_BLOCK / gc_size_class_bytes[c];
+        blocks += (cells[c] + per_block - 1) / per_block;
+    }
+    return blocks * GC_FLS_BLOCK;
+}
+
+/* Can the mature space take every nursery object within the limit? */
+static bool promotion_fits(gc_heap *h, gen_heap *g)
+{
+    size_t used = gen_footprint(h);
+    size_t room = h->limit > used ? h->limit - used : 0;
+    if (room >= promotion_bound(nursery_used(h, g)))
+        return true;
+    return room >= promotion_exact(h, g);
+}
+
+/* A mature cell for a promoted object; the budget was checked beforehand. */
+static void *promo_alloc(gc_heap *h, gen_heap *g, size_t bytes)
+{
+    unsigned cls = gc_size_class_of(bytes);
+    void *cell = g->promo_lists[cls];
+    if (!cell) {
+        cell = gc_fls_sweep_for(&g->mature, cls);
+        if (!cell && gen_footprint(h) + GC_FLS_BLOCK <= h->limit)
+            cell = gc_fls_fresh_block(&g->mature, cls);
+        if (!cell) {
+            fprintf(stderr, "gcbench: generational: promotion failed despite the reserve check\n");
+            abort();
+        }
+    }
+    g->promo_lists[cls] = *(void **)cell;
+    return cell;
+}
+
+/* Copies a nursery referent into the mature space (once) and rewrites the slot. */
+static void promote(gc_value *slot, void *arg)
+{
+    gc_heap *h = arg;
+    gen_heap *g = gen_of(h);
+    gc_object *o = gc_ref(*slot);
+    if (!in_nursery(g, o))
+        return;
+    uint64_t hdr = o->header;
+    if (!gc_header_valid(hdr)) { /* forwarded */
+        *slot = (gc_value)hdr;
+        return;
+    }
+    size_t size = gc_size_for(gc_type_table[gc_header_type(hdr)]->kind, gc_header_length(hdr));
+    gc_object *copy = promo_alloc(h, g, size);
+    memcpy(copy, o, size);
+    copy->header = hdr & ~GC_HDR_GC_MASK;
+    o->header = (uint64_t)(uintptr_t)copy;
+    *slot = gc_value_of(copy);
+    g->old_bytes += size;
+    g->promoted_bytes += size;
+    g->promoted_objects++;
+    push(g, copy);
+}
+
+/* Empties the nursery: roots and remembered holders, then every promoted
+ * object's slots, transitively. */
+static void evacuate(gc_heap *h, gen_heap *g)
+{
+    gc_phase_start(h, GC_PHASE_ROOTS);
+    gc_visit_roots(h, promote, h);
+    for (size_t i = 0; i < g->nrem; i++) {
+        gc_object *holder = g->remembered[i];
+        holder->header &= ~GC_HDR_LOGGED;
+        gc_trace_object(holder, promote, h);
+    }
+    g->nrem = 0;
+    gc_phase_start(h, GC_PHASE_COPY);
+    while (g->sp > 0)
+        gc_trace_object(g->stack[--g->sp], promote, h);
+#ifndef NDEBUG
+    gc_bump_poison(&g->nursery);
+#endif
+    gc_bump_reset(&g->nursery);
+}
+
+static void retire_chunks(gc_heap *h, gen_heap *g)
+{
+    for (gc_mutator *m = h->mutators; m; m = m->next)
+        gc_bump_retire(&g->nursery, m);
+}
+
+/* ---- major collection ------------------------------------------------------------------ */
+
+static void major_mark_visit(gc_value *slot, void *arg)
+{
+    gen_heap *g = arg;
+    gc_object *o = gc_ref(*slot);
+    bool fresh;
+    if (in_nursery(g, o)) {
+        fresh = !(o->header & GEN_NURSERY_MARK);
+        o->header |= GEN_NURSERY_MARK;
+    } else if (gc_fls_contains(&g->mature, o)) {
+        fresh = gc_fls_mark(&g->mature, o);
+    } else {
+        fresh = gc_los_mark(o);
+    }
+    if (fresh)
+        push(g, o);
+}
+
+static void clear_nursery_mark(gc_object *o, void *ctx)
+{
+    (void)ctx;
+    o->header &= ~GEN_NURSERY_MARK;
+}
+
+static bool gen_major(gc_mutator *m, gc_reason reason)
+{
+    gc_heap *h = m->heap;
+    gen_heap *g = gen_of(h);
+    gc_pause_begin(h, GC_PAUSE_MAJOR, reason);
+    retire_chunks(h, g);
+    memset(g->promo_lists, 0, sizeof g->promo_lists);
+    for (gc_mutator *mu = h->mutators; mu; mu = mu->next)
+        memset(mu->free_lists, 0, sizeof mu->free_lists);
+    gc_fls_prepare_mark(&g->mature);
+    gc_phase_start(h, GC_PHASE_ROOTS);
+    gc_visit_roots(h, major_mark_visit, g);
+    gc_phase_start(h, GC_PHASE_MARK);
+    uint64_t mature_live = 0;
+    while (g->sp > 0) {
+        gc_object *o = g->stack[--g->sp];
+        if (gc_fls_contains(&g->mature, o))
+            mature_live += gc_object_size(o);
+        gc_trace_object(o, major_mark_visit, g);
+    }
+    gc_phase_start(h, GC_PHASE_SWEEP);
+    /* Forget dead holders before their cells can be reused. */
+    size_t keep = 0;
+    for (size_t i = 0; i < g->nrem; i++) {
+        gc_object *o = g->remembered[i];
+        bool live = gc_fls_contains(&g->mature, o) ? gc_fls_is_marked(&g->mature, o) : gc_los_is_marked(o);
+        if (live)
+            g->remembered[keep++] = o;
+    }
+    g->nrem = keep;
+    gc_fls_after_mark(&g->mature);
+    gc_los_sweep(&g->los);
+    g->old_bytes = mature_live;
+    bool evacuated = promotion_fits(h, g);
+    if (evacuated)
+        evacuate(h, g); /* nursery-mark bits vanish with the nursery */
+    else
+        gc_bump_walk(&g->nursery, h, clear_nursery_mark, NULL);
+    gc_pause_end(h);
+    return evacuated;
+}
+
+/* A minor collection, or a major one when the mature space might not take
+ * the survivors. Returns false when the nursery could not be emptied. */
+static bool gen_minor(gc_mutator *m, gc_reason reason)
+{
+    gc_heap *h = m->heap;
+    gen_heap *g = gen_of(h);
+    if (h->cfg.verify && gen_verify(h) > 0)
+        gc_verify_abort(h, "before a minor collection");
+    if (!promotion_fits(h, g))
+        return gen_major(m, reason == GC_REASON_NURSERY_FULL ? GC_REASON_HEAP_LIMIT : reason);
+    gc_pause_begin(h, GC_PAUSE_MINOR, reason);
+    retire_chunks(h, g);
+    evacuate(h, g);
+    gc_pause_end(h);
+    return true;
+}
+
+static void gen_collect(gc_mutator *m, gc_reason reason)
+{
+    gen_heap *g = gen_of(m->heap);
+    if (reason == GC_REASON_STRESS && ++g->stress_count % GEN_STRESS_MAJOR_EVERY != 0)
+        gen_minor(m, reason);
+    else
+        gen_major(m, reason);
+}
+
+/* ---- allocation --------------------------------------------------------------------------- */
+
+static void *gen_alloc_slow(gc_mutator *m, size_t bytes)
+{
+    gc_heap *h = m->heap;
+    gen_heap *g = gen_of(h);
+    for (int attempt = 0;; attempt++) {
+        if (bytes > GC_SMALL_MAX) {
+            if (gen_footprint(h) + bytes + GC_LOS_OVERHEAD <= h->limit)
+                return gc_los_alloc(&g->los, bytes);
+            if (attempt > 0)
+                return NULL;
+            gen_major(m, GC_REASON_HEAP_LIMIT);
+            continue;
+        }
+        void *p = gc_alloc_fast(m, GC_ALLOC_BUMP, bytes); /* stress mode comes here first */
+        if (!p)
+            p = gc_bump_refill(&g->nursery, m, bytes, g->nursery_size);
+        if (p)
+            return p;
+        if (attempt > 0 || !gen_minor(m, GC_REASON_NURSERY_FULL))
+            return NULL; /* the nursery could not be emptied: survivors do not fit */
+    }
+}
+
+/* ---- lifecycle and queries ------------------------------------------------------------------ */
+
+static int gen_init(gc_heap *h)
+{
+    size_t n = h->cfg.nursery_size;
+    if (n == 0) {
+        /* Young = a third of the heap, as HotSpot's default NewRatio=2. */
+        n = h->limit / GEN_NURSERY_DEFAULT_DIVISOR;
+        if (n < GEN_NURSERY_MIN)
+            n = GEN_NURSERY_MIN;
+    }
+    n &= ~(size_t)7;
+    if (n < GEN_NURSERY_MIN || n > h->limit / 2) {
+        snprintf(h->error, sizeof h->error,
+                 "nursery of %zu bytes: must be at least %zu bytes and at most half the heap (%zu)", n,
+                 GEN_NURSERY_MIN, h->limit / 2);
+        return -1;
+    }
+    gen_heap *g = gc_sys_alloc_zeroed(sizeof *g);
+    g->nursery_size = n;
+    if (gc_bump_init(&g->nursery, n) != 0 || gc_fls_init(&g->mature, h->limit - n) != 0) {
+        snprintf(h->error, sizeof h->error, "cannot reserve the nursery and mature space");
+        gc_bump_destroy(&g->nursery);
+        gc_sys_free(g, sizeof *g);
+        return -1;
+    }
+    gc_los_init(&g->los);
+    h->collector = g;
+    return 0;
+}
+
+static void gen_destroy(gc_heap *h)
+{
+    gen_heap *g = gen_of(h);
+    gc_bump_destroy(&g->nursery);
+    gc_fls_destroy(&g->mature);
+    gc_los_destroy(&g->los);
+    gc_sys_free(g->remembered, g->rem_cap * sizeof *g->remembered);
+    gc_sys_free(g->stack, g->stack_cap * sizeof *g->stack);
+    gc_sys_free(g, sizeof *g);
+}
+
+static void gen_mutator_init(gc_mutator *m)
+{
+    gen_heap *g = gen_of(m->heap);
+    m->young_lo = (uintptr_t)g->nursery.start;
+    m->young_size = g->nursery_size;
+}
+
+static void gen_mutator_fini(gc_mutator *m) { gc_bump_retire(&gen_of(m->heap)->nursery, m); }
+
+static size_t gen_heap_used(gc_heap *h)
+{
+    gen_heap *g = gen_of(h);
+    return g->old_bytes + g->los.bytes + nursery_used(h, g);
+}
+
+static bool gen_contains(gc_heap *h, const void *p)
+{
+    gen_heap *g = gen_of(h);
+    return in_nursery(g, p) || gc_fls_contains(&g->mature, p) || gc_los_contains(&g->los, p);
+}
+
+static bool gen_is_object(gc_heap *h, const gc_object *o)
+{
+    gen_heap *g = gen_of(h);
+    if (in_nursery(g, o))
+        return gc_bump_is_object(&g->nursery, o);
+    return gc_fls_contains(&g->mature, o) ? gc_fls_is_object(&g->mature, o) : gc_los_is_object(&g->los, o);
+}
+
+/* ---- verification: the remembered-set invariant and the spaces ------------------------------- */
+
+typedef struct gen_check {
+    gc_heap *h;
+    gen_heap *g;
+    const gc_object *holder;
+    size_t errors;
+} gen_check;
+
+static void check_old_slot(gc_value *slot, void *arg)
+{
+    gen_check *c = arg;
+    if (in_nursery(c->g, gc_ref(*slot)) && !(c->holder->header & GC_HDR_LOGGED)) {
+        gc_verify_fail(c->h, "old object %p points into the nursery (%p) but is not in the remembered set",
+                       (void *)c->holder, (void *)gc_ref(*slot));
+        c->errors++;
+    }
+}
+
+static void check_old_object(gc_object *o, void *arg)
+{
+    gen_check *c = arg;
+    c->holder = o;
+    gc_trace_object(o, check_old_slot, c);
+}
+
+static void count_object(gc_object *o, void *arg)
+{
+    (void)o;
+    (*(size_t *)arg)++;
+}
+
+static size_t gen_verify(gc_heap *h)
+{
+    gen_heap *g = gen_of(h);
+    gen_check c = {.h = h, .g = g};
+    gc_fls_walk(&g->mature, check_old_object, &c);
+    for (gc_los_entry *e = g->los.head.next; e != &g->los.head; e = e->next) {
+        check_old_object((gc_object *)(e + 1), &c);
+        if (e->mark) {
+            gc_verify_fail(h, "large object %p still marked outside a collection", (void *)(e + 1));
+            c.errors++;
+        }
+    }
+    size_t n = 0;
+    if (!gc_bump_walk(&g->nursery, h, count_object, &n)) {
+        gc_verify_fail(h, "the nursery does not parse");
+        c.errors++;
+    }
+    if (gen_footprint(h) > h->limit) {
+        gc_verify_fail(h, "footprint %zu exceeds the limit %zu", gen_footprint(h), h->limit);
+        c.errors++;
+    }
+    return c.errors;
+}
+
+static void gen_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx)
+{
+    gen_heap *g = gen_of(h);
+    emit(ctx, "nursery_bytes", g->nursery_size);
+    emit(ctx, "promoted_bytes", g->promoted_bytes);
+    emit(ctx, "promoted_objects", g->promoted_objects);
+    emit(ctx, "remembered_objects", g->remembered_total);
+}
+
+const gc_collector_ops gc_generational_ops = {
+    .name = "generational",
+    .description = "Appel-style generational: copying nursery, mark-sweep mature space, remembered set",
+    .alloc_mode = GC_ALLOC_BUMP,
+    .alloc_zeroed = true,
+    .barrier = GC_BARRIER_GENERATIONAL,
+    .moving = true,
+    .reclaims_cycles = true,
+    .init = gen_init,
+    .destroy = gen_destroy,
+    .mutator_init = gen_mutator_init,
+    .mutator_fini = gen_mutator_fini,
+    .alloc_slow = gen_alloc_slow,
+    .write_barrier = gen_write_barrier,
+    .collect = gen_collect,
+    .safepoint = gc_default_safepoint,
+    .finish = gc_default_finish,
+    .heap_used = gen_heap_used,
+    .footprint = gen_footprint,
+    .contains = gen_contains,
+    .is_object = gen_is_object,
+    .verify = gen_verify,
+    .stats = gen_stats,
+};
