@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 #include "bump_space.h"
 #include "core/collector.h"
@@ -135,14 +136,17 @@ static size_t promotion_exact(gc_heap *h, gen_heap *g)
     return blocks * GC_FLS_BLOCK;
 }
 
-/* Can the mature space take every nursery object within the limit? */
-static bool promotion_fits(gc_heap *h, gen_heap *g)
+/* Can the mature space take every nursery object within the limit? The
+ * cheap bound decides minor collections (failing it escalates to a major);
+ * after a major's sweep the exact count decides, so a tight heap is not
+ * declared exhausted on the bound's pessimism. */
+static bool promotion_fits(gc_heap *h, gen_heap *g, bool exact)
 {
     size_t used = gen_footprint(h);
     size_t room = h->limit > used ? h->limit - used : 0;
     if (room >= promotion_bound(nursery_used(h, g)))
         return true;
-    return room >= promotion_exact(h, g);
+    return exact && room >= promotion_exact(h, g);
 }
 
 /* A mature cell for a promoted object; the budget was checked beforehand. */
@@ -240,15 +244,12 @@ static void clear_nursery_mark(gc_object *o, void *ctx)
     o->header &= ~GEN_NURSERY_MARK;
 }
 
-static bool gen_major(gc_mutator *m, gc_reason reason)
+/* The work of a major collection, inside an open pause. Returns false when
+ * the nursery could not be emptied (its survivors might not fit). */
+static bool major_body(gc_heap *h, gen_heap *g)
 {
-    gc_heap *h = m->heap;
-    gen_heap *g = gen_of(h);
-    gc_pause_begin(h, GC_PAUSE_MAJOR, reason);
     retire_chunks(h, g);
     memset(g->promo_lists, 0, sizeof g->promo_lists);
-    for (gc_mutator *mu = h->mutators; mu; mu = mu->next)
-        memset(mu->free_lists, 0, sizeof mu->free_lists);
     gc_fls_prepare_mark(&g->mature);
     gc_phase_start(h, GC_PHASE_ROOTS);
     gc_visit_roots(h, major_mark_visit, g);
@@ -273,30 +274,48 @@ static bool gen_major(gc_mutator *m, gc_reason reason)
     gc_fls_after_mark(&g->mature);
     gc_los_sweep(&g->los);
     g->old_bytes = mature_live;
-    bool evacuated = promotion_fits(h, g);
-    if (evacuated)
+    if (promotion_fits(h, g, true)) {
         evacuate(h, g); /* nursery-mark bits vanish with the nursery */
-    else
-        gc_bump_walk(&g->nursery, h, clear_nursery_mark, NULL);
-    gc_pause_end(h);
-    return evacuated;
+        return true;
+    }
+    gc_bump_walk(&g->nursery, h, clear_nursery_mark, NULL);
+    return false;
 }
 
-/* A minor collection, or a major one when the mature space might not take
- * the survivors. Returns false when the nursery could not be emptied. */
+static bool gen_major(gc_mutator *m, gc_reason reason)
+{
+    gc_heap *h = m->heap;
+    gc_pause_begin(h, GC_PAUSE_MAJOR, reason);
+    bool ok = major_body(h, gen_of(h));
+    gc_pause_end(h);
+    return ok;
+}
+
+/* A minor collection; it becomes a major one (same pause) when the mature
+ * space might not take the survivors. Returns false when the nursery could
+ * not be emptied. All of the deciding happens inside the pause. */
 static bool gen_minor(gc_mutator *m, gc_reason reason)
 {
     gc_heap *h = m->heap;
     gen_heap *g = gen_of(h);
-    if (h->cfg.verify && gen_verify(h) > 0)
-        gc_verify_abort(h, "before a minor collection");
-    if (!promotion_fits(h, g))
-        return gen_major(m, reason == GC_REASON_NURSERY_FULL ? GC_REASON_HEAP_LIMIT : reason);
+    if (h->cfg.verify) { /* the remembered-set invariant, before the minor */
+        uint64_t t0 = uv_hrtime();
+        size_t errors = gen_verify(h);
+        h->verify_ns += uv_hrtime() - t0;
+        if (errors > 0)
+            gc_verify_abort(h, "before a minor collection");
+    }
     gc_pause_begin(h, GC_PAUSE_MINOR, reason);
     retire_chunks(h, g);
-    evacuate(h, g);
+    bool ok = true;
+    if (promotion_fits(h, g, false)) {
+        evacuate(h, g);
+    } else {
+        gc_pause_set_kind(h, GC_PAUSE_MAJOR);
+        ok = major_body(h, g);
+    }
     gc_pause_end(h);
-    return true;
+    return ok;
 }
 
 static void gen_collect(gc_mutator *m, gc_reason reason)

@@ -59,6 +59,12 @@ void gc_phase_start(gc_heap *h, gc_phase phase)
     h->phase_start_ns = now;
 }
 
+void gc_pause_set_kind(gc_heap *h, gc_pause_kind kind)
+{
+    assert(h->in_pause);
+    h->current.kind = kind;
+}
+
 void gc_pause_set_live(gc_heap *h, uint64_t live_bytes)
 {
     assert(h->in_pause);

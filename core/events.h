@@ -66,6 +66,9 @@ struct gc_heap;
 void gc_pause_begin(struct gc_heap *h, gc_pause_kind kind, gc_reason reason);
 void gc_phase_start(struct gc_heap *h, gc_phase phase); /* ends the current phase, starts `phase` */
 void gc_pause_end(struct gc_heap *h);
+/* Inside a pause: the collection turned out to be of another kind (e.g. a
+ * minor collection that had to become a major one). */
+void gc_pause_set_kind(struct gc_heap *h, gc_pause_kind kind);
 /* Inside a pause: the live bytes the collector established (e.g. a minor
  * collection knows only the survivors it copied, not the old generation). */
 void gc_pause_set_live(struct gc_heap *h, uint64_t live_bytes);
