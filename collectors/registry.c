@@ -6,10 +6,12 @@
 extern const gc_collector_ops gc_marksweep_ops;
 extern const gc_collector_ops gc_copying_ops;
 extern const gc_collector_ops gc_generational_ops;
+extern const gc_collector_ops gc_refcount_ops;
 
 const gc_collector_ops *const gc_registered_collectors[] = {
     &gc_marksweep_ops,
     &gc_copying_ops,
     &gc_generational_ops,
+    &gc_refcount_ops,
     NULL,
 };

@@ -72,12 +72,10 @@ void gc_pause_set_live(gc_heap *h, uint64_t live_bytes)
     h->live_set = true;
 }
 
-void gc_pause_end(gc_heap *h)
+/* Appends the finished current pause to the log and runs the after-pause
+ * hooks (listener, verifier). */
+static void pause_commit(gc_heap *h)
 {
-    assert(h->in_pause);
-    uint64_t now = uv_hrtime();
-    h->current.phase_ns[h->current_phase] += now - h->phase_start_ns;
-    h->current.duration_ns = now - h->epoch_ns - h->current.start_ns;
     h->current.heap_after = h->ops->heap_used(h);
     if (!h->live_set)
         h->current.live_after = h->current.heap_after;
@@ -94,4 +92,37 @@ void gc_pause_end(gc_heap *h)
     if (h->listener.pause_end)
         h->listener.pause_end(h->listener.data, &h->pauses[h->npauses - 1]);
     gc_after_pause(h);
+}
+
+void gc_pause_end(gc_heap *h)
+{
+    assert(h->in_pause);
+    uint64_t now = uv_hrtime();
+    h->current.phase_ns[h->current_phase] += now - h->phase_start_ns;
+    h->current.duration_ns = now - h->epoch_ns - h->current.start_ns;
+    pause_commit(h);
+}
+
+void gc_pause_record(gc_heap *h, gc_pause_kind kind, gc_reason reason, uint64_t start_hrtime,
+                     uint64_t end_hrtime, uint64_t heap_before, const uint64_t phase_ns[GC_PHASE_COUNT])
+{
+    assert(!h->in_pause && end_hrtime >= start_hrtime);
+    h->in_pause = true;
+    h->current = (gc_pause){0};
+    h->current.seq = h->npauses + 1;
+    h->current.start_ns = start_hrtime - h->epoch_ns;
+    h->current.duration_ns = end_hrtime - start_hrtime;
+    h->current.kind = kind;
+    h->current.reason = reason;
+    h->current.heap_before = heap_before;
+    if (heap_before > h->peak_heap)
+        h->peak_heap = heap_before;
+    uint64_t sum = 0;
+    for (int p = 0; p < GC_PHASE_COUNT; p++) {
+        h->current.phase_ns[p] = phase_ns[p];
+        sum += phase_ns[p];
+    }
+    if (sum < h->current.duration_ns)
+        h->current.phase_ns[GC_PHASE_OTHER] += h->current.duration_ns - sum;
+    pause_commit(h);
 }

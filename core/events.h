@@ -66,6 +66,12 @@ struct gc_heap;
 void gc_pause_begin(struct gc_heap *h, gc_pause_kind kind, gc_reason reason);
 void gc_phase_start(struct gc_heap *h, gc_phase phase); /* ends the current phase, starts `phase` */
 void gc_pause_end(struct gc_heap *h);
+/* Records a pause that is already over — for collectors that learn only
+ * afterwards whether some work deserved to be a pause (reference counting's
+ * cascades). Times are uv_hrtime() values; phase_ns must add up to
+ * end - start (anything missing is charged to GC_PHASE_OTHER). */
+void gc_pause_record(struct gc_heap *h, gc_pause_kind kind, gc_reason reason, uint64_t start_hrtime,
+                     uint64_t end_hrtime, uint64_t heap_before, const uint64_t phase_ns[GC_PHASE_COUNT]);
 /* Inside a pause: the collection turned out to be of another kind (e.g. a
  * minor collection that had to become a major one). */
 void gc_pause_set_kind(struct gc_heap *h, gc_pause_kind kind);

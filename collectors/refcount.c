@@ -1,0 +1,914 @@
+/* collectors/refcount.c — deferred reference counting (Deutsch & Bobrow 1976)
+ * with synchronous cycle collection by trial deletion (Bacon & Rajan,
+ * "Concurrent Cycle Collection in Reference Counted Systems", ECOOP 2001,
+ * section 3). Objects come from jemalloc (core/sysalloc.h) behind an 8-byte
+ * prefix word. See docs/collectors/refcount.md.
+ *
+ *   write barrier     Increment(new); store; Decrement(old)
+ *   reclamation       IncrementRoots; deferred decrements; free the ZCT
+ *   cycle collection  reclamation; MarkRoots (MarkGray); ScanRoots (Scan,
+ *                     ScanBlack); CollectRoots (CollectWhite)
+ *
+ * Invariants (checked by rc_verify after every pause under --verify):
+ *  - count(o) = references to o from fields of allocated, unreleased objects
+ *    + entries for o in the root snapshot (root slots seen at the last
+ *    reclamation), unless o is sticky (count == RC_STICKY: never changes).
+ *  - Every allocated object with count 0 is in the ZCT (zct[idx-1] == o) or
+ *    is RELEASED (a buffered object whose children have been decremented,
+ *    waiting in the root buffer for MarkRoots to free its memory).
+ *    Every new object enters the ZCT at birth, whatever its count later.
+ *  - PURPLE objects and RELEASED objects are BUFFERED; BUFFERED objects are
+ *    exactly the root buffer's entries. Outside a cycle collection no object
+ *    is GRAY or WHITE, and no object is ROOTED outside a reclamation.
+ *  - Nothing is freed outside a reclamation or cycle collection (the barrier
+ *    only moves objects into the ZCT or the root buffer), so an unrooted
+ *    object stays valid until the next allocation or collection, as the
+ *    rooting discipline of core/heap.h promises.
+ *  - Every traversal (cascade, MarkGray, Scan, ScanBlack, CollectWhite, the
+ *    audit) uses an explicit stack in system memory, never C recursion.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "core/collector.h"
+#include "core/ptrset.h"
+#include "core/sysalloc.h"
+
+/* ---- tuning constants (docs/collectors/refcount.md) ------------------------- */
+
+/* A reclamation runs at the first allocation after the ZCT holds this many
+ * entries (every new object enters it, so: about every 32K allocations). */
+#define RC_ZCT_THRESHOLD 32768u
+/* A cycle collection runs at the first allocation after the root buffer
+ * holds this many possible roots. */
+#define RC_BUFFER_THRESHOLD 16384u
+/* A reclamation outside gc_collect is recorded as an rc-cascade pause only
+ * when it frees at least this many objects; smaller ones are counted in the
+ * rc_reclamations / rc_reclaim_ns statistics instead. */
+#define RC_CASCADE_PAUSE_MIN 1024u
+
+/* ---- the prefix word ------------------------------------------------------------
+ *  bits 0..1   colour (Bacon-Rajan): BLACK 0, GRAY 1, WHITE 2, PURPLE 3;
+ *              GREEN (acyclic) is a property of the type, not stored
+ *  bit  2      BUFFERED: in the root buffer
+ *  bit  3      ROOTED: referenced from a root slot (during a reclamation)
+ *  bit  4      RELEASED: children decremented, memory not yet freed
+ *  bits 8..23  reference count, sticky at RC_STICKY
+ *  bits 24..63 ZCT index + 1 (0: not in the ZCT)
+ */
+typedef uint64_t rc_word;
+
+#define RC_PREFIX ((size_t)sizeof(rc_word))
+#define RC_COLOUR_MASK ((rc_word)3)
+enum { RC_BLACK = 0, RC_GRAY = 1, RC_WHITE = 2, RC_PURPLE = 3 };
+#define RC_BUFFERED ((rc_word)1 << 2)
+#define RC_ROOTED ((rc_word)1 << 3)
+#define RC_RELEASED ((rc_word)1 << 4)
+#define RC_COUNT_SHIFT 8
+#define RC_COUNT_BITS 16
+#define RC_STICKY ((rc_word)((1u << RC_COUNT_BITS) - 1))
+#define RC_ONE ((rc_word)1 << RC_COUNT_SHIFT)
+#define RC_ZCT_SHIFT 24
+
+GC_INLINE rc_word *rc_pfx(const gc_object *o) { return (rc_word *)o - 1; }
+GC_INLINE rc_word rc_count(rc_word w) { return (w >> RC_COUNT_SHIFT) & RC_STICKY; }
+GC_INLINE unsigned rc_colour(rc_word w) { return (unsigned)(w & RC_COLOUR_MASK); }
+GC_INLINE rc_word rc_with_colour(rc_word w, unsigned c) { return (w & ~RC_COLOUR_MASK) | c; }
+GC_INLINE uint64_t rc_zct_index(rc_word w) { return w >> RC_ZCT_SHIFT; } /* index + 1 */
+GC_INLINE void rc_set_colour(gc_object *o, unsigned c) { *rc_pfx(o) = rc_with_colour(*rc_pfx(o), c); }
+
+const uint64_t gc_rc_sticky_count = RC_STICKY;
+
+/* Debug accessor for tests: the object's reference count (heap references
+ * plus root-snapshot entries; RC_STICKY once saturated). */
+uint64_t gc_rc_count(const gc_object *obj) { return rc_count(*rc_pfx(obj)); }
+
+/* ---- the object map: which addresses are allocated objects ---------------------------
+ * One bit per 8-byte granule of jemalloc's address space, in 16 KiB leaves
+ * covering 1 MiB each, found through a two-level table (bits 36..47, then
+ * 20..35 of the address). Setting and clearing a bit touches memory next to
+ * the bits of the objects jemalloc allocated beside it, where a hash set
+ * (gc_ptrset) costs a cache miss per insert and per remove: with the hash set
+ * those two calls took 48% of the run time of `trees` (perf). contains()
+ * never dereferences the address, so the verifier may ask about anything.
+ */
+#define RC_LEAF_SHIFT 20
+#define RC_L2_BITS 16
+#define RC_L1_BITS 12
+#define RC_LEAF_WORDS (((size_t)1 << RC_LEAF_SHIFT) / GC_GRANULE / 64)
+
+typedef struct rc_leaf {
+    uint64_t bits[RC_LEAF_WORDS];
+    uintptr_t base;
+    struct rc_leaf *next; /* every leaf, for enumeration */
+} rc_leaf;
+
+typedef struct rc_objmap {
+    rc_leaf **l1[(size_t)1 << RC_L1_BITS];
+    rc_leaf *leaves;
+} rc_objmap;
+
+GC_INLINE rc_leaf *rc_leaf_of(const rc_objmap *map, uintptr_t a)
+{
+    if (GC_UNLIKELY(a >> (RC_LEAF_SHIFT + RC_L2_BITS + RC_L1_BITS)))
+        return NULL;
+    rc_leaf **l2 = map->l1[a >> (RC_LEAF_SHIFT + RC_L2_BITS)];
+    return l2 ? l2[(a >> RC_LEAF_SHIFT) & (((uintptr_t)1 << RC_L2_BITS) - 1)] : NULL;
+}
+
+GC_INLINE size_t rc_leaf_bit(uintptr_t a) { return (a & (((uintptr_t)1 << RC_LEAF_SHIFT) - 1)) / GC_GRANULE; }
+
+static GC_NOINLINE rc_leaf *rc_leaf_create(rc_objmap *map, uintptr_t a)
+{
+    if (a >> (RC_LEAF_SHIFT + RC_L2_BITS + RC_L1_BITS)) {
+        fprintf(stderr, "gcbench: refcount: address %p outside the 48-bit object map\n", (void *)a);
+        abort();
+    }
+    rc_leaf ***l2 = &map->l1[a >> (RC_LEAF_SHIFT + RC_L2_BITS)];
+    if (!*l2)
+        *l2 = gc_sys_alloc_zeroed(sizeof(rc_leaf *) << RC_L2_BITS);
+    rc_leaf *leaf = gc_sys_alloc_zeroed(sizeof *leaf);
+    leaf->base = a & ~(((uintptr_t)1 << RC_LEAF_SHIFT) - 1);
+    leaf->next = map->leaves;
+    map->leaves = leaf;
+    (*l2)[(a >> RC_LEAF_SHIFT) & (((uintptr_t)1 << RC_L2_BITS) - 1)] = leaf;
+    return leaf;
+}
+
+GC_INLINE void rc_map_add(rc_objmap *map, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    rc_leaf *leaf = rc_leaf_of(map, a);
+    if (GC_UNLIKELY(!leaf))
+        leaf = rc_leaf_create(map, a);
+    size_t b = rc_leaf_bit(a);
+    leaf->bits[b / 64] |= (uint64_t)1 << (b % 64);
+}
+
+GC_INLINE void rc_map_remove(rc_objmap *map, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    size_t b = rc_leaf_bit(a);
+    rc_leaf_of(map, a)->bits[b / 64] &= ~((uint64_t)1 << (b % 64));
+}
+
+static bool rc_map_contains(const rc_objmap *map, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (a & (GC_GRANULE - 1))
+        return false;
+    rc_leaf *leaf = rc_leaf_of(map, a);
+    size_t b = rc_leaf_bit(a);
+    return leaf && ((leaf->bits[b / 64] >> (b % 64)) & 1);
+}
+
+/* Calls fn(o, ctx) for every object in the map (any order; fn may not
+ * change the map). */
+static void rc_map_each(const rc_objmap *map, void (*fn)(gc_object *o, void *ctx), void *ctx)
+{
+    for (rc_leaf *leaf = map->leaves; leaf; leaf = leaf->next)
+        for (size_t w = 0; w < RC_LEAF_WORDS; w++)
+            for (uint64_t bits = leaf->bits[w]; bits; bits &= bits - 1)
+                fn((gc_object *)(leaf->base + (w * 64 + (size_t)__builtin_ctzll(bits)) * GC_GRANULE), ctx);
+}
+
+static void rc_map_free(rc_objmap *map)
+{
+    for (rc_leaf *leaf = map->leaves, *next; leaf; leaf = next) {
+        next = leaf->next;
+        gc_sys_free(leaf, sizeof *leaf);
+    }
+    for (size_t i = 0; i < ((size_t)1 << RC_L1_BITS); i++)
+        gc_sys_free(map->l1[i], sizeof(rc_leaf *) << RC_L2_BITS);
+}
+
+/* ---- state ------------------------------------------------------------------------ */
+
+typedef struct rc_stack {
+    gc_object **v;
+    size_t n, cap;
+} rc_stack;
+
+typedef struct rc_heap {
+    gc_heap *h;
+    bool cycles;               /* cycle collection on (!cfg.rc_cycles_off) */
+    rc_objmap objects;         /* every allocated object not yet freed (incl. RELEASED) */
+    uint64_t used_bytes, used_objects;
+    rc_stack zct;              /* zero-count table; NULL holes where entries left early */
+    rc_stack buffer;           /* Bacon-Rajan's Roots: possible roots of garbage cycles */
+    rc_stack snap, snap_next;  /* root snapshot: one counted entry per root slot */
+    rc_stack work, black;      /* explicit stacks for the traversals */
+    uint64_t released;         /* objects released by reference counting, ever */
+    /* statistics */
+    uint64_t reclamations, reclaim_ns, cascade_pauses;
+    uint64_t cycle_collections, cycle_freed_objects, cycle_freed_bytes;
+    uint64_t sticky_objects;
+    uint64_t finish_ns;
+    bool audited;
+    uint64_t leaked_bytes, leaked_objects;
+} rc_heap;
+
+static rc_heap *rc_of(gc_heap *h) { return h->collector; }
+
+static GC_NOINLINE void rc_stack_grow(rc_stack *s)
+{
+    size_t ncap = s->cap ? s->cap * 2 : 1024;
+    s->v = gc_sys_realloc(s->v, s->cap * sizeof *s->v, ncap * sizeof *s->v);
+    s->cap = ncap;
+}
+GC_INLINE void rc_push(rc_stack *s, gc_object *o)
+{
+    if (GC_UNLIKELY(s->n == s->cap))
+        rc_stack_grow(s);
+    s->v[s->n++] = o;
+}
+static void rc_stack_free(rc_stack *s) { gc_sys_free(s->v, s->cap * sizeof *s->v); }
+
+/* ---- memory ---------------------------------------------------------------------- */
+
+static void rc_free_memory(rc_heap *rc, gc_object *o)
+{
+    size_t size = gc_object_size(o);
+    rc_map_remove(&rc->objects, o);
+    rc->used_bytes -= size;
+    rc->used_objects--;
+    o->header = 0; /* a dangling reference now fails the verifier's tag check */
+    gc_sys_free((char *)o - RC_PREFIX, size + RC_PREFIX);
+}
+
+/* ---- the ZCT ---------------------------------------------------------------------- */
+
+GC_INLINE void rc_zct_add(rc_heap *rc, gc_object *o)
+{
+    rc_push(&rc->zct, o);
+    *rc_pfx(o) = (*rc_pfx(o) & (((rc_word)1 << RC_ZCT_SHIFT) - 1)) |
+                 ((rc_word)rc->zct.n << RC_ZCT_SHIFT);
+}
+
+/* Leaves the ZCT early (its entry becomes a hole). */
+GC_INLINE void rc_zct_remove(rc_heap *rc, gc_object *o)
+{
+    uint64_t i = rc_zct_index(*rc_pfx(o));
+    rc->zct.v[i - 1] = NULL;
+    *rc_pfx(o) &= ((rc_word)1 << RC_ZCT_SHIFT) - 1;
+}
+
+/* ---- counts ------------------------------------------------------------------------ */
+
+/* GREEN: an object with no reference slots cannot be on a cycle. */
+static bool rc_acyclic(const gc_object *o)
+{
+    const gc_type *t = gc_object_type(o);
+    if (t->kind == GC_KIND_REF_ARRAY)
+        return false;
+    if (t->kind != GC_KIND_RECORD)
+        return true;
+    for (uint32_t w = 0; w < (t->nfields + 63) / 64; w++)
+        if (t->ptrmap[w])
+            return false;
+    return true;
+}
+
+/* PossibleRoot(S): colour it purple and buffer it once. */
+static void rc_possible_root(rc_heap *rc, gc_object *o)
+{
+    rc_word w = *rc_pfx(o);
+    if (rc_colour(w) == RC_PURPLE || rc_acyclic(o))
+        return;
+    w = rc_with_colour(w, RC_PURPLE);
+    if (!(w & RC_BUFFERED)) {
+        w |= RC_BUFFERED;
+        rc_push(&rc->buffer, o);
+    }
+    *rc_pfx(o) = w;
+}
+
+/* Increment(S): count + 1 (unless sticky), colour black. */
+GC_INLINE void rc_increment(rc_heap *rc, gc_object *o)
+{
+    rc_word w = *rc_pfx(o);
+    if (GC_LIKELY(rc_count(w) < RC_STICKY)) {
+        w += RC_ONE;
+        if (GC_UNLIKELY(rc_count(w) == RC_STICKY))
+            rc->sticky_objects++;
+    }
+    *rc_pfx(o) = rc_with_colour(w, RC_BLACK);
+}
+
+/* Decrements a non-sticky count; returns the new count. */
+GC_INLINE rc_word rc_decrement_count(gc_object *o)
+{
+    rc_word w = *rc_pfx(o);
+    rc_word c = rc_count(w);
+    if (GC_UNLIKELY(c == RC_STICKY))
+        return RC_STICKY;
+    assert(c > 0);
+    *rc_pfx(o) = w - RC_ONE;
+    return c - 1;
+}
+
+/* Decrement(S) in the mutator: at zero the object may still be rooted, so
+ * it waits in the ZCT for the next reclamation. */
+GC_INLINE void rc_decrement(rc_heap *rc, gc_object *o)
+{
+    rc_word c = rc_decrement_count(o);
+    if (c == 0) {
+        if (rc_zct_index(*rc_pfx(o)) == 0)
+            rc_zct_add(rc, o);
+    } else if (c != RC_STICKY && rc->cycles) {
+        rc_possible_root(rc, o);
+    }
+}
+
+static void rc_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+{
+    (void)holder;
+    rc_heap *rc = rc_of(m->heap);
+    gc_value old = *slot;
+    if (v == old)
+        return;
+    if (gc_is_ref(v))
+        rc_increment(rc, gc_ref(v));
+    *slot = v;
+    if (gc_is_ref(old))
+        rc_decrement(rc, gc_ref(old));
+}
+
+/* ---- release: the freeing cascade ---------------------------------------------------- */
+
+/* Decrement(T) inside a cascade: no root references T (roots were counted),
+ * so at zero T is garbage and is released now. */
+static void rc_release_visit(gc_value *slot, void *arg)
+{
+    rc_heap *rc = arg;
+    gc_object *t = gc_ref(*slot);
+    rc_word c = rc_decrement_count(t);
+    if (c == 0) {
+        if (rc_zct_index(*rc_pfx(t)) != 0)
+            rc_zct_remove(rc, t);
+        rc_push(&rc->work, t);
+    } else if (c != RC_STICKY && rc->cycles && !(*rc_pfx(t) & RC_ROOTED)) {
+        rc_possible_root(rc, t);
+    }
+}
+
+/* Release(S) for a garbage object (count 0, unrooted, not in the ZCT):
+ * decrement its children, cascading with the work stack; free each object,
+ * or leave a buffered one RELEASED for MarkRoots to free. */
+static void rc_release(rc_heap *rc, gc_object *s)
+{
+    rc_push(&rc->work, s);
+    while (rc->work.n > 0) {
+        gc_object *o = rc->work.v[--rc->work.n];
+        gc_trace_object(o, rc_release_visit, rc);
+        rc->released++;
+        rc_word w = *rc_pfx(o);
+        if (w & RC_BUFFERED)
+            *rc_pfx(o) = rc_with_colour(w, RC_BLACK) | RC_RELEASED;
+        else
+            rc_free_memory(rc, o);
+    }
+}
+
+/* ---- reclamation (deferred reference counting) ------------------------------------------ */
+
+static void rc_root_visit(gc_value *slot, void *arg)
+{
+    rc_heap *rc = arg;
+    gc_object *o = gc_ref(*slot);
+    rc_increment(rc, o);
+    *rc_pfx(o) |= RC_ROOTED;
+    rc_push(&rc->snap_next, o);
+}
+
+/* IncrementRoots: count every root slot, building the next snapshot. */
+static void rc_increment_roots(gc_heap *h, rc_heap *rc)
+{
+    rc->snap_next.n = 0;
+    gc_visit_roots(h, rc_root_visit, rc);
+}
+
+/* The deferred decrements of the previous snapshot, then the ZCT: every
+ * zero-count entry is garbage (roots are counted now); an entry whose count
+ * rose above zero gained heap references without ever being decremented,
+ * so, unless rooted, it is a possible root of a garbage cycle. Leaves the
+ * ZCT empty and no object ROOTED. */
+static void rc_release_garbage(rc_heap *rc)
+{
+    for (size_t i = 0; i < rc->snap.n; i++) {
+        gc_object *o = rc->snap.v[i];
+        rc_word c = rc_decrement_count(o);
+        if (c == 0) {
+            if (rc_zct_index(*rc_pfx(o)) != 0)
+                rc_zct_remove(rc, o);
+            rc_release(rc, o);
+        } else if (c != RC_STICKY && rc->cycles && !(*rc_pfx(o) & RC_ROOTED)) {
+            rc_possible_root(rc, o);
+        }
+    }
+    rc->snap.n = 0;
+    /* Cascades only punch holes in the ZCT, never append to it. */
+    for (size_t i = 0; i < rc->zct.n; i++) {
+        gc_object *o = rc->zct.v[i];
+        if (o && rc_count(*rc_pfx(o)) == 0) {
+            rc_zct_remove(rc, o);
+            rc_release(rc, o);
+        }
+    }
+    for (size_t i = 0; i < rc->zct.n; i++) {
+        gc_object *o = rc->zct.v[i];
+        if (!o)
+            continue;
+        *rc_pfx(o) &= ((rc_word)1 << RC_ZCT_SHIFT) - 1;
+        if (rc->cycles && !(*rc_pfx(o) & RC_ROOTED))
+            rc_possible_root(rc, o);
+    }
+    rc->zct.n = 0;
+    for (size_t i = 0; i < rc->snap_next.n; i++)
+        *rc_pfx(rc->snap_next.v[i]) &= ~RC_ROOTED;
+    rc_stack t = rc->snap;
+    rc->snap = rc->snap_next;
+    rc->snap_next = t;
+    rc->reclamations++;
+}
+
+/* Records the reclamation that ran from t0 to now as a pause after the
+ * fact: [t0, t1) counting roots, [t1, now) the freeing cascade. */
+static void rc_record_cascade(gc_heap *h, gc_reason reason, uint64_t t0, uint64_t t1, uint64_t before)
+{
+    uint64_t t2 = uv_hrtime();
+    uint64_t phases[GC_PHASE_COUNT] = {[GC_PHASE_ROOTS] = t1 - t0, [GC_PHASE_SWEEP] = t2 - t1};
+    gc_pause_record(h, GC_PAUSE_RC_CASCADE, reason, t0, t2, before, phases);
+}
+
+/* A reclamation point outside gc_collect: recorded as a pause only when
+ * the cascade freed at least RC_CASCADE_PAUSE_MIN objects. */
+static void rc_reclaim(gc_heap *h, rc_heap *rc, gc_reason reason)
+{
+    uint64_t t0 = uv_hrtime(), before = rc->used_bytes, released = rc->released;
+    rc_increment_roots(h, rc);
+    uint64_t t1 = uv_hrtime();
+    rc_release_garbage(rc);
+    if (rc->released - released >= RC_CASCADE_PAUSE_MIN) {
+        rc->cascade_pauses++;
+        rc_record_cascade(h, reason, t0, t1, before);
+    }
+    rc->reclaim_ns += uv_hrtime() - t0;
+}
+
+/* ---- cycle collection (Bacon & Rajan, synchronous) -------------------------------------- */
+
+static void rc_phase(gc_heap *h, gc_phase p)
+{
+    if (h->in_pause)
+        gc_phase_start(h, p);
+}
+
+static void rc_mark_gray_visit(gc_value *slot, void *arg)
+{
+    rc_heap *rc = arg;
+    gc_object *t = gc_ref(*slot);
+    rc_word w = *rc_pfx(t);
+    if (rc_count(w) != RC_STICKY)
+        w -= RC_ONE;
+    if (rc_colour(w) != RC_GRAY) {
+        w = rc_with_colour(w, RC_GRAY);
+        rc_push(&rc->work, t);
+    }
+    *rc_pfx(t) = w;
+}
+
+/* MarkGray(S): trial-delete every internal reference of the subgraph
+ * reachable from S, colouring it gray. */
+static void rc_mark_gray(rc_heap *rc, gc_object *s)
+{
+    if (rc_colour(*rc_pfx(s)) == RC_GRAY)
+        return;
+    rc_set_colour(s, RC_GRAY);
+    rc_push(&rc->work, s);
+    while (rc->work.n > 0)
+        gc_trace_object(rc->work.v[--rc->work.n], rc_mark_gray_visit, rc);
+}
+
+static void rc_scan_black_visit(gc_value *slot, void *arg)
+{
+    rc_heap *rc = arg;
+    gc_object *t = gc_ref(*slot);
+    rc_word w = *rc_pfx(t);
+    if (rc_count(w) != RC_STICKY)
+        w += RC_ONE;
+    if (rc_colour(w) != RC_BLACK) {
+        w = rc_with_colour(w, RC_BLACK);
+        rc_push(&rc->black, t);
+    }
+    *rc_pfx(t) = w;
+}
+
+/* ScanBlack(S): S is externally referenced; restore the counts of
+ * everything it reaches. */
+static void rc_scan_black(rc_heap *rc, gc_object *s)
+{
+    rc_set_colour(s, RC_BLACK);
+    rc_push(&rc->black, s);
+    while (rc->black.n > 0)
+        gc_trace_object(rc->black.v[--rc->black.n], rc_scan_black_visit, rc);
+}
+
+static void rc_push_visit(gc_value *slot, void *arg) { rc_push(&((rc_heap *)arg)->work, gc_ref(*slot)); }
+
+/* Scan(S): a gray object still counted after trial deletion is reachable
+ * from outside the subgraph (a heap reference or a root slot, both counted)
+ * and goes black with everything it reaches; the rest go white. */
+static void rc_scan(rc_heap *rc, gc_object *s)
+{
+    rc_push(&rc->work, s);
+    while (rc->work.n > 0) {
+        gc_object *o = rc->work.v[--rc->work.n];
+        rc_word w = *rc_pfx(o);
+        if (rc_colour(w) != RC_GRAY)
+            continue;
+        if (rc_count(w) > 0) {
+            rc_scan_black(rc, o);
+        } else {
+            *rc_pfx(o) = rc_with_colour(w, RC_WHITE);
+            gc_trace_object(o, rc_push_visit, rc);
+        }
+    }
+}
+
+static void rc_collect_white_visit(gc_value *slot, void *arg)
+{
+    rc_heap *rc = arg;
+    gc_object *t = gc_ref(*slot);
+    rc_word w = *rc_pfx(t);
+    if (rc_colour(w) == RC_WHITE && !(w & RC_BUFFERED)) {
+        *rc_pfx(t) = rc_with_colour(w, RC_BLACK);
+        rc_push(&rc->work, t);
+    }
+}
+
+/* CollectWhite(S): gather the white (garbage) subgraph reachable from S on
+ * the `black` stack (free until CollectRoots ends) for rc_free_white.
+ * References from white objects were already subtracted by MarkGray, so
+ * nothing is decremented; buffered whites are left for their own turn.
+ * Freeing waits because white objects point at each other and later
+ * CollectWhite calls still read the colours of what they reach. */
+static void rc_collect_white(rc_heap *rc, gc_object *s)
+{
+    rc_word w = *rc_pfx(s);
+    if (rc_colour(w) != RC_WHITE || (w & RC_BUFFERED))
+        return;
+    *rc_pfx(s) = rc_with_colour(w, RC_BLACK);
+    rc_push(&rc->work, s);
+    while (rc->work.n > 0) {
+        gc_object *o = rc->work.v[--rc->work.n];
+        gc_trace_object(o, rc_collect_white_visit, rc);
+        rc_push(&rc->black, o);
+    }
+}
+
+static void rc_free_white(rc_heap *rc)
+{
+    for (size_t i = 0; i < rc->black.n; i++) {
+        gc_object *o = rc->black.v[i];
+        rc->cycle_freed_objects++;
+        rc->cycle_freed_bytes += gc_object_size(o);
+        rc_free_memory(rc, o);
+    }
+    rc->black.n = 0;
+}
+
+/* MarkRoots: MarkGray from every purple candidate still counted; drop the
+ * others, freeing RELEASED ones. Kept candidates are compacted in place. */
+static void rc_mark_roots(rc_heap *rc)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < rc->buffer.n; i++) {
+        gc_object *o = rc->buffer.v[i];
+        rc_word w = *rc_pfx(o);
+        if (w & RC_RELEASED) {
+            rc_free_memory(rc, o);
+        } else if (rc_colour(w) == RC_PURPLE && rc_count(w) > 0) {
+            rc_mark_gray(rc, o);
+            rc->buffer.v[keep++] = o;
+        } else {
+            *rc_pfx(o) = w & ~RC_BUFFERED;
+        }
+    }
+    rc->buffer.n = keep;
+}
+
+static void rc_scan_roots(rc_heap *rc)
+{
+    for (size_t i = 0; i < rc->buffer.n; i++)
+        rc_scan(rc, rc->buffer.v[i]);
+}
+
+static void rc_collect_roots(rc_heap *rc)
+{
+    for (size_t i = 0; i < rc->buffer.n; i++) {
+        gc_object *o = rc->buffer.v[i];
+        *rc_pfx(o) &= ~RC_BUFFERED;
+        rc_collect_white(rc, o);
+    }
+    rc->buffer.n = 0;
+    rc_free_white(rc);
+}
+
+/* A reclamation followed (cycles on) by a cycle collection; one pause of
+ * kind cycle (rc-cascade with cycles off) when `record`. Counting the
+ * roots first makes every root-referenced object externally counted, so
+ * trial deletion treats it as live. */
+static void rc_collect_all(gc_heap *h, rc_heap *rc, gc_reason reason, bool record)
+{
+    uint64_t t0 = uv_hrtime();
+    if (record)
+        gc_pause_begin(h, rc->cycles ? GC_PAUSE_CYCLE : GC_PAUSE_RC_CASCADE, reason);
+    rc_phase(h, GC_PHASE_ROOTS);
+    rc_increment_roots(h, rc);
+    rc_phase(h, GC_PHASE_SWEEP);
+    rc_release_garbage(rc);
+    rc->reclaim_ns += uv_hrtime() - t0;
+    if (rc->cycles) {
+        rc_phase(h, GC_PHASE_MARK);
+        rc_mark_roots(rc);
+        rc_scan_roots(rc);
+        rc_phase(h, GC_PHASE_SWEEP);
+        rc_collect_roots(rc);
+        rc->cycle_collections++;
+    }
+    if (record)
+        gc_pause_end(h);
+}
+
+static void rc_collect(gc_mutator *m, gc_reason reason) { rc_collect_all(m->heap, rc_of(m->heap), reason, true); }
+
+/* ---- allocation ---------------------------------------------------------------------- */
+
+static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
+{
+    gc_heap *h = m->heap;
+    rc_heap *rc = rc_of(h);
+    if (rc->cycles && rc->buffer.n >= RC_BUFFER_THRESHOLD)
+        rc_collect_all(h, rc, GC_REASON_THRESHOLD, true);
+    else if (rc->zct.n >= RC_ZCT_THRESHOLD)
+        rc_reclaim(h, rc, GC_REASON_THRESHOLD);
+    if (rc->used_bytes + bytes > h->limit) {
+        rc_reclaim(h, rc, GC_REASON_HEAP_LIMIT);
+        if (rc->used_bytes + bytes > h->limit && rc->cycles)
+            rc_collect_all(h, rc, GC_REASON_HEAP_LIMIT, true);
+        if (rc->used_bytes + bytes > h->limit)
+            return NULL;
+    }
+    char *p = gc_sys_alloc(bytes + RC_PREFIX);
+    gc_object *o = (gc_object *)(p + RC_PREFIX);
+    *rc_pfx(o) = 0; /* count 0, black */
+    rc_map_add(&rc->objects, o);
+    rc->used_bytes += bytes;
+    rc->used_objects++;
+    rc_zct_add(rc, o);
+    return o;
+}
+
+/* ---- end of run: final collection and the leak audit ----------------------------------------- */
+
+typedef struct rc_audit {
+    gc_ptrset seen;
+    rc_stack stack;
+    uint64_t bytes, objects;
+} rc_audit;
+
+static void rc_audit_visit(gc_value *slot, void *arg)
+{
+    rc_audit *a = arg;
+    gc_object *o = gc_ref(*slot);
+    if (gc_ptrset_add(&a->seen, o))
+        rc_push(&a->stack, o);
+}
+
+/* Everything allocated, not freed and unreachable from the roots is leaked. */
+static void rc_leak_audit(gc_heap *h, rc_heap *rc)
+{
+    rc_audit a = {0};
+    gc_ptrset_init(&a.seen);
+    gc_visit_roots(h, rc_audit_visit, &a);
+    while (a.stack.n > 0) {
+        gc_object *o = a.stack.v[--a.stack.n];
+        a.objects++;
+        a.bytes += gc_object_size(o);
+        gc_trace_object(o, rc_audit_visit, &a);
+    }
+    rc->leaked_objects = rc->used_objects - a.objects;
+    rc->leaked_bytes = rc->used_bytes - a.bytes;
+    rc->audited = true;
+    rc_stack_free(&a.stack);
+    gc_ptrset_free(&a.seen);
+}
+
+/* A final reclamation (and cycle collection when on), not recorded as a
+ * pause, then the audit: with cycles off it finds the garbage cycles (and
+ * sticky garbage); with cycles on only sticky garbage can remain. */
+static void rc_finish(gc_heap *h)
+{
+    rc_heap *rc = rc_of(h);
+    uint64_t t0 = uv_hrtime();
+    rc_collect_all(h, rc, GC_REASON_EXPLICIT, false);
+    rc_leak_audit(h, rc);
+    rc->finish_ns += uv_hrtime() - t0;
+}
+
+static void rc_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx)
+{
+    rc_heap *rc = rc_of(h);
+    emit(ctx, "leaked_bytes", rc->leaked_bytes);
+    emit(ctx, "leaked_objects", rc->leaked_objects);
+    emit(ctx, "rc_leak_audit_done", rc->audited);
+    emit(ctx, "rc_reclamations", rc->reclamations);
+    emit(ctx, "rc_reclaim_ns", rc->reclaim_ns);
+    emit(ctx, "rc_cascade_pauses", rc->cascade_pauses);
+    emit(ctx, "rc_released_objects", rc->released);
+    emit(ctx, "rc_cycle_collections", rc->cycle_collections);
+    emit(ctx, "rc_cycle_freed_objects", rc->cycle_freed_objects);
+    emit(ctx, "rc_cycle_freed_bytes", rc->cycle_freed_bytes);
+    emit(ctx, "rc_sticky_objects", rc->sticky_objects);
+    emit(ctx, "rc_finish_ns", rc->finish_ns);
+}
+
+/* ---- lifecycle and queries ------------------------------------------------------------- */
+
+static int rc_init(gc_heap *h)
+{
+    rc_heap *rc = gc_sys_alloc_zeroed(sizeof *rc);
+    rc->h = h;
+    rc->cycles = !h->cfg.rc_cycles_off;
+    h->collector = rc;
+    return 0;
+}
+
+static void rc_free_at_destroy(gc_object *o, void *ctx)
+{
+    (void)ctx;
+    gc_sys_free((char *)o - RC_PREFIX, gc_object_size(o) + RC_PREFIX);
+}
+
+static void rc_destroy(gc_heap *h)
+{
+    rc_heap *rc = rc_of(h);
+    rc_map_each(&rc->objects, rc_free_at_destroy, NULL);
+    rc_map_free(&rc->objects);
+    rc_stack *stacks[] = {&rc->zct, &rc->buffer, &rc->snap, &rc->snap_next, &rc->work, &rc->black};
+    for (size_t i = 0; i < sizeof stacks / sizeof *stacks; i++)
+        rc_stack_free(stacks[i]);
+    gc_sys_free(rc, sizeof *rc);
+}
+
+static size_t rc_heap_used(gc_heap *h) { return rc_of(h)->used_bytes; }
+
+static size_t rc_footprint(gc_heap *h)
+{
+    rc_heap *rc = rc_of(h);
+    return rc->used_bytes + rc->used_objects * RC_PREFIX;
+}
+
+static bool rc_contains(gc_heap *h, const void *addr)
+{
+    return rc_map_contains(&rc_of(h)->objects, addr);
+}
+
+static bool rc_is_object(gc_heap *h, const gc_object *o)
+{
+    return rc_map_contains(&rc_of(h)->objects, o) && !(*rc_pfx(o) & RC_RELEASED) &&
+           gc_header_valid(o->header);
+}
+
+/* ---- verify: the invariants at the top of this file ---------------------------------------- */
+
+static int rc_cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void rc_edge_visit(gc_value *slot, void *arg) { rc_push(arg, gc_ref(*slot)); }
+
+/* Occurrences of o in the sorted array v[0..n). */
+static size_t rc_occurrences(gc_object **v, size_t n, const gc_object *o)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uintptr_t)v[mid] < (uintptr_t)o)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t k = 0;
+    while (lo + k < n && v[lo + k] == o)
+        k++;
+    return k;
+}
+
+typedef struct rc_check {
+    gc_heap *h;
+    rc_heap *rc;
+    rc_stack edges; /* sorted: one entry per counted reference */
+    uint64_t bytes, objects, buffered;
+    size_t errors;
+} rc_check;
+
+#define RC_FAIL(k, ...) (gc_verify_fail((k)->h, __VA_ARGS__), (k)->errors++)
+
+static void rc_check_edges(gc_object *o, void *arg)
+{
+    rc_check *k = arg;
+    k->objects++;
+    k->bytes += gc_object_size(o);
+    if (!(*rc_pfx(o) & RC_RELEASED))
+        gc_trace_object(o, rc_edge_visit, &k->edges);
+}
+
+static void rc_check_object(gc_object *o, void *arg)
+{
+    rc_check *k = arg;
+    rc_heap *rc = k->rc;
+    rc_word w = *rc_pfx(o);
+    uint64_t c = rc_count(w), zi = rc_zct_index(w);
+    size_t refs = rc_occurrences(k->edges.v, k->edges.n, o);
+    k->buffered += (w & RC_BUFFERED) != 0;
+    if (w & RC_RELEASED) {
+        if (!(w & RC_BUFFERED) || c != 0 || zi != 0)
+            RC_FAIL(k, "released object %p: word %#llx (want buffered, count 0, not in the ZCT)", (void *)o,
+                    (unsigned long long)w);
+        if (refs != 0)
+            RC_FAIL(k, "released object %p is still referenced %zu times", (void *)o, refs);
+        return;
+    }
+    if (c != RC_STICKY && c != refs)
+        RC_FAIL(k, "object %p (%s): count %llu, but %zu references", (void *)o, gc_object_type(o)->name,
+                (unsigned long long)c, refs);
+    if (c == 0 && zi == 0)
+        RC_FAIL(k, "object %p has count 0 but is not in the ZCT", (void *)o);
+    if (zi != 0 && (zi > rc->zct.n || rc->zct.v[zi - 1] != o))
+        RC_FAIL(k, "object %p: ZCT index %llu does not lead back to it", (void *)o, (unsigned long long)zi);
+    if (rc_colour(w) == RC_GRAY || rc_colour(w) == RC_WHITE || (w & RC_ROOTED))
+        RC_FAIL(k, "object %p: word %#llx (gray, white or rooted outside a collection)", (void *)o,
+                (unsigned long long)w);
+    if (rc_colour(w) == RC_PURPLE && !(w & RC_BUFFERED))
+        RC_FAIL(k, "purple object %p is not in the root buffer", (void *)o);
+}
+
+/* Recounts every reference (fields of unreleased objects, snapshot
+ * entries) and checks each object's word against it. */
+static size_t rc_verify(gc_heap *h)
+{
+    rc_heap *rc = rc_of(h);
+    rc_check k = {.h = h, .rc = rc};
+    rc_map_each(&rc->objects, rc_check_edges, &k);
+    for (size_t i = 0; i < rc->snap.n; i++)
+        rc_push(&k.edges, rc->snap.v[i]);
+    if (k.edges.n > 0)
+        qsort(k.edges.v, k.edges.n, sizeof *k.edges.v, rc_cmp_ptr);
+    rc_map_each(&rc->objects, rc_check_object, &k);
+    rc_stack_free(&k.edges);
+    for (size_t i = 0; i < rc->buffer.n; i++)
+        if (!(*rc_pfx(rc->buffer.v[i]) & RC_BUFFERED))
+            RC_FAIL(&k, "root buffer entry %p is not marked buffered", (void *)rc->buffer.v[i]);
+    if (k.buffered != rc->buffer.n)
+        RC_FAIL(&k, "%llu objects marked buffered, root buffer holds %zu", (unsigned long long)k.buffered,
+                rc->buffer.n);
+    if (k.objects != rc->used_objects || k.bytes != rc->used_bytes)
+        RC_FAIL(&k, "object map holds %llu objects / %llu bytes, counters say %llu / %llu",
+                (unsigned long long)k.objects, (unsigned long long)k.bytes,
+                (unsigned long long)rc->used_objects, (unsigned long long)rc->used_bytes);
+    if (rc->used_bytes > h->limit)
+        RC_FAIL(&k, "%llu bytes allocated, over the limit %zu", (unsigned long long)rc->used_bytes, h->limit);
+    return k.errors;
+}
+#undef RC_FAIL
+
+const gc_collector_ops gc_refcount_ops = {
+    .name = "refcount",
+    .description = "deferred reference counting (ZCT) with Bacon-Rajan cycle collection, on jemalloc",
+    .alloc_mode = GC_ALLOC_SLOW,
+    .barrier = GC_BARRIER_ALWAYS,
+    .moving = false,
+    .reclaims_cycles = true, /* unless --rc-cycles=off */
+    .init = rc_init,
+    .destroy = rc_destroy,
+    .mutator_init = gc_default_mutator_init,
+    .mutator_fini = gc_default_mutator_fini,
+    .alloc_slow = rc_alloc_slow,
+    .write_barrier = rc_write_barrier,
+    .collect = rc_collect,
+    .safepoint = gc_default_safepoint,
+    .finish = rc_finish,
+    .heap_used = rc_heap_used,
+    .footprint = rc_footprint,
+    .contains = rc_contains,
+    .is_object = rc_is_object,
+    .verify = rc_verify,
+    .stats = rc_stats,
+};
