@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -21,7 +22,12 @@ enum {
     GCB_OPT_SEED,
     GCB_OPT_VERIFY,
     GCB_OPT_STRESS,
-    GCB_OPT_LIST
+    GCB_OPT_LIST,
+    GCB_OPT_LOG_GC,
+    GCB_OPT_RC_CYCLES,
+    GCB_OPT_NURSERY,
+    GCB_OPT_DEBUG_CORRUPT,
+    GCB_OPT_PROGRAM
 };
 
 static const struct option gcb_long_options[] = {
@@ -33,6 +39,11 @@ static const struct option gcb_long_options[] = {
     {"seed", required_argument, NULL, GCB_OPT_SEED},
     {"verify", no_argument, NULL, GCB_OPT_VERIFY},
     {"stress", required_argument, NULL, GCB_OPT_STRESS},
+    {"log-gc", no_argument, NULL, GCB_OPT_LOG_GC},
+    {"rc-cycles", required_argument, NULL, GCB_OPT_RC_CYCLES},
+    {"nursery", required_argument, NULL, GCB_OPT_NURSERY},
+    {"debug-corrupt", required_argument, NULL, GCB_OPT_DEBUG_CORRUPT},
+    {"program", required_argument, NULL, GCB_OPT_PROGRAM},
     {"quiet", no_argument, NULL, 'q'},
     {"list", no_argument, NULL, GCB_OPT_LIST},
     {"help", no_argument, NULL, 'h'},
@@ -55,6 +66,11 @@ void gcb_options_init(gcb_options *o)
     o->verify = false;
     o->stress = 0;
     o->quiet = false;
+    o->log_gc = false;
+    o->rc_cycles_off = false;
+    o->nursery_size = 0;
+    o->debug_corrupt = 0;
+    o->program = NULL;
 }
 
 int gcb_parse_u64(const char *s, uint64_t *out)
@@ -148,6 +164,8 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
     optind = 0;
     opterr = 0;
     bool want_list = false, want_help = false, want_version = false;
+    bool heap_given = false, workload_given = false;
+    uint64_t u;
     for (;;) {
         int c = getopt_long(argc, argv, gcb_short_options, gcb_long_options, NULL);
         if (c == -1)
@@ -162,8 +180,10 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
             if (*optarg == '\0')
                 return gcb_fail(err, errlen, "--workload needs a name");
             o.workload = optarg;
+            workload_given = true;
             break;
         case GCB_OPT_HEAP:
+            heap_given = true;
             if (gcb_parse_size(optarg, &o.heap_limit) != 0)
                 return gcb_fail(err, errlen,
                                 "invalid heap size '%s' (expected a positive number of bytes "
@@ -195,6 +215,38 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
                                 "invalid stress interval '%s' (expected a positive integer: "
                                 "collect every N allocations)",
                                 optarg);
+            break;
+        case GCB_OPT_LOG_GC:
+            o.log_gc = true;
+            break;
+        case GCB_OPT_RC_CYCLES:
+            if (strcmp(optarg, "on") == 0)
+                o.rc_cycles_off = false;
+            else if (strcmp(optarg, "off") == 0)
+                o.rc_cycles_off = true;
+            else
+                return gcb_fail(err, errlen, "invalid --rc-cycles value '%s' (expected on or off)",
+                                optarg);
+            break;
+        case GCB_OPT_NURSERY:
+            if (gcb_parse_size(optarg, &o.nursery_size) != 0)
+                return gcb_fail(err, errlen,
+                                "invalid nursery size '%s' (expected a positive number of bytes "
+                                "with an optional K, M or G suffix, e.g. 4M)",
+                                optarg);
+            break;
+        case GCB_OPT_DEBUG_CORRUPT:
+            if (gcb_parse_u64(optarg, &u) != 0 || u > INT_MAX)
+                return gcb_fail(err, errlen,
+                                "invalid --debug-corrupt value '%s' (expected a small "
+                                "non-negative integer; 0 = off)",
+                                optarg);
+            o.debug_corrupt = (int)u;
+            break;
+        case GCB_OPT_PROGRAM:
+            if (*optarg == '\0')
+                return gcb_fail(err, errlen, "--program needs a file");
+            o.program = optarg;
             break;
         case 'q':
             o.quiet = true;
@@ -240,6 +292,15 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
     }
     if (optind < argc)
         return gcb_fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+    if (o.program != NULL) {
+        if (workload_given)
+            return gcb_fail(err, errlen,
+                            "--program and --workload cannot be combined (--program runs the "
+                            "'" GCB_PROGRAM_WORKLOAD "' workload)");
+        o.workload = GCB_PROGRAM_WORKLOAD;
+    }
+    if (o.size == WL_SIZE_LARGE && !heap_given)
+        o.heap_limit = GCB_DEFAULT_LARGE_HEAP_LIMIT;
 
     if (want_help)
         o.action = GCB_ACTION_HELP;
@@ -254,34 +315,48 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
 void gcb_print_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: gcbench [--collector=NAME] [--workload=NAME] [--heap=SIZE]\n"
+            "Usage: gcbench [--collector=NAME] [--workload=NAME | --program=FILE] [--heap=SIZE]\n"
             "               [--size=small|default|large] [--out=DIR] [--seed=N]\n"
-            "               [--verify] [--stress=N] [--quiet]\n"
+            "               [--verify] [--stress=N] [--log-gc] [--quiet]\n"
+            "               [--nursery=SIZE] [--rc-cycles=on|off] [--debug-corrupt=N]\n"
+            "       gcbench compare [--format=text|csv|html] RUN_DIR...\n"
             "       gcbench --list | --help | --version\n"
             "\n"
             "Runs one workload on one garbage collector in a heap of a fixed size and\n"
-            "reports pause times and throughput.\n"
+            "reports pause times, minimum mutator utilization and throughput.\n"
+            "'gcbench compare' prints the summary.json of run directories side by side,\n"
+            "with ratios against the first (see 'gcbench compare --help').\n"
             "\n"
             "Options (--opt=value and --opt value are both accepted):\n"
             "  --collector=NAME  collector to run (default %s; see --list)\n"
             "  --workload=NAME   workload to run (default %s; see --list)\n"
-            "  --heap=SIZE       hard limit on the collected heap (default %zuM);\n"
-            "                    bytes, or with a binary suffix K, M, G (e.g. 512K, 64M, 1G)\n"
+            "  --program=FILE    run the bytecode program FILE (the '%s' workload)\n"
+            "  --heap=SIZE       hard limit on the collected heap (default %zuM, or %zuM\n"
+            "                    with --size=large); bytes, or with a binary suffix K, M, G\n"
+            "                    (e.g. 512K, 64M, 1G)\n"
             "  --size=SIZE       workload size: small, default or large (default default)\n"
-            "  --out=DIR         write DIR/pauses.csv and DIR/summary.json (DIR is created)\n"
+            "  --out=DIR         write pauses.csv, heap.csv, mmu.csv and summary.json into\n"
+            "                    DIR (created if missing)\n"
             "  --seed=N          workload random seed (default %d)\n"
             "  --verify          run the heap verifier after every collection\n"
             "  --stress=N        collect every N allocations (N > 0)\n"
+            "  --log-gc          print one line per pause to stderr as it happens\n"
+            "  --nursery=SIZE    nursery size for generational collectors\n"
+            "                    (default: the collector's own)\n"
+            "  --rc-cycles=on|off  reference counting: collect garbage cycles (default on)\n"
+            "  --debug-corrupt=N tests only: the workload damages its data in way N before\n"
+            "                    verifying it (expect exit status 4)\n"
             "  -q, --quiet       print no summary on stdout\n"
             "  --list            list collectors and workloads\n"
             "  -h, --help        show this help\n"
             "  -V, --version     show the version\n"
             "\n"
-            "Exit status: 0 success, 1 other error (e.g. cannot write --out),\n"
-            "2 bad command line, 3 heap exhausted, 4 workload verification failed,\n"
-            "6 heap verifier found corruption. See docs/output-formats.md.\n",
-            GCB_DEFAULT_COLLECTOR, GCB_DEFAULT_WORKLOAD, GC_DEFAULT_HEAP_LIMIT >> 20,
-            GCB_DEFAULT_SEED);
+            "Exit status: 0 success, 1 other error (e.g. cannot write --out), 2 bad\n"
+            "command line or bad input, 3 heap exhausted, 4 workload verification failed,\n"
+            "5 program run-time error, 6 heap verifier found corruption.\n"
+            "See docs/output-formats.md.\n",
+            GCB_DEFAULT_COLLECTOR, GCB_DEFAULT_WORKLOAD, GCB_PROGRAM_WORKLOAD,
+            GC_DEFAULT_HEAP_LIMIT >> 20, GCB_DEFAULT_LARGE_HEAP_LIMIT >> 20, GCB_DEFAULT_SEED);
 }
 
 void gcb_print_version(FILE *f)

@@ -23,25 +23,38 @@ typedef enum gcb_action {
     GCB_ACTION_HELP,    /* --help */
     GCB_ACTION_VERSION  /* --version */
 } gcb_action;
+/* `gcbench compare ...` is a subcommand with its own parser (bench/compare.h). */
 
 #define GCB_DEFAULT_COLLECTOR "marksweep"
 #define GCB_DEFAULT_WORKLOAD "trees"
 #define GCB_DEFAULT_SEED 1
+/* The heap limit for --size=large when --heap is not given: trees large
+ * needs about 100M under marksweep; twice that leaves room for copying. */
+#define GCB_DEFAULT_LARGE_HEAP_LIMIT ((size_t)256 << 20)
+/* The workload --program runs (registered by the bytecode VM). */
+#define GCB_PROGRAM_WORKLOAD "program"
 
 typedef struct gcb_options {
     gcb_action action;
     const char *collector; /* points into argv or at a default */
-    const char *workload;
-    size_t heap_limit;     /* bytes */
+    const char *workload;  /* GCB_PROGRAM_WORKLOAD with --program */
+    size_t heap_limit;     /* bytes; GCB_DEFAULT_LARGE_HEAP_LIMIT for --size=large
+                              without --heap */
     wl_size size;
     uint64_t seed;
     const char *out_dir;   /* NULL: no run directory */
     bool verify;
     uint64_t stress;       /* 0: off */
     bool quiet;
+    bool log_gc;           /* --log-gc: one stderr line per pause */
+    bool rc_cycles_off;    /* --rc-cycles=off -> gc_config.rc_cycles_off */
+    size_t nursery_size;   /* --nursery -> gc_config.nursery_size; 0: collector default */
+    int debug_corrupt;     /* --debug-corrupt -> wl_config.debug_corrupt (tests only) */
+    const char *program;   /* --program -> wl_config.program; NULL: none */
 } gcb_options;
 
-/* The defaults: marksweep, trees, GC_DEFAULT_HEAP_LIMIT, default size, seed 1. */
+/* The defaults: marksweep, trees, GC_DEFAULT_HEAP_LIMIT, default size, seed 1,
+ * every switch off. */
 void gcb_options_init(gcb_options *o);
 
 /* Parses argv (argv[0] is the program name). Returns 0 and fills *out, or

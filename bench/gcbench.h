@@ -17,10 +17,11 @@
 typedef enum gcb_exit {
     GCB_EXIT_OK = 0,              /* the run completed and verified */
     GCB_EXIT_ERROR = 1,           /* other errors: --out not creatable, write failed, ... */
-    GCB_EXIT_USAGE = 2,           /* bad command line: unknown option/collector/workload, ... */
+    GCB_EXIT_USAGE = 2,           /* bad command line or input: unknown option/collector, bad
+                                     program (WL_ERR_INPUT), unreadable compare input, ... */
     GCB_EXIT_HEAP_EXHAUSTED = 3,  /* live data did not fit in --heap (core exits itself) */
     GCB_EXIT_VERIFY_FAILED = 4,   /* the workload's own result check failed */
-    GCB_EXIT_VM_ERROR = 5,        /* reserved: bytecode VM runtime error */
+    GCB_EXIT_VM_ERROR = 5,        /* a workload's run-time error (WL_ERR_RUNTIME), e.g. a VM program's */
     GCB_EXIT_HEAP_CORRUPT = 6     /* the heap verifier found corruption (core exits itself) */
 } gcb_exit;
 

@@ -1,5 +1,6 @@
-/* bench/report.c — the stdout summary, pauses.csv, summary.json, and the
- * atomic file writing behind --out. Formats: docs/output-formats.md. */
+/* bench/report.c — the stdout summary, the --log-gc line, pauses.csv,
+ * heap.csv, mmu.csv, summary.json, and the atomic file writing behind
+ * --out. Formats: docs/output-formats.md. */
 #include "report.h"
 
 #include <errno.h>
@@ -75,23 +76,104 @@ const char *gcb_fmt_rate(char *buf, size_t n, double per_s, const char *unit)
     return buf;
 }
 
+const char *gcb_fmt_ms(char *buf, size_t n, uint64_t ns)
+{
+    double ms = (double)ns / 1e6;
+    if (ms >= 99.95)
+        snprintf(buf, n, "%.0f", ms);
+    else if (ms >= 9.995)
+        snprintf(buf, n, "%.1f", ms);
+    else if (ms >= 0.9995)
+        snprintf(buf, n, "%.2f", ms);
+    else {
+        /* Below 1 ms: 3 decimals, more for tiny values (down to 1 ns). */
+        int decimals = 3;
+        for (double t = 0.1; ms < t && decimals < 6; t /= 10)
+            decimals++;
+        snprintf(buf, n, "%.*f", decimals, ms);
+    }
+    return buf;
+}
+
+/* Compact binary size for the GC log: "812.0K", "60.1M", "1.25G". */
+static const char *gcb_fmt_size_short(char *buf, size_t n, uint64_t bytes)
+{
+    if (bytes < ((uint64_t)1 << 20))
+        snprintf(buf, n, "%.1fK", (double)bytes / 1024.0);
+    else if (bytes < ((uint64_t)1 << 30))
+        snprintf(buf, n, "%.1fM", (double)bytes / (1024.0 * 1024.0));
+    else
+        snprintf(buf, n, "%.2fG", (double)bytes / (1024.0 * 1024.0 * 1024.0));
+    return buf;
+}
+
+const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, uint64_t limit)
+{
+    char d[32], before[32], after[32], lim[32], ph[32];
+    size_t len = (size_t)snprintf(
+        buf, n, "gc %" PRIu64 " @%.3fs %s (%s) %sms: %s->%s (%s)", p->seq,
+        (double)p->start_ns / 1e9, gc_pause_kind_name(p->kind), gc_reason_name(p->reason),
+        gcb_fmt_ms(d, sizeof d, p->duration_ns), gcb_fmt_size_short(before, sizeof before, p->heap_before),
+        gcb_fmt_size_short(after, sizeof after, p->heap_after),
+        gcb_fmt_size_short(lim, sizeof lim, limit));
+    /* Phases that took any time, in gc_phase order. */
+    for (int i = 0; i < GC_PHASE_COUNT && len < n; i++)
+        if (p->phase_ns[i] > 0)
+            len += (size_t)snprintf(buf + len, n - len, " %s %sms", gc_phase_name((gc_phase)i),
+                                    gcb_fmt_ms(ph, sizeof ph, p->phase_ns[i]));
+    if (len < n)
+        snprintf(buf + len, n - len, "\n");
+    else if (n >= 2)
+        buf[n - 2] = '\n'; /* truncated: still one line */
+    return buf;
+}
+
 /* ---- stdout summary ---------------------------------------------------------- */
 
 #define GCB_LABEL "%-16s"
+
+/* "count 32  p50 4.1 ms  p90 4.6 ms  p99 6.0 ms  p99.9 6.0 ms  max 6.0 ms" */
+static void gcb_write_dist_line(FILE *f, const char *label, const gcb_dist *d)
+{
+    char a[32], b[32], c[32], e[32], m[32];
+    fprintf(f, GCB_LABEL "count %zu  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", label, d->count,
+            gcb_fmt_duration(a, sizeof a, d->p50), gcb_fmt_duration(b, sizeof b, d->p90),
+            gcb_fmt_duration(c, sizeof c, d->p99), gcb_fmt_duration(e, sizeof e, d->p999),
+            gcb_fmt_duration(m, sizeof m, d->max));
+}
+
+/* True for 1 ms, 10 ms, 100 ms, 1 s, ...: the MMU points on stdout. */
+static bool gcb_is_decade_ms(uint64_t ns)
+{
+    if (ns < GCB_MMU_MIN_WINDOW_NS || ns % GCB_MMU_MIN_WINDOW_NS != 0)
+        return false;
+    for (uint64_t v = ns / GCB_MMU_MIN_WINDOW_NS; v > 1; v /= 10)
+        if (v % 10 != 0)
+            return false;
+    return true;
+}
 
 void gcb_write_summary(FILE *f, const gcb_report *r)
 {
     const gcb_options *o = r->opt;
     const gcb_run_stats *s = &r->stats;
-    char a[48], b[48], c[48], d[48];
+    char a[48], b[48], c[48];
 
     fprintf(f, "gcbench %s  collector=%s  workload=%s  size=%s  heap=%s  seed=%" PRIu64,
             GCBENCH_VERSION, o->collector, o->workload, wl_size_name(o->size),
             gcb_fmt_bytes(a, sizeof a, o->heap_limit), o->seed);
+    if (o->program != NULL)
+        fprintf(f, "  program=%s", o->program);
+    if (o->nursery_size > 0)
+        fprintf(f, "  nursery=%s", gcb_fmt_bytes(a, sizeof a, o->nursery_size));
+    if (o->rc_cycles_off)
+        fprintf(f, "  rc-cycles=off");
     if (o->verify)
         fprintf(f, "  verify");
     if (o->stress > 0)
         fprintf(f, "  stress=%" PRIu64, o->stress);
+    if (o->debug_corrupt != 0)
+        fprintf(f, "  debug-corrupt=%d", o->debug_corrupt);
     fputc('\n', f);
 
     fprintf(f, GCB_LABEL "%s   mutator %s   gc %s (%.1f%%)\n", "wall",
@@ -116,22 +198,46 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
     if (s->pauses.count == 0) {
         fprintf(f, GCB_LABEL "none\n", "pauses");
     } else {
-        fprintf(f, GCB_LABEL "count %zu  p50 %s  p90 %s  p99 %s  max %s\n", "pauses",
-                s->pauses.count, gcb_fmt_duration(a, sizeof a, s->pauses.p50),
-                gcb_fmt_duration(b, sizeof b, s->pauses.p90),
-                gcb_fmt_duration(c, sizeof c, s->pauses.p99),
-                gcb_fmt_duration(d, sizeof d, s->pauses.max));
+        gcb_write_dist_line(f, "pauses", &s->pauses);
+        if (gcb_kinds_occurred(s) > 1)
+            for (int k = 0; k < GC_PAUSE_KIND_COUNT; k++) {
+                if (s->pauses_by_kind[k].count == 0)
+                    continue;
+                char label[32];
+                snprintf(label, sizeof label, "  %s", gc_pause_kind_name((gc_pause_kind)k));
+                gcb_write_dist_line(f, label, &s->pauses_by_kind[k]);
+            }
+    }
+
+    if (s->nmmu > 0) {
+        fprintf(f, GCB_LABEL, "mmu");
+        const char *sep = "";
+        for (size_t i = 0; i < s->nmmu; i++) {
+            if (!gcb_is_decade_ms(s->mmu[i].window_ns) && i + 1 < s->nmmu)
+                continue;
+            fprintf(f, "%s%s %.3f", sep, gcb_fmt_duration(a, sizeof a, s->mmu[i].window_ns),
+                    s->mmu[i].utilization);
+            sep = "  ";
+        }
+        fputc('\n', f);
     }
 
     char mb[32];
     gcb_fmt_sig3(mb, sizeof mb, s->alloc_bytes_per_s / 1e6);
-    fprintf(f, GCB_LABEL "%s in %" PRIu64 " objects  (%s MB/s, %s)\n", "allocated",
+    fprintf(f, GCB_LABEL "%s in %" PRIu64 " objects  (%s MB/s, %s, %.1f ns/alloc)\n", "allocated",
             gcb_fmt_bytes(a, sizeof a, s->allocated_bytes), s->allocated_objects, mb,
-            gcb_fmt_rate(b, sizeof b, s->alloc_objects_per_s, "obj/s"));
+            gcb_fmt_rate(b, sizeof b, s->alloc_objects_per_s, "obj/s"), s->ns_per_alloc);
 
     fprintf(f, GCB_LABEL "%s of %s limit\n", "peak heap",
             gcb_fmt_bytes(a, sizeof a, s->peak_heap_bytes),
             gcb_fmt_bytes(b, sizeof b, s->heap_limit ? s->heap_limit : o->heap_limit));
+
+    if (r->cstats.n > 0) {
+        fprintf(f, GCB_LABEL, "collector");
+        for (size_t i = 0; i < r->cstats.n; i++)
+            fprintf(f, "%s%s %" PRIu64, i ? "  " : "", r->cstats.s[i].name, r->cstats.s[i].value);
+        fputc('\n', f);
+    }
 
     const char *detail = r->detail != NULL ? r->detail : "";
     if (detail[0] != '\0')
@@ -157,8 +263,7 @@ const char *gcb_pauses_csv_header(void)
     return header;
 }
 
-/* A CSV field, quoted only if it needs to be (RFC 4180). */
-static void gcb_csv_field(FILE *f, const char *s)
+void gcb_csv_field(FILE *f, const char *s)
 {
     if (s == NULL)
         s = "";
@@ -191,7 +296,95 @@ void gcb_write_pauses_csv(FILE *f, const gc_pause *pauses, size_t npauses)
     }
 }
 
+void gcb_write_heap_csv(FILE *f, const gc_pause *pauses, size_t npauses, uint64_t limit)
+{
+    fprintf(f, "%s\n", GCB_HEAP_CSV_HEADER);
+    for (size_t i = 0; i < npauses; i++) {
+        const gc_pause *p = &pauses[i];
+        fprintf(f, "%" PRIu64 ",%" PRIu64 ",", p->seq, p->start_ns);
+        gcb_csv_field(f, gc_pause_kind_name(p->kind));
+        fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", p->heap_before,
+                p->heap_after, p->live_after, limit);
+    }
+}
+
+void gcb_write_mmu_csv(FILE *f, const gcb_mmu_point *mmu, size_t n)
+{
+    fprintf(f, "%s\n", GCB_MMU_CSV_HEADER);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%" PRIu64 ",%.9g\n", mmu[i].window_ns, mmu[i].utilization);
+}
+
+/* ---- collector figures --------------------------------------------------------- */
+
+/* Every top-level key gcb_write_summary_json writes (a test checks the
+ * writer against this list). Collector figures may not reuse them. */
+static const char *const gcb_summary_keys[] = {
+    "gcbench_version", "collector", "workload", "program", "size", "heap_limit_bytes",
+    "nursery_option_bytes", "rc_cycles", "seed", "verify", "stress", "debug_corrupt", "wall_ns",
+    "mutator_ns", "gc_ns", "verify_ns", "gc_share", "collections", "collections_by_kind",
+    "pauses", "pauses_by_kind", "mmu", "allocated_bytes", "allocated_objects",
+    "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s", "ns_per_alloc", "peak_heap_bytes",
+    "verified", "verification_detail", "exit_code"};
+
+bool gcb_summary_key_reserved(const char *name)
+{
+    for (size_t i = 0; i < sizeof gcb_summary_keys / sizeof gcb_summary_keys[0]; i++)
+        if (strcmp(gcb_summary_keys[i], name) == 0)
+            return true;
+    return false;
+}
+
+static bool gcb_is_snake_case(const char *s)
+{
+    if (s == NULL || !(*s >= 'a' && *s <= 'z') || strlen(s) >= GCB_STAT_NAME_MAX)
+        return false;
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return false;
+    return true;
+}
+
+int gcb_collector_stats_add(gcb_collector_stats *cs, const char *name, uint64_t value, FILE *warn)
+{
+    const char *why = NULL;
+    if (!gcb_is_snake_case(name))
+        why = "is not a snake_case name";
+    else if (gcb_summary_key_reserved(name))
+        why = "clashes with a gcbench summary key";
+    else if (cs->n == GCB_MAX_COLLECTOR_STATS)
+        why = "is one too many";
+    for (size_t i = 0; why == NULL && i < cs->n; i++)
+        if (strcmp(cs->s[i].name, name) == 0)
+            why = "was already reported";
+    if (why != NULL) {
+        if (warn != NULL) {
+            fputs("gcbench: warning: collector figure ", warn);
+            gcb_json_write_string(warn, name != NULL ? name : "(null)");
+            fprintf(warn, " %s; left out of the summary\n", why);
+        }
+        return -1;
+    }
+    snprintf(cs->s[cs->n].name, sizeof cs->s[cs->n].name, "%s", name);
+    cs->s[cs->n].value = value;
+    cs->n++;
+    return 0;
+}
+
 /* ---- summary.json ------------------------------------------------------------ */
+
+/* The members of a pause distribution (pauses and pauses_by_kind.KIND). */
+static void gcb_json_dist(gcb_json *j, const gcb_dist *d)
+{
+    gcb_json_u64(j, "count", d->count);
+    gcb_json_u64(j, "total_ns", d->total);
+    gcb_json_u64(j, "min_ns", d->min);
+    gcb_json_u64(j, "p50_ns", d->p50);
+    gcb_json_u64(j, "p90_ns", d->p90);
+    gcb_json_u64(j, "p99_ns", d->p99);
+    gcb_json_u64(j, "p999_ns", d->p999);
+    gcb_json_u64(j, "max_ns", d->max);
+}
 
 int gcb_write_summary_json(FILE *f, const gcb_report *r)
 {
@@ -203,11 +396,15 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_string(&j, "gcbench_version", GCBENCH_VERSION);
     gcb_json_string(&j, "collector", o->collector);
     gcb_json_string(&j, "workload", o->workload);
+    gcb_json_string(&j, "program", o->program); /* null without --program */
     gcb_json_string(&j, "size", wl_size_name(o->size));
     gcb_json_u64(&j, "heap_limit_bytes", s->heap_limit ? s->heap_limit : o->heap_limit);
+    gcb_json_u64(&j, "nursery_option_bytes", o->nursery_size);
+    gcb_json_bool(&j, "rc_cycles", !o->rc_cycles_off);
     gcb_json_u64(&j, "seed", o->seed);
     gcb_json_bool(&j, "verify", o->verify);
     gcb_json_u64(&j, "stress", o->stress);
+    gcb_json_i64(&j, "debug_corrupt", o->debug_corrupt);
 
     gcb_json_u64(&j, "wall_ns", s->wall_ns);
     gcb_json_u64(&j, "mutator_ns", s->mutator_ns);
@@ -222,20 +419,36 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_end_object(&j);
 
     gcb_json_begin_object(&j, "pauses");
-    gcb_json_u64(&j, "count", s->pauses.count);
-    gcb_json_u64(&j, "total_ns", s->pauses.total);
-    gcb_json_u64(&j, "min_ns", s->pauses.min);
-    gcb_json_u64(&j, "p50_ns", s->pauses.p50);
-    gcb_json_u64(&j, "p90_ns", s->pauses.p90);
-    gcb_json_u64(&j, "p99_ns", s->pauses.p99);
-    gcb_json_u64(&j, "max_ns", s->pauses.max);
+    gcb_json_dist(&j, &s->pauses);
     gcb_json_end_object(&j);
+
+    gcb_json_begin_object(&j, "pauses_by_kind");
+    for (int k = 0; k < GC_PAUSE_KIND_COUNT; k++) {
+        if (s->pauses_by_kind[k].count == 0)
+            continue;
+        gcb_json_begin_object(&j, gc_pause_kind_name((gc_pause_kind)k));
+        gcb_json_dist(&j, &s->pauses_by_kind[k]);
+        gcb_json_end_object(&j);
+    }
+    gcb_json_end_object(&j);
+
+    gcb_json_begin_array(&j, "mmu");
+    for (size_t i = 0; i < s->nmmu; i++) {
+        gcb_json_begin_object(&j, NULL);
+        gcb_json_u64(&j, "window_ns", s->mmu[i].window_ns);
+        gcb_json_double(&j, "utilization", s->mmu[i].utilization);
+        gcb_json_end_object(&j);
+    }
+    gcb_json_end_array(&j);
 
     gcb_json_u64(&j, "allocated_bytes", s->allocated_bytes);
     gcb_json_u64(&j, "allocated_objects", s->allocated_objects);
     gcb_json_double(&j, "alloc_rate_bytes_per_s", s->alloc_bytes_per_s);
     gcb_json_double(&j, "alloc_rate_objects_per_s", s->alloc_objects_per_s);
+    gcb_json_double(&j, "ns_per_alloc", s->ns_per_alloc);
     gcb_json_u64(&j, "peak_heap_bytes", s->peak_heap_bytes);
+    for (size_t i = 0; i < r->cstats.n; i++)
+        gcb_json_u64(&j, r->cstats.s[i].name, r->cstats.s[i].value);
 
     gcb_json_bool(&j, "verified", r->verified);
     gcb_json_string(&j, "verification_detail", r->detail != NULL ? r->detail : "");
@@ -364,6 +577,21 @@ static int gcb_csv_writer(FILE *f, const void *data)
     return ferror(f) ? -1 : 0;
 }
 
+static int gcb_heap_csv_writer(FILE *f, const void *data)
+{
+    const gcb_report *r = data;
+    gcb_write_heap_csv(f, r->pauses, r->npauses,
+                       r->stats.heap_limit ? r->stats.heap_limit : r->opt->heap_limit);
+    return ferror(f) ? -1 : 0;
+}
+
+static int gcb_mmu_csv_writer(FILE *f, const void *data)
+{
+    const gcb_report *r = data;
+    gcb_write_mmu_csv(f, r->stats.mmu, r->stats.nmmu);
+    return ferror(f) ? -1 : 0;
+}
+
 static int gcb_json_writer(FILE *f, const void *data)
 {
     return gcb_write_summary_json(f, data);
@@ -377,6 +605,10 @@ int gcb_write_run_dir(const gcb_report *r, char *err, size_t errlen)
         return -1;
     }
     if (gcb_write_file_atomic(dir, "pauses.csv", gcb_csv_writer, r, err, errlen) != 0)
+        return -1;
+    if (gcb_write_file_atomic(dir, "heap.csv", gcb_heap_csv_writer, r, err, errlen) != 0)
+        return -1;
+    if (gcb_write_file_atomic(dir, "mmu.csv", gcb_mmu_csv_writer, r, err, errlen) != 0)
         return -1;
     if (gcb_write_file_atomic(dir, "summary.json", gcb_json_writer, r, err, errlen) != 0)
         return -1;

@@ -1,6 +1,10 @@
-/* bench/report.h — what gcbench writes: the stdout summary and the run
- * directory (pauses.csv, summary.json). The formats are documented in
- * docs/output-formats.md; change both together.
+/* bench/report.h — what gcbench writes: the stdout summary, the --log-gc
+ * line, and the run directory (pauses.csv, heap.csv, mmu.csv, summary.json).
+ * The formats are documented in docs/output-formats.md; change both
+ * together.
+ *
+ * Times in everything written here count from the workload's start: the
+ * runner rebases core's pause log (gcb_pauses_rebase) before reporting.
  */
 #ifndef GCB_REPORT_H
 #define GCB_REPORT_H
@@ -13,11 +17,36 @@
 #include "cli.h"
 #include "stats.h"
 
+/* ---- collector-specific figures (gc_heap_collector_stats) ---- */
+
+#define GCB_MAX_COLLECTOR_STATS 32
+#define GCB_STAT_NAME_MAX 64
+
+typedef struct gcb_collector_stat {
+    char name[GCB_STAT_NAME_MAX];
+    uint64_t value;
+} gcb_collector_stat;
+
+typedef struct gcb_collector_stats {
+    gcb_collector_stat s[GCB_MAX_COLLECTOR_STATS];
+    size_t n;
+} gcb_collector_stats;
+
+/* True if summary.json has a key of this name regardless of the collector. */
+bool gcb_summary_key_reserved(const char *name);
+/* Keeps (name, value) for the summary unless the name is not snake_case
+ * ([a-z][a-z0-9_]*, shorter than GCB_STAT_NAME_MAX), clashes with a gcbench
+ * key or an earlier figure, or the table is full: then it prints
+ * "gcbench: warning: ..." to warn (if not NULL) and returns -1. */
+int gcb_collector_stats_add(gcb_collector_stats *cs, const char *name, uint64_t value,
+                            FILE *warn);
+
 /* One finished run, as the writers see it. */
 typedef struct gcb_report {
     const gcb_options *opt;
     gcb_run_stats stats;
-    const gc_pause *pauses; /* every pause, in order */
+    gcb_collector_stats cstats; /* extra top-level summary keys */
+    const gc_pause *pauses; /* every pause, in order; start_ns since the workload's start */
     size_t npauses;
     bool verified;          /* the workload's own check passed */
     const char *detail;     /* the workload's detail message */
@@ -34,7 +63,17 @@ const char *gcb_fmt_bytes(char *buf, size_t n, uint64_t bytes);
 /* A rate with a decimal SI prefix and the given unit: "950 MB/s", "20.3 Mobj/s". */
 const char *gcb_fmt_rate(char *buf, size_t n, double per_s, const char *unit);
 
+/* Milliseconds with about 3 significant digits and no unit: "412", "41.2",
+ * "4.31", "0.190", "0.0375", "0.000440" (at most 6 decimals). */
+const char *gcb_fmt_ms(char *buf, size_t n, uint64_t ns);
+
 /* ---- writers ---- */
+
+/* The --log-gc line for one pause, with a newline (see docs/output-formats.md):
+ *   gc 12 @1.234s full (heap-limit) 4.31ms: 60.1M->13.2M (64.0M) roots 0.020ms ...
+ * p->start_ns must already count from the workload's start. Formats into
+ * buf only (no allocation), so a pause listener can call it. */
+const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, uint64_t limit);
 
 /* The human-readable summary (stdout unless --quiet). */
 void gcb_write_summary(FILE *f, const gcb_report *r);
@@ -43,8 +82,19 @@ void gcb_write_pauses_csv(FILE *f, const gc_pause *pauses, size_t npauses);
 /* Returns 0, or -1 if the JSON writer detected misuse or a stream error. */
 int gcb_write_summary_json(FILE *f, const gcb_report *r);
 
-/* The CSV header row (without newline). */
+/* heap.csv: one row per pause with the heap occupancy around it. */
+void gcb_write_heap_csv(FILE *f, const gc_pause *pauses, size_t npauses, uint64_t limit);
+/* mmu.csv: the MMU curve. */
+void gcb_write_mmu_csv(FILE *f, const gcb_mmu_point *mmu, size_t n);
+
+/* Writes one CSV field, quoted only if it needs to be (RFC 4180). */
+void gcb_csv_field(FILE *f, const char *s);
+
+/* The CSV header rows (without newline). */
 const char *gcb_pauses_csv_header(void);
+#define GCB_HEAP_CSV_HEADER \
+    "seq,time_ns,kind,heap_before_bytes,heap_after_bytes,live_after_bytes,limit_bytes"
+#define GCB_MMU_CSV_HEADER "window_ns,utilization"
 
 /* ---- files ---- */
 
@@ -60,9 +110,9 @@ typedef int (*gcb_writer_fn)(FILE *f, const void *data);
 int gcb_write_file_atomic(const char *dir, const char *name, gcb_writer_fn writer,
                           const void *data, char *err, size_t errlen);
 
-/* Creates r->opt->out_dir and writes pauses.csv then summary.json (so a
- * summary.json marks a complete run directory). Returns 0, or -1 with a
- * message in err. */
+/* Creates r->opt->out_dir and writes pauses.csv, heap.csv, mmu.csv, then
+ * summary.json (so a summary.json marks a complete run directory). Returns
+ * 0, or -1 with a message in err. */
 int gcb_write_run_dir(const gcb_report *r, char *err, size_t errlen);
 
 #endif /* GCB_REPORT_H */

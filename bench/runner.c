@@ -2,10 +2,12 @@
 #include "runner.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
 #include "../core/collector.h"
+#include "compare.h"
 #include "gcbench.h"
 #include "report.h"
 #include "stats.h"
@@ -45,6 +47,13 @@ int gcb_run(const gcb_options *o)
         return GCB_EXIT_USAGE;
     }
     const wl_workload *wl = wl_find(o->workload);
+    if (wl == NULL && o->program != NULL) {
+        fprintf(stderr,
+                "gcbench: --program needs the '%s' workload (the bytecode VM), which this "
+                "build does not have\n",
+                o->workload);
+        return GCB_EXIT_USAGE;
+    }
     if (wl == NULL) {
         gcb_workload_names(names, sizeof names);
         snprintf(msg, sizeof msg, "unknown workload '%s' (available: %s)", o->workload, names);
@@ -54,14 +63,49 @@ int gcb_run(const gcb_options *o)
     return gcb_run_workload(o, wl);
 }
 
+/* --log-gc: a pause listener. It runs inside the collector's gc_pause_end,
+ * so it formats into a stack buffer and makes one stdio call: no heap
+ * allocation of any kind. */
+typedef struct gcb_gc_log {
+    uint64_t origin_ns; /* workload start, relative to the heap's epoch */
+    uint64_t limit;
+} gcb_gc_log;
+
+static void gcb_gc_log_pause(void *data, const gc_pause *p)
+{
+    const gcb_gc_log *log = data;
+    gc_pause q = *p;
+    q.start_ns = q.start_ns > log->origin_ns ? q.start_ns - log->origin_ns : 0;
+    char line[256];
+    fputs(gcb_fmt_gc_log(line, sizeof line, &q, log->limit), stderr);
+}
+
+static void gcb_emit_collector_stat(void *ctx, const char *name, uint64_t value)
+{
+    gcb_collector_stats_add(ctx, name, value, stderr);
+}
+
+/* wl_workload.run's result -> exit code (docs/output-formats.md). */
+static int gcb_exit_for(int run_rc, bool verified)
+{
+    switch (run_rc) {
+    case WL_OK: return verified ? GCB_EXIT_OK : GCB_EXIT_VERIFY_FAILED;
+    case WL_ERR_INPUT: return GCB_EXIT_USAGE;
+    case WL_ERR_RUNTIME: return GCB_EXIT_VM_ERROR;
+    default: return GCB_EXIT_ERROR;
+    }
+}
+
 int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
 {
     char msg[512];
     gc_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.heap_limit = o->heap_limit;
+    cfg.nursery_size = o->nursery_size;
     cfg.stress = o->stress;
     cfg.verify = o->verify;
+    cfg.rc_cycles_off = o->rc_cycles_off;
 
     char err[256] = "";
     gc_heap *h = gc_heap_create(o->collector, &cfg, err, sizeof err);
@@ -72,37 +116,56 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     }
     gc_mutator *m = gc_mutator_attach(h);
 
-    wl_config wcfg = {.size = o->size, .seed = o->seed};
+    wl_config wcfg = {.size = o->size,
+                      .seed = o->seed,
+                      .debug_corrupt = o->debug_corrupt,
+                      .program = o->program};
     wl_result res;
     memset(&res, 0, sizeof res);
 
+    gcb_gc_log log = {0, o->heap_limit};
+    if (o->log_gc)
+        gc_heap_set_listener(h, &(gc_event_listener){gcb_gc_log_pause, &log});
+
     /* The timed region: the workload and the collector's deferred work.
-     * Nothing in it belongs to bench/ but two clock reads. */
+     * Nothing in it belongs to bench/ but two clock reads (and, with
+     * --log-gc, the listener). */
     uint64_t t0 = uv_hrtime();
+    log.origin_ns = t0 - gc_heap_epoch(h);
     int run_rc = wl->run(m, &wcfg, &res);
     gc_heap_finish(h);
     uint64_t t1 = uv_hrtime();
+    gc_heap_set_listener(h, NULL);
 
     res.detail[sizeof res.detail - 1] = '\0';
+    int rc = gcb_exit_for(run_rc, res.verified);
+    if (rc == GCB_EXIT_USAGE) {
+        /* Bad input (e.g. a program that does not assemble): nothing ran
+         * worth reporting. */
+        fprintf(stderr, "gcbench: workload '%s': bad input: %s\n", wl->name,
+                res.detail[0] ? res.detail : "(no detail)");
+        gc_mutator_detach(m);
+        gc_heap_destroy(h);
+        return rc;
+    }
+
     gc_heap_stats st;
     gc_heap_get_stats(h, &st);
+    /* Report every time from the workload's start, not the heap's epoch. */
+    gc_pause *pauses = gcb_pauses_rebase(st.pauses, st.npauses, t0 - gc_heap_epoch(h));
+    st.pauses = pauses;
 
     gcb_report r;
     memset(&r, 0, sizeof r);
     r.opt = o;
     gcb_run_stats_compute(&st, t1 - t0, &r.stats);
-    r.pauses = st.pauses;
+    gc_heap_collector_stats(h, gcb_emit_collector_stat, &r.cstats);
+    r.pauses = pauses;
     r.npauses = st.npauses;
-    r.verified = run_rc == 0 && res.verified;
+    r.verified = run_rc == WL_OK && res.verified;
     r.detail = res.detail;
-    if (run_rc != 0)
-        r.exit_code = GCB_EXIT_ERROR;
-    else if (!res.verified)
-        r.exit_code = GCB_EXIT_VERIFY_FAILED;
-    else
-        r.exit_code = GCB_EXIT_OK;
+    r.exit_code = rc;
 
-    int rc = r.exit_code;
     if (!o->quiet) {
         gcb_write_summary(stdout, &r);
         if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -122,13 +185,17 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
         }
     }
 
-    if (run_rc != 0)
+    if (run_rc == WL_ERR_RUNTIME)
+        fprintf(stderr, "gcbench: workload '%s' failed with a run-time error: %s\n", wl->name,
+                res.detail[0] ? res.detail : "(no detail)");
+    else if (run_rc != WL_OK)
         fprintf(stderr, "gcbench: workload '%s' did not run to completion (status %d)%s%s\n",
                 wl->name, run_rc, res.detail[0] ? ": " : "", res.detail);
     else if (!res.verified)
         fprintf(stderr, "gcbench: verification FAILED: %s\n",
                 res.detail[0] ? res.detail : "(no detail)");
 
+    free(pauses);
     gc_mutator_detach(m);
     gc_heap_destroy(h);
     return rc;
@@ -138,6 +205,8 @@ int gcb_main(int argc, char *argv[])
 {
     gcb_options o;
     char err[512];
+    if (argc >= 2 && strcmp(argv[1], "compare") == 0)
+        return gcb_compare_main(argc - 1, argv + 1);
     if (gcb_parse_args(argc, argv, &o, err, sizeof err) != 0) {
         gcb_usage_error(err);
         return GCB_EXIT_USAGE;

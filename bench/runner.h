@@ -2,7 +2,11 @@
  *
  *   parse -> check names -> gc_heap_create -> gc_mutator_attach
  *   -> time (uv_hrtime) wl->run + gc_heap_finish -> gc_heap_get_stats
- *   -> statistics -> stdout summary -> run directory -> detach, destroy
+ *   -> rebase pause times to the workload's start -> statistics (incl. MMU)
+ *   -> collector figures -> stdout summary -> run directory -> detach, destroy
+ *
+ * wl->run's result maps to the exit code: WL_OK -> 0 or 4 (verification),
+ * WL_ERR_INPUT -> 2 (no summary), WL_ERR_RUNTIME -> 5, anything else -> 1.
  *
  * Heap exhaustion (exit 3) and heap corruption found by the verifier (exit 6)
  * end the process inside core; the runner never sees them.
@@ -20,7 +24,8 @@ int gcb_run(const gcb_options *o);
  * its name in reports); for tests that run workloads of their own. */
 int gcb_run_workload(const gcb_options *o, const wl_workload *wl);
 
-/* The whole program: parses argv and dispatches; returns the exit code. */
+/* The whole program: parses argv and dispatches (`gcbench compare ...` to
+ * gcb_compare_main); returns the exit code. */
 int gcb_main(int argc, char *argv[]);
 
 #endif /* GCB_RUNNER_H */

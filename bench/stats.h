@@ -7,11 +7,12 @@
  * at least p% of the values are <= v. With no values every statistic is 0.
  *
  * Percentiles are given in parts per million (GCB_PPM(99.9) == 999000) so
- * that rank arithmetic is exact integer arithmetic: adding p99.9, or the same
- * distribution per pause kind, is one more gcb_percentile call / one more
- * gcb_dist_of call over a filtered array.
+ * that rank arithmetic is exact integer arithmetic. The per-kind
+ * distributions are the same gcb_dist over each kind's pauses; the minimum
+ * mutator utilization curve comes from bench/mmu.c.
  *
- * Nothing here allocates in the collected heap.
+ * Everything is computed after the run from core's pause log; nothing here
+ * allocates in the collected heap.
  */
 #ifndef GCB_STATS_H
 #define GCB_STATS_H
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "../core/heap.h"
+#include "mmu.h"
 
 #define GCB_PPM_ONE 1000000u
 /* A percentile given as a decimal constant, e.g. GCB_PPM(99.9). */
@@ -37,6 +39,7 @@ typedef struct gcb_dist {
     uint64_t p50;
     uint64_t p90;
     uint64_t p99;
+    uint64_t p999; /* p99.9 */
     uint64_t max;
 } gcb_dist;
 
@@ -57,18 +60,35 @@ typedef struct gcb_run_stats {
     uint64_t verify_ns;    /* heap verifier time (--verify), outside pauses */
     double gc_share;       /* gc_ns / wall_ns, 0..1 (0 when wall_ns == 0) */
     gcb_dist pauses;       /* over all pauses */
+    gcb_dist pauses_by_kind[GC_PAUSE_KIND_COUNT]; /* count 0: the kind never occurred */
     uint64_t allocated_bytes;
     uint64_t allocated_objects;
     double alloc_bytes_per_s;   /* over wall time; 0 when wall_ns == 0 */
     double alloc_objects_per_s;
+    double ns_per_alloc;        /* wall_ns / allocated_objects; 0 when no objects */
     uint64_t peak_heap_bytes;
     uint64_t heap_limit;
     uint64_t collections;
     uint64_t collections_by_kind[GC_PAUSE_KIND_COUNT];
+    /* Minimum mutator utilization at the windows of gcb_mmu_windows(wall_ns)
+     * (bench/mmu.h), pauses as GC intervals: 1-2-5 ms steps, then wall. */
+    gcb_mmu_point mmu[GCB_MMU_MAX_POINTS];
+    size_t nmmu;
 } gcb_run_stats;
 
+/* Number of distinct pause kinds that occurred. */
+int gcb_kinds_occurred(const gcb_run_stats *s);
+
 /* Computes the run statistics from core's heap statistics and the measured
- * wall time. */
+ * wall time. st->pauses[i].start_ns must be relative to the workload's start
+ * (see gcb_pauses_rebase) so the pauses lie inside [0, wall_ns] for the MMU.
+ * Exits with GCB_EXIT_ERROR if scratch memory cannot be allocated. */
 void gcb_run_stats_compute(const gc_heap_stats *st, uint64_t wall_ns, gcb_run_stats *out);
+
+/* A malloc'd copy of pauses with start_ns made relative to a later origin:
+ * start_ns - origin_ns, clamped at 0 (core's times count from the heap's
+ * epoch; gcbench reports them from the workload's start). NULL when n is 0;
+ * exits with GCB_EXIT_ERROR when out of memory. */
+gc_pause *gcb_pauses_rebase(const gc_pause *pauses, size_t n, uint64_t origin_ns);
 
 #endif /* GCB_STATS_H */

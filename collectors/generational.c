@@ -117,17 +117,20 @@ static size_t promotion_bound(size_t nursery_bytes)
     return nursery_bytes + nursery_bytes / 3 + GC_SIZE_CLASS_COUNT * GC_FLS_BLOCK;
 }
 
-static void count_cell(gc_object *o, void *arg)
+/* Counts the cell of a nursery object the major mark found alive. */
+static void count_survivor_cell(gc_object *o, void *arg)
 {
-    ((uint64_t *)arg)[gc_size_class_of(gc_object_size(o))]++;
+    if (o->header & GEN_NURSERY_MARK)
+        ((uint64_t *)arg)[gc_size_class_of(gc_object_size(o))]++;
 }
 
-/* The exact worst case: new blocks for every nursery object's cell, class
- * by class (free cells already in the mature space are not counted). */
+/* After a major mark, the exact need: new blocks for the cells of exactly
+ * the nursery objects that will be promoted (the marked ones), class by
+ * class (free cells already in the mature space are not counted). */
 static size_t promotion_exact(gc_heap *h, gen_heap *g)
 {
     uint64_t cells[GC_SIZE_CLASS_COUNT] = {0};
-    gc_bump_walk(&g->nursery, h, count_cell, cells);
+    gc_bump_walk(&g->nursery, h, count_survivor_cell, cells);
     size_t blocks = 0;
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
         size_t per_block = GC_FLS_BLOCK / gc_size_class_bytes[c];
@@ -136,17 +139,18 @@ static size_t promotion_exact(gc_heap *h, gen_heap *g)
     return blocks * GC_FLS_BLOCK;
 }
 
-/* Can the mature space take every nursery object within the limit? The
- * cheap bound decides minor collections (failing it escalates to a major);
- * after a major's sweep the exact count decides, so a tight heap is not
+/* Can the mature space take the nursery's survivors within the limit? The
+ * cheap bound (as if everything survived) decides minor collections;
+ * failing it escalates to a major. After a major's mark and sweep
+ * (after_major) the survivors are known exactly, so a tight heap is not
  * declared exhausted on the bound's pessimism. */
-static bool promotion_fits(gc_heap *h, gen_heap *g, bool exact)
+static bool promotion_fits(gc_heap *h, gen_heap *g, bool after_major)
 {
     size_t used = gen_footprint(h);
     size_t room = h->limit > used ? h->limit - used : 0;
     if (room >= promotion_bound(nursery_used(h, g)))
         return true;
-    return exact && room >= promotion_exact(h, g);
+    return after_major && room >= promotion_exact(h, g);
 }
 
 /* A mature cell for a promoted object; the budget was checked beforehand. */

@@ -18,8 +18,12 @@
 #include <unistd.h>
 
 #include "bench/cli.h"
+#include "core/collector.h"
 #include "bench/gcbench.h"
 #include "bench/json.h"
+#include "bench/jsonread.h"
+#include "bench/mmu.h"
+#include "bench/compare.h"
 #include "bench/report.h"
 #include "bench/runner.h"
 #include "bench/stats.h"
@@ -56,7 +60,6 @@ static void tb_untrack(void *p)
         }
 }
 static void *tb_malloc(size_t n) { return tb_track(malloc(n)); }
-static void *tb_calloc(size_t a, size_t b) { return tb_track(calloc(a, b)); }
 static void *tb_realloc(void *p, size_t n)
 {
     if (p)
@@ -82,7 +85,6 @@ __attribute__((destructor)) static void tb_release_all(void)
     tb_count = tb_cap = 0;
 }
 #define malloc tb_malloc
-#define calloc tb_calloc
 #define realloc tb_realloc
 #define strdup tb_strdup
 #define free tb_free
@@ -216,257 +218,35 @@ static run_result run_gcbench(const char *dir, ...)
     return r;
 }
 
-/* ---- a tiny JSON parser, strict enough to validate gcbench's output ---- */
+/* ---- JSON: gcbench's own strict reader (bench/jsonread.c) ---- */
 
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype;
-typedef struct jv {
-    jtype t;
-    bool b;
-    double num;
-    char *str;
-    size_t n;
-    char **keys;
-    struct jv **items;
-} jv;
+/* Parsed documents, freed at exit like the scratch memory above. */
+static gcb_jv *tb_docs[64];
+static size_t tb_ndocs;
 
-typedef struct { const char *p; bool bad; } jp;
-
-static void jws(jp *s)
+__attribute__((destructor)) static void tb_free_docs(void)
 {
-    while (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t')
-        s->p++;
+    for (size_t i = 0; i < tb_ndocs; i++)
+        gcb_jv_free(tb_docs[i]);
+    tb_ndocs = 0;
 }
 
-static void jput_utf8(char **buf, size_t *len, unsigned cp)
+/* Parses a complete document; NULL (and the reason logged) if it is not
+ * valid JSON. */
+static const gcb_jv *jparse(const char *text)
 {
-    char *b = *buf;
-    if (cp < 0x80) {
-        b[(*len)++] = (char)cp;
-    } else if (cp < 0x800) {
-        b[(*len)++] = (char)(0xc0 | (cp >> 6));
-        b[(*len)++] = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        b[(*len)++] = (char)(0xe0 | (cp >> 12));
-        b[(*len)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[(*len)++] = (char)(0x80 | (cp & 0x3f));
-    } else {
-        b[(*len)++] = (char)(0xf0 | (cp >> 18));
-        b[(*len)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        b[(*len)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[(*len)++] = (char)(0x80 | (cp & 0x3f));
-    }
-}
-
-static int jhex4(jp *s, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = s->p[i];
-        if (!isxdigit((unsigned char)c))
-            return -1;
-        v = v * 16 + (unsigned)(isdigit((unsigned char)c) ? c - '0' : (tolower(c) - 'a' + 10));
-    }
-    s->p += 4;
-    *out = v;
-    return 0;
-}
-
-static char *jstring(jp *s)
-{
-    if (*s->p != '"') {
-        s->bad = true;
+    char err[256];
+    gcb_jv *v = gcb_jv_parse(text, strlen(text), err, sizeof err);
+    if (v == NULL) {
+        cr_log_error("invalid JSON: %s", err);
         return NULL;
     }
-    s->p++;
-    char *buf = malloc(strlen(s->p) * 4 + 1);
-    size_t len = 0;
-    for (;;) {
-        unsigned char c = (unsigned char)*s->p;
-        if (c == '\0' || c < 0x20) {
-            s->bad = true;
-            break;
-        }
-        s->p++;
-        if (c == '"')
-            break;
-        if (c != '\\') {
-            buf[len++] = (char)c;
-            continue;
-        }
-        char e = *s->p++;
-        unsigned cp;
-        switch (e) {
-        case '"': buf[len++] = '"'; break;
-        case '\\': buf[len++] = '\\'; break;
-        case '/': buf[len++] = '/'; break;
-        case 'b': buf[len++] = '\b'; break;
-        case 'f': buf[len++] = '\f'; break;
-        case 'n': buf[len++] = '\n'; break;
-        case 'r': buf[len++] = '\r'; break;
-        case 't': buf[len++] = '\t'; break;
-        case 'u':
-            if (jhex4(s, &cp) != 0) {
-                s->bad = true;
-                break;
-            }
-            if (cp >= 0xd800 && cp <= 0xdbff && s->p[0] == '\\' && s->p[1] == 'u') {
-                unsigned lo;
-                s->p += 2;
-                if (jhex4(s, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff) {
-                    s->bad = true;
-                    break;
-                }
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            }
-            jput_utf8(&buf, &len, cp);
-            break;
-        default: s->bad = true; break;
-        }
-        if (s->bad)
-            break;
-    }
-    buf[len] = '\0';
-    return buf;
-}
-
-static jv *jvalue(jp *s, int depth);
-
-static jv *jnew(jtype t)
-{
-    jv *v = calloc(1, sizeof *v);
-    v->t = t;
+    if (tb_ndocs < sizeof tb_docs / sizeof tb_docs[0])
+        tb_docs[tb_ndocs++] = v;
     return v;
 }
 
-static void jpush(jv *v, char *key, jv *item)
-{
-    v->keys = realloc(v->keys, (v->n + 1) * sizeof *v->keys);
-    v->items = realloc(v->items, (v->n + 1) * sizeof *v->items);
-    v->keys[v->n] = key;
-    v->items[v->n] = item;
-    v->n++;
-}
-
-static jv *jvalue(jp *s, int depth)
-{
-    jws(s);
-    if (depth > 64) {
-        s->bad = true;
-        return NULL;
-    }
-    const char *p = s->p;
-    if (*p == '{' || *p == '[') {
-        bool obj = *p == '{';
-        jv *v = jnew(obj ? J_OBJ : J_ARR);
-        s->p++;
-        jws(s);
-        if (*s->p == (obj ? '}' : ']')) {
-            s->p++;
-            return v;
-        }
-        for (;;) {
-            char *key = NULL;
-            jws(s);
-            if (obj) {
-                key = jstring(s);
-                jws(s);
-                if (s->bad || *s->p != ':') {
-                    s->bad = true;
-                    return v;
-                }
-                s->p++;
-            }
-            jv *item = jvalue(s, depth + 1);
-            if (s->bad)
-                return v;
-            jpush(v, key, item);
-            jws(s);
-            if (*s->p == ',') {
-                s->p++;
-                continue;
-            }
-            if (*s->p == (obj ? '}' : ']')) {
-                s->p++;
-                return v;
-            }
-            s->bad = true;
-            return v;
-        }
-    }
-    if (*p == '"') {
-        jv *v = jnew(J_STR);
-        v->str = jstring(s);
-        return v;
-    }
-    if (strncmp(p, "true", 4) == 0 || strncmp(p, "false", 5) == 0) {
-        jv *v = jnew(J_BOOL);
-        v->b = *p == 't';
-        s->p += v->b ? 4 : 5;
-        return v;
-    }
-    if (strncmp(p, "null", 4) == 0) {
-        s->p += 4;
-        return jnew(J_NULL);
-    }
-    /* number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-    const char *q = p;
-    if (*q == '-')
-        q++;
-    if (*q == '0')
-        q++;
-    else if (*q >= '1' && *q <= '9')
-        while (isdigit((unsigned char)*q))
-            q++;
-    else {
-        s->bad = true;
-        return NULL;
-    }
-    if (*q == '.') {
-        q++;
-        if (!isdigit((unsigned char)*q)) {
-            s->bad = true;
-            return NULL;
-        }
-        while (isdigit((unsigned char)*q))
-            q++;
-    }
-    if (*q == 'e' || *q == 'E') {
-        q++;
-        if (*q == '+' || *q == '-')
-            q++;
-        if (!isdigit((unsigned char)*q)) {
-            s->bad = true;
-            return NULL;
-        }
-        while (isdigit((unsigned char)*q))
-            q++;
-    }
-    jv *v = jnew(J_NUM);
-    v->num = strtod(p, NULL);
-    s->p = q;
-    return v;
-}
-
-/* Parses a complete document; NULL if it is not valid JSON. */
-static jv *jparse(const char *text)
-{
-    jp s = {text, false};
-    jv *v = jvalue(&s, 0);
-    jws(&s);
-    if (s.bad || *s.p != '\0')
-        return NULL;
-    return v;
-}
-
-static jv *jget(const jv *obj, const char *key)
-{
-    if (obj == NULL || obj->t != J_OBJ)
-        return NULL;
-    for (size_t i = 0; i < obj->n; i++)
-        if (strcmp(obj->keys[i], key) == 0)
-            return obj->items[i];
-    return NULL;
-}
+#define jget gcb_jv_get
 
 static size_t count_char(const char *s, size_t n, char c)
 {
@@ -557,6 +337,46 @@ Test(options, defaults)
     cr_assert_not(o.verify);
     cr_assert_eq(o.stress, 0);
     cr_assert_not(o.quiet);
+    cr_assert_not(o.log_gc);
+    cr_assert_not(o.rc_cycles_off);
+    cr_assert_eq(o.nursery_size, 0);
+    cr_assert_eq(o.debug_corrupt, 0);
+    cr_assert_null(o.program);
+}
+
+Test(options, new_switches)
+{
+    gcb_options o;
+    char err[256];
+    cr_assert_eq(parse(&o, err, sizeof err, "--log-gc", "--rc-cycles=off", "--nursery=4M",
+                       "--debug-corrupt=3", NULL),
+                 0, "%s", err);
+    cr_assert(o.log_gc);
+    cr_assert(o.rc_cycles_off);
+    cr_assert_eq(o.nursery_size, 4 << 20);
+    cr_assert_eq(o.debug_corrupt, 3);
+    cr_assert_eq(parse(&o, err, sizeof err, "--rc-cycles", "on", NULL), 0, "%s", err);
+    cr_assert_not(o.rc_cycles_off);
+
+    cr_assert_eq(parse(&o, err, sizeof err, "--program=x.gca", NULL), 0, "%s", err);
+    cr_assert_str_eq(o.program, "x.gca");
+    cr_assert_str_eq(o.workload, GCB_PROGRAM_WORKLOAD);
+}
+
+Test(options, large_size_default_heap)
+{
+    gcb_options o;
+    char err[256];
+    cr_assert_eq(parse(&o, err, sizeof err, "--size=large", NULL), 0, "%s", err);
+    cr_assert_eq(o.heap_limit, GCB_DEFAULT_LARGE_HEAP_LIMIT);
+    cr_assert_eq(GCB_DEFAULT_LARGE_HEAP_LIMIT, (size_t)256 << 20);
+    /* An explicit --heap wins, before or after --size. */
+    cr_assert_eq(parse(&o, err, sizeof err, "--heap=100M", "--size=large", NULL), 0, "%s", err);
+    cr_assert_eq(o.heap_limit, (size_t)100 << 20);
+    cr_assert_eq(parse(&o, err, sizeof err, "--size=large", "--heap=64M", NULL), 0, "%s", err);
+    cr_assert_eq(o.heap_limit, (size_t)64 << 20);
+    cr_assert_eq(parse(&o, err, sizeof err, "--size=small", NULL), 0, "%s", err);
+    cr_assert_eq(o.heap_limit, GC_DEFAULT_HEAP_LIMIT);
 }
 
 Test(options, equals_form)
@@ -659,6 +479,15 @@ Test(options, errors)
     BAD("ambiguous", "--s=1");
     BAD("needs a name", "--collector=");
     BAD("needs a directory", "--out=");
+    BAD("invalid --rc-cycles value 'maybe'", "--rc-cycles=maybe");
+    BAD("invalid nursery size '0'", "--nursery=0");
+    BAD("invalid nursery size '4X'", "--nursery=4X");
+    BAD("invalid --debug-corrupt value '-1'", "--debug-corrupt=-1");
+    BAD("invalid --debug-corrupt value", "--debug-corrupt=99999999999");
+    BAD("needs a file", "--program=");
+    BAD("cannot be combined", "--program=p.gca", "--workload=trees");
+    BAD("cannot be combined", "--workload=trees", "--program=p.gca");
+    BAD("doesn't allow an argument", "--log-gc=yes");
 }
 
 /* ======================================================================== */
@@ -674,6 +503,7 @@ Test(percentile, empty)
     cr_assert_eq(d.p50, 0);
     cr_assert_eq(d.p90, 0);
     cr_assert_eq(d.p99, 0);
+    cr_assert_eq(d.p999, 0);
     cr_assert_eq(d.max, 0);
     cr_assert_eq(d.min, 0);
 }
@@ -690,6 +520,7 @@ Test(percentile, one)
     cr_assert_eq(d.p50, 42);
     cr_assert_eq(d.p90, 42);
     cr_assert_eq(d.p99, 42);
+    cr_assert_eq(d.p999, 42);
     cr_assert_eq(d.max, 42);
 }
 
@@ -707,6 +538,7 @@ Test(percentile, one_to_hundred)
     cr_assert_eq(d.p50, 50);
     cr_assert_eq(d.p90, 90);
     cr_assert_eq(d.p99, 99);
+    cr_assert_eq(d.p999, 100); /* rank ceil(99.9) = 100 */
     cr_assert_eq(d.max, 100);
 
     uint64_t s[100];
@@ -737,6 +569,7 @@ Test(percentile, nearest_rank_small)
         k[i] = (uint64_t)(i + 1);
     cr_assert_eq(gcb_percentile(k, 1000, GCB_PPM(99.9)), 999);
     cr_assert_eq(gcb_percentile(k, 1000, GCB_PPM(99)), 990);
+    cr_assert_eq(gcb_dist_of_sorted(k, 1000).p999, 999);
     free(k);
 }
 
@@ -776,12 +609,34 @@ Test(stats, run_stats)
     cr_assert_eq(s.collections_by_kind[GC_PAUSE_MINOR], 3);
     cr_assert_eq(s.collections_by_kind[GC_PAUSE_MAJOR], 1);
     cr_assert_eq(s.peak_heap_bytes, 900000);
+    cr_assert_float_eq(s.ns_per_alloc, 10000.0 / 50000.0, 1e-12);
+    /* Per kind: minor {300, 100, 400}, major {200}; the rest never occurred. */
+    cr_assert_eq(gcb_kinds_occurred(&s), 2);
+    const gcb_dist *mi = &s.pauses_by_kind[GC_PAUSE_MINOR], *ma = &s.pauses_by_kind[GC_PAUSE_MAJOR];
+    cr_assert_eq(mi->count, 3);
+    cr_assert_eq(mi->total, 800);
+    cr_assert_eq(mi->min, 100);
+    cr_assert_eq(mi->p50, 300);
+    cr_assert_eq(mi->p999, 400);
+    cr_assert_eq(mi->max, 400);
+    cr_assert_eq(ma->count, 1);
+    cr_assert_eq(ma->p50, 200);
+    cr_assert_eq(ma->max, 200);
+    cr_assert_eq(s.pauses_by_kind[GC_PAUSE_FULL].count, 0);
+    /* A 10 us run is shorter than 1 ms: one MMU point, the run itself. */
+    cr_assert_eq(s.nmmu, 1);
+    cr_assert_eq(s.mmu[0].window_ns, 10000);
+
+    st.allocated_objects = 0;
+    gcb_run_stats_compute(&st, 10000, &s);
+    cr_assert_float_eq(s.ns_per_alloc, 0.0, 0.0);
 
     /* No wall time: no division by zero, mutator clamps at 0. */
     gcb_run_stats_compute(&st, 0, &s);
     cr_assert_eq(s.mutator_ns, 0);
     cr_assert_float_eq(s.gc_share, 0.0, 0.0);
     cr_assert_float_eq(s.alloc_bytes_per_s, 0.0, 0.0);
+    cr_assert_eq(s.nmmu, 0);
 }
 
 /* ======================================================================== */
@@ -848,14 +703,14 @@ Test(json, escaping_round_trips)
     cr_assert_eq(gcb_json_finish(&j), 0);
     fclose(f);
 
-    jv *doc = jparse(buf);
+    const gcb_jv *doc = jparse(buf);
     cr_assert_not_null(doc, "invalid JSON:\n%s", buf);
     cr_assert_str_eq(jget(doc, "s")->str, nasty);
     cr_assert_str_eq(jget(doc, "key \"quoted\"")->str, "v");
     cr_assert_str_eq(jget(doc, "bad_utf8")->str, "a\xef\xbf\xbd\xef\xbf\xbd" "b");
-    cr_assert_eq(jget(doc, "t")->t, J_BOOL);
-    cr_assert_eq(jget(doc, "n")->t, J_NULL);
-    cr_assert_eq(jget(doc, "inf")->t, J_NULL);
+    cr_assert_eq(jget(doc, "t")->t, GCB_J_BOOL);
+    cr_assert_eq(jget(doc, "n")->t, GCB_J_NULL);
+    cr_assert_eq(jget(doc, "inf")->t, GCB_J_NULL);
     cr_assert_float_eq(jget(doc, "d")->num, 0.25, 0.0);
     cr_assert_eq(jget(doc, "arr")->n, 3);
     cr_assert(strstr(buf, "18446744073709551615") != NULL);
@@ -910,6 +765,290 @@ Test(csv, header_and_rows)
              gc_reason_name(GC_REASON_HEAP_LIMIT));
     cr_assert_str_eq(buf, expect);
     free(buf);
+}
+
+/* Runs a writer into a memory buffer (tracked scratch memory). */
+#define CAPTURE(buf, call)                              \
+    do {                                                \
+        char *mem_ = NULL;                              \
+        size_t len_ = 0;                                \
+        FILE *f = open_memstream(&mem_, &len_);         \
+        call;                                           \
+        fclose(f);                                      \
+        buf = strdup(mem_);                             \
+        tb_free_untracked(mem_);                        \
+    } while (0)
+
+static void tb_free_untracked(void *p)
+{
+#undef free
+    free(p);
+#define free tb_free
+}
+
+static gc_pause sample_pause(uint64_t seq, gc_pause_kind kind, uint64_t start, uint64_t dur)
+{
+    gc_pause p;
+    memset(&p, 0, sizeof p);
+    p.seq = seq;
+    p.kind = kind;
+    p.reason = GC_REASON_HEAP_LIMIT;
+    p.start_ns = start;
+    p.duration_ns = dur;
+    p.heap_before = 63019827; /* 60.1M */
+    p.heap_after = 13841203;  /* 13.2M */
+    p.live_after = 12000000;
+    p.phase_ns[GC_PHASE_ROOTS] = 20000;
+    p.phase_ns[GC_PHASE_MARK] = 4100000;
+    p.phase_ns[GC_PHASE_SWEEP] = 190000;
+    return p;
+}
+
+Test(csv, heap_and_mmu)
+{
+    gc_pause p[2] = {sample_pause(1, GC_PAUSE_MINOR, 1000, 10), sample_pause(2, GC_PAUSE_MAJOR, 5000, 20)};
+    char *buf;
+    CAPTURE(buf, gcb_write_heap_csv(f, p, 2, 1 << 20));
+    cr_assert_str_eq(buf, "seq,time_ns,kind,heap_before_bytes,heap_after_bytes,live_after_bytes,limit_bytes\n"
+                          "1,1000,minor,63019827,13841203,12000000,1048576\n"
+                          "2,5000,major,63019827,13841203,12000000,1048576\n");
+    CAPTURE(buf, gcb_write_heap_csv(f, p, 0, 1 << 20));
+    cr_assert_str_eq(buf, GCB_HEAP_CSV_HEADER "\n");
+
+    gcb_mmu_point m[2] = {{1000000, 0.0}, {2500000, 0.6}};
+    CAPTURE(buf, gcb_write_mmu_csv(f, m, 2));
+    cr_assert_str_eq(buf, "window_ns,utilization\n1000000,0\n2500000,0.6\n");
+}
+
+Test(format, gc_log_line)
+{
+    gc_pause p = sample_pause(12, GC_PAUSE_FULL, 1234000000, 4310000);
+    char line[256];
+    cr_assert_str_eq(gcb_fmt_gc_log(line, sizeof line, &p, (uint64_t)64 << 20),
+                     "gc 12 @1.234s full (heap-limit) 4.31ms: 60.1M->13.2M (64.0M) "
+                     "roots 0.0200ms mark 4.10ms sweep 0.190ms\n");
+    /* Small heaps in K, big ones in G; phases with no time are left out. */
+    memset(p.phase_ns, 0, sizeof p.phase_ns);
+    p.phase_ns[GC_PHASE_COPY] = 440;
+    p.heap_before = 512 << 10;
+    p.heap_after = 1000;
+    p.kind = GC_PAUSE_MINOR;
+    p.reason = GC_REASON_NURSERY_FULL;
+    cr_assert_str_eq(gcb_fmt_gc_log(line, sizeof line, &p, (uint64_t)3 << 30),
+                     "gc 12 @1.234s minor (nursery-full) 4.31ms: 512.0K->1.0K (3.00G) "
+                     "copy 0.000440ms\n");
+    /* A too-small buffer still gives one terminated line. */
+    char tiny[16];
+    gcb_fmt_gc_log(tiny, sizeof tiny, &p, 1);
+    cr_assert_eq(strlen(tiny), sizeof tiny - 1);
+    cr_assert_eq(tiny[sizeof tiny - 2], '\n');
+
+    char b[32];
+    cr_assert_str_eq(gcb_fmt_ms(b, sizeof b, 412000000), "412");
+    cr_assert_str_eq(gcb_fmt_ms(b, sizeof b, 41200000), "41.2");
+    cr_assert_str_eq(gcb_fmt_ms(b, sizeof b, 190000), "0.190");
+    cr_assert_str_eq(gcb_fmt_ms(b, sizeof b, 37500), "0.0375");
+    cr_assert_str_eq(gcb_fmt_ms(b, sizeof b, 1), "0.000001");
+}
+
+Test(collector_stats, names_are_checked)
+{
+    gcb_collector_stats cs;
+    memset(&cs, 0, sizeof cs);
+    char *warn;
+    CAPTURE(warn, {
+        cr_assert_eq(gcb_collector_stats_add(&cs, "leaked_bytes", 100, f), 0);
+        cr_assert_eq(gcb_collector_stats_add(&cs, "leaked_objects", 3, f), 0);
+        cr_assert_neq(gcb_collector_stats_add(&cs, "wall_ns", 1, f), 0);      /* bench key */
+        cr_assert_neq(gcb_collector_stats_add(&cs, "leaked_bytes", 2, f), 0); /* repeated */
+        cr_assert_neq(gcb_collector_stats_add(&cs, "Bad Name", 2, f), 0);
+        cr_assert_neq(gcb_collector_stats_add(&cs, "", 2, f), 0);
+    });
+    cr_assert_eq(cs.n, 2);
+    cr_assert_str_eq(cs.s[1].name, "leaked_objects");
+    cr_assert_eq(cs.s[1].value, 3);
+    cr_assert(strstr(warn, "gcbench: warning: collector figure \"wall_ns\" clashes") != NULL,
+              "%s", warn);
+    cr_assert(strstr(warn, "\"leaked_bytes\" was already reported") != NULL, "%s", warn);
+    cr_assert(strstr(warn, "\"Bad Name\" is not a snake_case name") != NULL, "%s", warn);
+    for (int i = 0; cs.n < GCB_MAX_COLLECTOR_STATS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "x%d", i);
+        cr_assert_eq(gcb_collector_stats_add(&cs, name, 0, NULL), 0);
+    }
+    cr_assert_neq(gcb_collector_stats_add(&cs, "one_more", 0, NULL), 0);
+}
+
+/* A report over two pause kinds with every option on, for the writers. */
+static gcb_report sample_report(gcb_options *o, gc_pause *p)
+{
+    gcb_options_init(o);
+    o->collector = "gen";
+    o->workload = "program";
+    o->program = "a.gca";
+    o->nursery_size = 4 << 20;
+    o->rc_cycles_off = true;
+    o->debug_corrupt = 2;
+    o->heap_limit = (size_t)64 << 20;
+    p[0] = sample_pause(1, GC_PAUSE_MINOR, 1000000, 1000000);
+    p[1] = sample_pause(2, GC_PAUSE_MINOR, 3000000, 2000000);
+    p[2] = sample_pause(3, GC_PAUSE_MAJOR, 7000000, 3000000);
+    gc_heap_stats st;
+    memset(&st, 0, sizeof st);
+    st.heap_limit = o->heap_limit;
+    st.pauses = p;
+    st.npauses = 3;
+    st.collections = 3;
+    st.collections_by_kind[GC_PAUSE_MINOR] = 2;
+    st.collections_by_kind[GC_PAUSE_MAJOR] = 1;
+    st.allocated_objects = 1000;
+    gcb_report r;
+    memset(&r, 0, sizeof r);
+    r.opt = o;
+    gcb_run_stats_compute(&st, 20000000, &r.stats); /* 20 ms */
+    r.pauses = p;
+    r.npauses = 3;
+    r.verified = true;
+    r.detail = "ok";
+    gcb_collector_stats_add(&r.cstats, "leaked_bytes", 7, NULL);
+    return r;
+}
+
+Test(json, summary_keys)
+{
+    gcb_options o;
+    gc_pause p[3];
+    gcb_report r = sample_report(&o, p);
+    char *buf;
+    CAPTURE(buf, cr_assert_eq(gcb_write_summary_json(f, &r), 0));
+    const gcb_jv *doc = jparse(buf);
+    cr_assert_not_null(doc, "%s", buf);
+    /* Every key but the collector's own figure is reserved. */
+    for (size_t i = 0; i < doc->n; i++)
+        cr_assert(gcb_summary_key_reserved(doc->keys[i]) != (strcmp(doc->keys[i], "leaked_bytes") == 0),
+                  "key '%s'", doc->keys[i]);
+    cr_assert_float_eq(jget(doc, "leaked_bytes")->num, 7.0, 0.0);
+    cr_assert_str_eq(jget(doc, "program")->str, "a.gca");
+    cr_assert_float_eq(jget(doc, "nursery_option_bytes")->num, 4 << 20, 0.0);
+    cr_assert_not(jget(doc, "rc_cycles")->b);
+    cr_assert_float_eq(jget(doc, "debug_corrupt")->num, 2.0, 0.0);
+    cr_assert_float_eq(jget(doc, "ns_per_alloc")->num, 20000.0, 1e-9);
+    cr_assert_float_eq(jget(jget(doc, "pauses"), "p999_ns")->num, 3000000.0, 0.0);
+
+    const gcb_jv *byk = jget(doc, "pauses_by_kind");
+    cr_assert_eq(byk->t, GCB_J_OBJ);
+    cr_assert_eq(byk->n, 2, "only kinds that occurred");
+    const char *const dist_keys[] = {"count", "total_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"};
+    for (size_t i = 0; i < sizeof dist_keys / sizeof dist_keys[0]; i++)
+        cr_assert_not_null(jget(jget(byk, "minor"), dist_keys[i]), "minor lacks %s", dist_keys[i]);
+    cr_assert_float_eq(jget(jget(byk, "minor"), "count")->num, 2.0, 0.0);
+    cr_assert_float_eq(jget(jget(byk, "minor"), "total_ns")->num, 3e6, 0.0);
+    cr_assert_float_eq(jget(jget(byk, "minor"), "p50_ns")->num, 1e6, 0.0);
+    cr_assert_float_eq(jget(jget(byk, "major"), "max_ns")->num, 3e6, 0.0);
+
+    /* Pauses [1,2) [3,5) [7,10) ms in 20 ms: windows 1, 2, 5, 10, 20 ms. */
+    const gcb_jv *mmu = jget(doc, "mmu");
+    cr_assert_eq(mmu->t, GCB_J_ARR);
+    cr_assert_eq(mmu->n, 5);
+    double w[] = {1e6, 2e6, 5e6, 10e6, 20e6}, u[] = {0, 0, 0.4, 0.4, 0.7};
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_float_eq(jget(mmu->items[i], "window_ns")->num, w[i], 0.0);
+        cr_assert_float_eq(jget(mmu->items[i], "utilization")->num, u[i], 1e-9, "point %zu", i);
+    }
+}
+
+Test(summary, kinds_mmu_and_collector_lines)
+{
+    gcb_options o;
+    gc_pause p[3];
+    gcb_report r = sample_report(&o, p);
+    char *out;
+    CAPTURE(out, gcb_write_summary(f, &r));
+    const char *want[] = {
+        "  program=a.gca  nursery=4.0 MiB  rc-cycles=off  debug-corrupt=2\n",
+        "\npauses          count 3  p50 2.0 ms  p90 3.0 ms  p99 3.0 ms  p99.9 3.0 ms  max 3.0 ms\n",
+        "\n  minor         count 2  p50 1.0 ms  p90 2.0 ms  p99 2.0 ms  p99.9 2.0 ms  max 2.0 ms\n",
+        "\n  major         count 1  p50 3.0 ms",
+        "\nmmu             1.0 ms 0.000  10.0 ms 0.400  20.0 ms 0.700\n",
+        "20000.0 ns/alloc)\n",
+        "\ncollector       leaked_bytes 7\n"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        cr_assert(strstr(out, want[i]) != NULL, "summary lacks '%s':\n%s", want[i], out);
+    cr_assert_null(strstr(out, "  full "), "kinds that never occurred are not listed:\n%s", out);
+
+    /* One kind only: no per-kind lines. */
+    p[0].kind = p[1].kind = p[2].kind = GC_PAUSE_FULL;
+    gc_heap_stats st;
+    memset(&st, 0, sizeof st);
+    st.pauses = p;
+    st.npauses = 3;
+    gcb_run_stats_compute(&st, 20000000, &r.stats);
+    r.cstats.n = 0;
+    CAPTURE(out, gcb_write_summary(f, &r));
+    cr_assert_null(strstr(out, "\n  full"), "%s", out);
+    cr_assert_null(strstr(out, "\ncollector"), "%s", out);
+}
+
+/* ---- the JSON reader ---- */
+
+Test(jsonread, accepts_and_decodes)
+{
+    const gcb_jv *v = jparse(" {\"a\": [1, -2.5e3, 0, 18446744073709551615], \"s\": "
+                             "\"x\\u00e9\\ud83d\\ude00\\n\", \"t\": true, \"f\": false, "
+                             "\"z\": null, \"o\": {}} \n");
+    cr_assert_not_null(v);
+    const gcb_jv *a = jget(v, "a");
+    cr_assert_eq(a->n, 4);
+    cr_assert_float_eq(a->items[1]->num, -2500.0, 0.0);
+    uint64_t u;
+    cr_assert_eq(gcb_jv_u64(a->items[3], &u), 0);
+    cr_assert_eq(u, UINT64_MAX, "integers are exact");
+    cr_assert_neq(gcb_jv_u64(a->items[1], &u), 0);
+    cr_assert_str_eq(jget(v, "s")->str, "x\xc3\xa9\xf0\x9f\x98\x80\n");
+    cr_assert(jget(v, "t")->b);
+    cr_assert_eq(jget(v, "z")->t, GCB_J_NULL);
+    cr_assert_eq(jget(v, "o")->n, 0);
+    cr_assert_null(jget(v, "missing"));
+    cr_assert_null(jget(a, "a"), "not an object");
+}
+
+Test(jsonread, rejects_with_position)
+{
+    struct { const char *text, *msg; } bad[] = {
+        {"", "line 1, column 1: unexpected end of input"},
+        {"{\"a\": 1,}", "expected a string"},
+        {"[1, 2,]", "expected a value"},
+        {"[01]", "leading zero"},
+        {"[1.]", "digit after '.'"},
+        {"{\"a\" 1}", "expected ':'"},
+        {"[1 2]", "expected ',' or ']'"},
+        {"\"abc", "unterminated string"},
+        {"\"a\tb\"", "control character"},
+        {"\"\\x\"", "invalid escape"},
+        {"\"\\ud800\"", "lone high surrogate"},
+        {"\"\\udc00\"", "lone low surrogate"},
+        {"\"\xff\"", "invalid UTF-8"},
+        {"{} {}", "unexpected text after the value"},
+        {"nul", "expected a value"},
+        {"{\n  \"a\": tru\n}", "line 2, column 8"},
+        {"'a'", "expected a value"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[256] = "";
+        gcb_jv *v = gcb_jv_parse(bad[i].text, strlen(bad[i].text), err, sizeof err);
+        cr_assert_null(v, "'%s' accepted", bad[i].text);
+        cr_assert(strstr(err, bad[i].msg) != NULL, "'%s': error '%s' lacks '%s'", bad[i].text,
+                  err, bad[i].msg);
+    }
+    /* Nesting is bounded (no stack overflow on hostile input). */
+    char deep[400];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    char err[256];
+    cr_assert_null(gcb_jv_parse(deep, strlen(deep), err, sizeof err));
+    cr_assert(strstr(err, "nesting deeper") != NULL, "%s", err);
+    /* An embedded NUL is not JSON text. */
+    cr_assert_null(gcb_jv_parse("[1]\0", 4, err, sizeof err));
 }
 
 static int fail_writer(FILE *f, const void *data)
@@ -969,9 +1108,31 @@ static const char *const required_keys[] = {
     "collections", "pauses", "allocated_bytes", "allocated_objects", "peak_heap_bytes",
     "verified", "seed", "gc_share", "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s",
     "collections_by_kind", "verify", "stress", "gcbench_version", "verification_detail",
-    "exit_code"};
-static const char *const pause_keys[] = {"count",  "total_ns", "p50_ns",
-                                         "p90_ns", "p99_ns",   "max_ns"};
+    "exit_code", "mmu", "pauses_by_kind", "ns_per_alloc", "program", "nursery_option_bytes",
+    "rc_cycles", "debug_corrupt"};
+static const char *const pause_keys[] = {"count",  "total_ns", "p50_ns", "p90_ns",
+                                         "p99_ns", "p999_ns",  "max_ns"};
+
+/* Data rows of a CSV file after checking its header; every row must have
+ * the header's column count. */
+static size_t csv_rows(const char *dir, const char *name, const char *header)
+{
+    char *path = path_join(dir, name);
+    char *csv = read_file(path);
+    cr_assert_not_null(csv, "no %s", path);
+    size_t hl = strlen(header);
+    cr_assert(strncmp(csv, header, hl) == 0 && csv[hl] == '\n', "%s: bad header: %.200s", name,
+              csv);
+    size_t commas = count_char(header, hl, ','), rows = 0;
+    for (char *line = csv + hl + 1; *line != '\0'; rows++) {
+        char *end = strchr(line, '\n');
+        cr_assert_not_null(end, "%s: last row not terminated", name);
+        cr_assert_eq(count_char(line, (size_t)(end - line), ','), commas,
+                     "%s: row %zu has a different column count", name, rows + 1);
+        line = end + 1;
+    }
+    return rows;
+}
 
 /* Checks DIR/pauses.csv and DIR/summary.json; returns the number of pauses. */
 static size_t check_run_dir(const char *out, uint64_t heap_limit)
@@ -1002,16 +1163,16 @@ static size_t check_run_dir(const char *out, uint64_t heap_limit)
     char *jsonp = path_join(out, "summary.json");
     char *json = read_file(jsonp);
     cr_assert_not_null(json, "no %s", jsonp);
-    jv *doc = jparse(json);
+    const gcb_jv *doc = jparse(json);
     cr_assert_not_null(doc, "summary.json is not valid JSON:\n%s", json);
     for (size_t i = 0; i < sizeof required_keys / sizeof required_keys[0]; i++)
         cr_assert_not_null(jget(doc, required_keys[i]), "summary.json lacks '%s'",
                            required_keys[i]);
-    jv *pauses = jget(doc, "pauses");
-    cr_assert_eq(pauses->t, J_OBJ);
+    const gcb_jv *pauses = jget(doc, "pauses");
+    cr_assert_eq(pauses->t, GCB_J_OBJ);
     for (size_t i = 0; i < sizeof pause_keys / sizeof pause_keys[0]; i++)
         cr_assert_not_null(jget(pauses, pause_keys[i]), "pauses lacks '%s'", pause_keys[i]);
-    cr_assert_eq(jget(doc, "verified")->t, J_BOOL);
+    cr_assert_eq(jget(doc, "verified")->t, GCB_J_BOOL);
     cr_assert(jget(doc, "verified")->b, "verified is not true");
     cr_assert_str_eq(jget(doc, "collector")->str, "marksweep");
     cr_assert_str_eq(jget(doc, "workload")->str, "trees");
@@ -1027,9 +1188,53 @@ static size_t check_run_dir(const char *out, uint64_t heap_limit)
     cr_assert_float_eq(wall, gc + mut, 0.5);
     cr_assert(jget(pauses, "p50_ns")->num <= jget(pauses, "p90_ns")->num);
     cr_assert(jget(pauses, "p90_ns")->num <= jget(pauses, "p99_ns")->num);
-    cr_assert(jget(pauses, "p99_ns")->num <= jget(pauses, "max_ns")->num);
+    cr_assert(jget(pauses, "p99_ns")->num <= jget(pauses, "p999_ns")->num);
+    cr_assert(jget(pauses, "p999_ns")->num <= jget(pauses, "max_ns")->num);
     double share = jget(doc, "gc_share")->num;
     cr_assert(share >= 0.0 && share <= 1.0);
+    cr_assert_float_eq(jget(doc, "ns_per_alloc")->num,
+                       wall / jget(doc, "allocated_objects")->num, wall * 1e-9);
+
+    /* marksweep has only full pauses. */
+    const gcb_jv *byk = jget(doc, "pauses_by_kind");
+    cr_assert_eq(byk->n, rows > 0 ? 1 : 0);
+    if (rows > 0)
+        cr_assert_float_eq(jget(jget(byk, "full"), "count")->num, (double)rows, 0.0);
+
+    /* Times count from the workload's start: every pause lies in [0, wall]. */
+    uint64_t wall_ns = 0;
+    cr_assert_eq(gcb_jv_u64(jget(doc, "wall_ns"), &wall_ns), 0);
+    for (char *line = strchr(csv, '\n') + 1; *line != '\0'; line = strchr(line, '\n') + 1) {
+        char *q;
+        strtoull(line, &q, 10);
+        uint64_t start = strtoull(q + 1, &q, 10), dur = strtoull(q + 1, NULL, 10);
+        cr_assert_leq(start + dur, wall_ns, "pause at %llu + %llu outside the run (%llu ns)",
+                      (unsigned long long)start, (unsigned long long)dur,
+                      (unsigned long long)wall_ns);
+    }
+
+    /* heap.csv: a row per pause; mmu.csv: the mmu array, ending at wall. */
+    cr_assert_eq(csv_rows(out, "heap.csv",
+                          "seq,time_ns,kind,heap_before_bytes,heap_after_bytes,"
+                          "live_after_bytes,limit_bytes"),
+                 rows);
+    const gcb_jv *mmu = jget(doc, "mmu");
+    cr_assert_eq(mmu->t, GCB_J_ARR);
+    cr_assert_geq(mmu->n, 1);
+    cr_assert_eq(csv_rows(out, "mmu.csv", "window_ns,utilization"), mmu->n);
+    uint64_t w = 0;
+    cr_assert_eq(gcb_jv_u64(jget(mmu->items[mmu->n - 1], "window_ns"), &w), 0);
+    cr_assert_eq(w, wall_ns, "the last MMU window is the run");
+    cr_assert_float_eq(jget(mmu->items[mmu->n - 1], "utilization")->num, 1.0 - share, 1e-6);
+    double max_ns = jget(pauses, "max_ns")->num;
+    for (size_t i = 0; i < mmu->n; i++) {
+        double wi = jget(mmu->items[i], "window_ns")->num, ui = jget(mmu->items[i], "utilization")->num;
+        cr_assert(ui >= 0.0 && ui <= 1.0);
+        if (wi <= max_ns)
+            cr_assert_float_eq(ui, 0.0, 0.0, "MMU(%.0f) must be 0 below the max pause", wi);
+        if (i > 0)
+            cr_assert_gt(wi, jget(mmu->items[i - 1], "window_ns")->num);
+    }
     return rows;
 }
 
@@ -1152,6 +1357,259 @@ Test(e2e, unwritable_out_dir)
     cr_assert(strstr(r.err, "gcbench: cannot create output directory") != NULL, "%s", r.err);
 }
 
+Test(e2e, log_gc_one_line_per_pause)
+{
+    char *dir = make_tmpdir();
+    char *out = path_join(dir, "run");
+    run_result r = run_gcbench(dir, "--size=small", "--heap=1M", "--log-gc", "--out", out,
+                               "--quiet", NULL);
+    cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+    size_t rows = check_run_dir(out, 1 << 20);
+    cr_assert_geq(rows, 1);
+    size_t lines = 0;
+    for (char *line = r.err; *line != '\0'; lines++) {
+        char *end = strchr(line, '\n');
+        cr_assert_not_null(end);
+        *end = '\0';
+        char expect[32];
+        snprintf(expect, sizeof expect, "gc %zu @", lines + 1);
+        cr_assert(strncmp(line, expect, strlen(expect)) == 0, "line %zu: %s", lines + 1, line);
+        cr_assert(strstr(line, "s full (") != NULL, "%s", line);
+        cr_assert(strstr(line, "ms: ") != NULL && strstr(line, "->") != NULL, "%s", line);
+        cr_assert(strstr(line, " (1.0M) ") != NULL, "%s", line);
+        cr_assert(strstr(line, " mark ") != NULL, "%s", line);
+        line = end + 1;
+    }
+    cr_assert_eq(lines, rows, "%zu log lines for %zu pauses", lines, rows);
+
+    /* Without --log-gc stderr stays empty. */
+    r = run_gcbench(dir, "--size=small", "--heap=1M", "--quiet", NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert_str_eq(r.err, "");
+}
+
+/* Every registered collector through the runner: pauses_by_kind adds up,
+ * the MMU curve ends at 1 - gc_share, and whatever the collector reports
+ * through ops->stats appears both as a top-level integer key of
+ * summary.json and on the stdout `collector` line. */
+Test(e2e, every_collector_summary)
+{
+    char *dir = make_tmpdir();
+    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++) {
+        char *out = path_join(dir, (*c)->name), arg[128];
+        snprintf(arg, sizeof arg, "--collector=%s", (*c)->name);
+        run_result r = run_gcbench(dir, arg, "--size=small", "--heap=2M", "--out", out, NULL);
+        cr_assert_eq(r.status, 0, "%s: exit %d; stderr:\n%s", (*c)->name, r.status, r.err);
+        const gcb_jv *doc = jparse(read_file(path_join(out, "summary.json")));
+        cr_assert_not_null(doc, "%s", (*c)->name);
+
+        double count = jget(jget(doc, "pauses"), "count")->num, sum = 0;
+        const gcb_jv *byk = jget(doc, "pauses_by_kind");
+        for (size_t i = 0; i < byk->n; i++) {
+            sum += jget(byk->items[i], "count")->num;
+            cr_assert_float_eq(jget(byk->items[i], "count")->num,
+                               jget(jget(doc, "collections_by_kind"), byk->keys[i])->num, 0.0);
+        }
+        cr_assert_float_eq(sum, count, 0.0, "%s: per-kind counts", (*c)->name);
+        const gcb_jv *mmu = jget(doc, "mmu");
+        cr_assert_float_eq(jget(mmu->items[mmu->n - 1], "utilization")->num,
+                           1.0 - jget(doc, "gc_share")->num, 1e-6, "%s", (*c)->name);
+
+        const char *line = strstr(r.out, "\ncollector       ");
+        size_t figures = 0;
+        for (size_t i = 0; i < doc->n; i++) {
+            if (gcb_summary_key_reserved(doc->keys[i]))
+                continue;
+            uint64_t v;
+            cr_assert_eq(gcb_jv_u64(doc->items[i], &v), 0, "%s: figure %s", (*c)->name,
+                         doc->keys[i]);
+            char pair[128];
+            snprintf(pair, sizeof pair, "%s %llu", doc->keys[i], (unsigned long long)v);
+            cr_assert(line != NULL && strstr(line, pair) != NULL && strstr(line, pair) < strchr(line + 1, '\n'),
+                      "%s: '%s' not on the collector line:\n%s", (*c)->name, pair, r.out);
+            figures++;
+        }
+        cr_assert_eq(line != NULL, figures > 0, "%s:\n%s", (*c)->name, r.out);
+    }
+}
+
+Test(e2e, debug_corrupt_exits_4)
+{
+    char *dir = make_tmpdir();
+    char *out = path_join(dir, "run");
+    run_result r = run_gcbench(dir, "--workload=trees", "--size=small", "--debug-corrupt=1",
+                               "--out", out, NULL);
+    cr_assert_eq(r.status, 4, "exit %d, expected 4; stderr:\n%s", r.status, r.err);
+    cr_assert(strstr(r.out, "debug-corrupt=1") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "\nverification    FAILED") != NULL, "%s", r.out);
+    cr_assert(strstr(r.err, "gcbench: verification FAILED: ") != NULL, "%s", r.err);
+    const gcb_jv *doc = jparse(read_file(path_join(out, "summary.json")));
+    cr_assert_not_null(doc);
+    cr_assert_float_eq(jget(doc, "exit_code")->num, 4.0, 0.0);
+    cr_assert_float_eq(jget(doc, "debug_corrupt")->num, 1.0, 0.0);
+}
+
+Test(e2e, program_without_vm_or_file_exits_2)
+{
+    char *dir = make_tmpdir();
+    run_result r = run_gcbench(dir, "--program=/nonexistent/p.gca", "--size=small", NULL);
+    cr_assert_eq(r.status, 2, "exit %d, expected 2; stderr:\n%s", r.status, r.err);
+    cr_assert(strncmp(r.err, "gcbench: ", 9) == 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "", "no summary for bad input:\n%s", r.out);
+    if (wl_find(GCB_PROGRAM_WORKLOAD) == NULL)
+        cr_assert(strstr(r.err, "--program needs the 'program' workload") != NULL, "%s", r.err);
+
+    r = run_gcbench(dir, "--program=p.gca", "--workload=trees", NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "cannot be combined") != NULL, "%s", r.err);
+}
+
+/* Two quick runs (1M and 2M heaps) for the compare tests. */
+static void make_two_runs(const char *dir, char **a, char **b)
+{
+    *a = path_join(dir, "ms1");
+    *b = path_join(dir, "ms2");
+    run_result r = run_gcbench(dir, "--size=small", "--heap=1M", "--quiet", "--out", *a, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    r = run_gcbench(dir, "--size=small", "--heap=2M", "--quiet", "--out", *b, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+}
+
+Test(e2e, compare_formats)
+{
+    char *dir = make_tmpdir();
+    char *a, *b;
+    make_two_runs(dir, &a, &b);
+
+    run_result r = run_gcbench(dir, "compare", a, b, NULL);
+    cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+    cr_assert_str_eq(r.err, "");
+    char *nl = strchr(r.out, '\n');
+    cr_assert_not_null(nl);
+    *nl = '\0';
+    cr_assert(strstr(r.out, a) != NULL && strstr(r.out, b) > strstr(r.out, a),
+              "header names both runs in order: %s", r.out);
+    const char *rest = nl + 1;
+    const char *rows[] = {"\nworkload ", "\nwall ", "\nGC share ", "\npauses ",
+                          "\np50 pause ", "\np99 pause ", "\nmax pause ", "\nMMU 1 ms ",
+                          "\nMMU 10 ms ", "\nMMU 100 ms ", "\npeak heap "};
+    cr_assert(strncmp(rest, "collector ", 10) == 0, "%s", rest);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        cr_assert(strstr(rest, rows[i]) != NULL, "no row '%s':\n%s", rows[i] + 1, rest);
+    const char *heap = strstr(rest, "\nheap ");
+    cr_assert_not_null(heap);
+    const char *one = strstr(heap, " 1.0 MiB (1.00x)  "), *two = strstr(heap, " 2.0 MiB (2.00x)\n");
+    cr_assert(one != NULL && two != NULL && one < two && strchr(heap + 1, '\n') == two + 16,
+              "heap row: %s", rest);
+    cr_assert(strstr(rest, "marksweep") != NULL, "%s", rest);
+    cr_assert(strstr(rest, "\nMMU 100 ms") != NULL);
+
+    r = run_gcbench(dir, "compare", "--format=csv", a, b, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    const char *hdr = "run,collector,workload,heap_limit_bytes,wall_ns,gc_share,pause_count,"
+                      "p50_ns,p99_ns,max_ns,mmu_1ms,mmu_10ms,mmu_100ms,peak_heap_bytes,"
+                      "heap_limit_bytes_ratio,";
+    cr_assert(strncmp(r.out, hdr, strlen(hdr)) == 0, "%s", r.out);
+    size_t len = strlen(r.out);
+    cr_assert_eq(count_char(r.out, len, '\n'), 3, "header and one row per run:\n%s", r.out);
+    char *row2 = strchr(strchr(r.out, '\n') + 1, '\n') + 1;
+    char expect[512];
+    snprintf(expect, sizeof expect, "%s,marksweep,trees,2097152,", b);
+    cr_assert(strncmp(row2, expect, strlen(expect)) == 0, "%s", row2);
+    cr_assert(strstr(row2, ",2,") != NULL, "heap ratio 2 in: %s", row2);
+
+    r = run_gcbench(dir, "compare", "--format", "html", a, b, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strncmp(r.out, "<table class=\"gcbench-compare\">\n", 32) == 0, "%s", r.out);
+    cr_assert(strstr(r.out, "<th>wall</th><td>") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "<span class=\"ratio\">(2.00x)</span>") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "</table>\n") != NULL, "%s", r.out);
+
+    /* One run is enough (all ratios 1.00x). */
+    r = run_gcbench(dir, "compare", a, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_null(strstr(r.out, "(2.00x)"), "%s", r.out);
+}
+
+Test(compare, in_process_ratios_and_escaping)
+{
+    gcb_compare_run runs[2] = {
+        {"a<&>\"'", (gcb_jv *)jparse("{\"collector\": \"m<s>\", \"pauses\": {\"count\": 0}, "
+                                     "\"wall_ns\": 2000000}")},
+        {"b", (gcb_jv *)jparse("{\"collector\": \"c\", \"pauses\": {\"count\": 5}, "
+                               "\"wall_ns\": 1000000}")}};
+    char err[256], *out;
+    CAPTURE(out, cr_assert_eq(gcb_compare_write(f, GCB_COMPARE_HTML, runs, 2, err, sizeof err), 0));
+    cr_assert(strstr(out, "<th>a&lt;&amp;&gt;&quot;&#39;</th>") != NULL, "%s", out);
+    cr_assert(strstr(out, "<td>m&lt;s&gt;</td>") != NULL, "%s", out);
+    /* A zero base has no ratio; a known one does. */
+    cr_assert(strstr(out, "<tr><th>pauses</th><td>0</td><td>5</td></tr>") != NULL, "%s", out);
+    cr_assert(strstr(out, "<td>1.0 ms <span class=\"ratio\">(0.50x)</span></td>") != NULL, "%s",
+              out);
+    CAPTURE(out, cr_assert_eq(gcb_compare_write(f, GCB_COMPARE_CSV, runs, 2, err, sizeof err), 0));
+    cr_assert(strstr(out, "\n\"a<&>\"\"'\",m<s>,,,2000000,,0,") != NULL, "%s", out);
+    cr_assert(strstr(out, "\nb,c,,,1000000,,5,") != NULL, "%s", out);
+    cr_assert(strstr(out, ",,0.5,,,,,,,,,\n") != NULL, "wall ratio only: %s", out);
+}
+
+static void expect_compare_error(const char *dir, const char *arg, const char *needle)
+{
+    run_result r = run_gcbench(dir, "compare", arg, NULL);
+    cr_assert_eq(r.status, 2, "compare %s: exit %d, expected 2; stderr:\n%s", arg, r.status,
+                 r.err);
+    cr_assert(strncmp(r.err, "gcbench: ", 9) == 0, "%s", r.err);
+    cr_assert(strstr(r.err, needle) != NULL, "compare %s: stderr lacks '%s':\n%s", arg, needle,
+              r.err);
+    cr_assert_str_eq(r.out, "", "nothing on stdout on error:\n%s", r.out);
+}
+
+static char *write_summary(const char *dir, const char *name, const char *content)
+{
+    char *d = path_join(dir, name);
+    cr_assert_eq(mkdir(d, 0777), 0);
+    FILE *f = fopen(path_join(d, "summary.json"), "w");
+    cr_assert_not_null(f);
+    fputs(content, f);
+    fclose(f);
+    return d;
+}
+
+Test(e2e, compare_errors)
+{
+    char *dir = make_tmpdir();
+    expect_compare_error(dir, path_join(dir, "missing"), "cannot read run directory");
+    expect_compare_error(dir, dir, "has no summary.json");
+    FILE *f = fopen(path_join(dir, "file"), "w");
+    fclose(f);
+    expect_compare_error(dir, path_join(dir, "file"), "not a directory");
+    expect_compare_error(dir, write_summary(dir, "trunc", "{\"wall_ns\": 12"),
+                         "is not valid JSON: line 1, column 15: unexpected end of input");
+    expect_compare_error(dir, write_summary(dir, "arr", "[1, 2]"), "not a JSON object");
+    expect_compare_error(dir, write_summary(dir, "typed", "{\"wall_ns\": \"fast\"}"),
+                         "'wall_ns' has the wrong type");
+    expect_compare_error(dir, write_summary(dir, "mmu", "{\"mmu\": [{\"window_ns\": -1}]}"),
+                         "'mmu' has the wrong type");
+    expect_compare_error(dir, "--format=pdf", "invalid --format 'pdf'");
+    expect_compare_error(dir, "--bogus", "unrecognized option '--bogus'");
+
+    run_result r = run_gcbench(dir, "compare", NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "at least one run directory") != NULL, "%s", r.err);
+
+    /* A summary with figures missing is fine: they show as "-". */
+    char *sparse = write_summary(dir, "sparse", "{\"collector\": \"x\", \"wall_ns\": 5000000}");
+    r = run_gcbench(dir, "compare", sparse, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    const char *wall = strstr(r.out, "\nwall "), *peak = strstr(r.out, "\npeak heap ");
+    cr_assert(wall != NULL && strstr(wall, " 5.0 ms (1.00x)\n") == strchr(wall + 1, '\n') - 15,
+              "%s", r.out);
+    cr_assert(peak != NULL && strcmp(peak + strlen(peak) - 3, " -\n") == 0, "%s", r.out);
+
+    r = run_gcbench(dir, "compare", "--help", NULL);
+    cr_assert_eq(r.status, 0);
+    cr_assert(strstr(r.out, "Usage: gcbench compare") != NULL, "%s", r.out);
+}
+
 /* ======================================================================== */
 /* the runner with workloads of our own (in process)                        */
 /* ======================================================================== */
@@ -1178,7 +1636,7 @@ static int aborting_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
 }
 static const wl_workload aborting_workload = {"aborting", "does not complete", aborting_run};
 
-static jv *run_fake(const wl_workload *wl, int expect_rc)
+static const gcb_jv *run_fake(const wl_workload *wl, int expect_rc)
 {
     char *dir = make_tmpdir();
     gcb_options o;
@@ -1193,15 +1651,15 @@ static jv *run_fake(const wl_workload *wl, int expect_rc)
     char *json = read_file(path_join(dir, "summary.json"));
     cr_assert_not_null(json, "the run directory must be written even when the run fails");
     cr_assert_not_null(read_file(path_join(dir, "pauses.csv")));
-    jv *doc = jparse(json);
+    const gcb_jv *doc = jparse(json);
     cr_assert_not_null(doc, "%s", json);
     return doc;
 }
 
 Test(runner, verification_failure_exits_4_after_writing)
 {
-    jv *doc = run_fake(&failing_workload, GCB_EXIT_VERIFY_FAILED);
-    cr_assert_eq(jget(doc, "verified")->t, J_BOOL);
+    const gcb_jv *doc = run_fake(&failing_workload, GCB_EXIT_VERIFY_FAILED);
+    cr_assert_eq(jget(doc, "verified")->t, GCB_J_BOOL);
     cr_assert_not(jget(doc, "verified")->b);
     cr_assert_float_eq(jget(doc, "exit_code")->num, 4.0, 0.0);
     cr_assert_str_eq(jget(doc, "verification_detail")->str, "checksum 41 != 42 \"quoted\"");
@@ -1209,9 +1667,47 @@ Test(runner, verification_failure_exits_4_after_writing)
     cr_assert_float_eq(jget(doc, "allocated_objects")->num, 100.0, 0.0);
 }
 
+static int input_error_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
+{
+    (void)m;
+    (void)cfg;
+    snprintf(res->detail, sizeof res->detail, "p.gca:3: unknown opcode 'frob'");
+    return WL_ERR_INPUT;
+}
+static const wl_workload input_error_workload = {"badinput", "bad input", input_error_run};
+
+static int runtime_error_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
+{
+    (void)cfg;
+    (void)gc_alloc_bytes(m, 24);
+    snprintf(res->detail, sizeof res->detail, "p.gca:7: division by zero");
+    return WL_ERR_RUNTIME;
+}
+static const wl_workload runtime_error_workload = {"vmerror", "run-time error", runtime_error_run};
+
+Test(runner, runtime_error_exits_5_after_writing)
+{
+    const gcb_jv *doc = run_fake(&runtime_error_workload, GCB_EXIT_VM_ERROR);
+    cr_assert_not(jget(doc, "verified")->b);
+    cr_assert_float_eq(jget(doc, "exit_code")->num, 5.0, 0.0);
+    cr_assert_str_eq(jget(doc, "verification_detail")->str, "p.gca:7: division by zero");
+}
+
+Test(runner, input_error_exits_2_without_summary)
+{
+    char *dir = make_tmpdir();
+    gcb_options o;
+    gcb_options_init(&o);
+    o.workload = input_error_workload.name;
+    o.quiet = true;
+    o.out_dir = dir;
+    cr_assert_eq(gcb_run_workload(&o, &input_error_workload), GCB_EXIT_USAGE);
+    cr_assert_null(read_file(path_join(dir, "summary.json")), "no run directory for bad input");
+}
+
 Test(runner, incomplete_workload_exits_1)
 {
-    jv *doc = run_fake(&aborting_workload, GCB_EXIT_ERROR);
+    const gcb_jv *doc = run_fake(&aborting_workload, GCB_EXIT_ERROR);
     cr_assert_not(jget(doc, "verified")->b);
     cr_assert_float_eq(jget(doc, "exit_code")->num, 1.0, 0.0);
 }

@@ -17,6 +17,8 @@
  * Maximum live size: one object. Verification: every 4096th object is
  * checked right after allocation (zeroed payload, header type and length),
  * and the mutator's allocation counter must have grown by exactly N.
+ * Debug hook (wl_config.debug_corrupt != 0): one sampled object gets a
+ * word written before it is checked, so the check must fail.
  */
 #include <stdio.h>
 
@@ -58,6 +60,8 @@ static int alloc_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
     for (uint64_t i = 0; i < n; i++) {
         gc_object *o = gc_alloc_record(m, type);
         if (GC_UNLIKELY(i % ALLOC_CHECK_EVERY == 0)) {
+            if (cfg->debug_corrupt && i == ALLOC_CHECK_EVERY && nfields > 0)
+                gc_set_word(o, nfields - 1, 0xbad);
             if ((o->header & ~GC_HDR_GC_MASK) != header)
                 bad++;
             for (uint32_t f = 0; f < nfields; f++)
@@ -70,7 +74,7 @@ static int alloc_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
     uint64_t made = m->allocated_objects - before; /* as the heap counted them */
     res->verified = bad == 0 && made == n;
     snprintf(res->detail, sizeof res->detail, "%llu objects of %u bytes%s",
-             (unsigned long long)made, bytes, bad ? ", some not zeroed or with a bad header" : ", checked ok");
+             (unsigned long long)made, bytes, bad ? ": check FAILED, some objects not zeroed or with a bad header" : ", checked ok");
     return WL_OK;
 }
 
