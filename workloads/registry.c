@@ -11,11 +11,19 @@
 #include "workload.h"
 
 extern const wl_workload wl_trees;
+extern const wl_workload wl_cycles;
+extern const wl_workload wl_strings;
+extern const wl_workload wl_records;
 extern const wl_workload wl_alloc;
+extern const wl_workload wl_program;
 
 const wl_workload *const wl_registered_workloads[] = {
     &wl_trees,
+    &wl_cycles,
+    &wl_strings,
+    &wl_records,
     &wl_alloc,
+    &wl_program,
     NULL,
 };
 

@@ -81,11 +81,10 @@
  *   that the verification really fails (see corrupt_for_test).
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "workload.h"
+#include "wl_util.h"
 
 /* Debug hook for tests (wl_config.debug_corrupt; not for benchmarking).
  * When nonzero, the workload corrupts its long-lived data after phase 4,
@@ -127,26 +126,13 @@ static uint64_t num_iters(const trees_params *p, int depth)
 
 /* ---- Long-lived tree labels and checksum ------------------------------------ */
 
-/* splitmix64 finaliser: distinct k give distinct values for a fixed seed. */
-static uint64_t mix64(uint64_t x)
-{
-    x += UINT64_C(0x9e3779b97f4a7c15);
-    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return x ^ (x >> 31);
-}
-
-static uint64_t label_i(uint64_t seed, uint64_t k) { return mix64(seed ^ mix64(k)); }
+static uint64_t label_i(uint64_t seed, uint64_t k) { return wl_mix64(seed ^ wl_mix64(k)); }
 static uint64_t label_j(uint64_t k, unsigned level) { return k << 8 | level; }
 
-/* FNV-1a style, order-sensitive. */
-#define CHECKSUM_INIT UINT64_C(0xcbf29ce484222325)
+/* Order-sensitive (wl_hash_word), so the preorder walk also checks shape. */
 static uint64_t checksum_step(uint64_t h, uint64_t i, uint64_t j)
 {
-    const uint64_t prime = UINT64_C(0x100000001b3);
-    h = (h ^ i) * prime;
-    h = (h ^ j) * prime;
-    return h;
+    return wl_hash_word(wl_hash_word(h, i), j);
 }
 
 /* ---- Construction ------------------------------------------------------------ */
@@ -257,22 +243,12 @@ typedef struct ll_check {
     char first[96];     /* first problem, for the result detail */
 } ll_check;
 
-static void ll_note(ll_check *lc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ll_note(ll_check *lc, const char *fmt, ...)
-{
-    if (lc->first[0] != '\0')
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(lc->first, sizeof lc->first, fmt, ap);
-    va_end(ap);
-}
-
 static void ll_walk(ll_check *lc, gc_value v, unsigned level, unsigned depth)
 {
     if (!gc_is_ref(v) || gc_header_type(gc_ref(v)->header) != lc->node_type) {
         lc->bad_shape++;
-        ll_note(lc, "non-Node at level %u after preorder node %" PRIu64, level, lc->count);
+        wl_note(lc->first, sizeof lc->first, "non-Node at level %u after preorder node %" PRIu64,
+                level, lc->count);
         return;
     }
     gc_object *n = gc_ref(v);
@@ -281,52 +257,27 @@ static void ll_walk(ll_check *lc, gc_value v, unsigned level, unsigned depth)
     lc->checksum = checksum_step(lc->checksum, i, j);
     if (i != label_i(lc->seed, k) || j != label_j(k, level)) {
         lc->bad_nodes++;
-        ll_note(lc, "node %" PRIu64 " (level %u): %s differs from its label", k, level,
+        wl_note(lc->first, sizeof lc->first,
+                "node %" PRIu64 " (level %u): %s differs from its label", k, level,
                 i != label_i(lc->seed, k) ? (j != label_j(k, level) ? "i and j" : "i") : "j");
     }
     gc_value l = gc_field(n, NODE_LEFT), r = gc_field(n, NODE_RIGHT);
     if (level == depth) {
         if (!gc_is_nil(l) || !gc_is_nil(r)) {
             lc->bad_shape++;
-            ll_note(lc, "leaf node %" PRIu64 " has children", k);
+            wl_note(lc->first, sizeof lc->first, "leaf node %" PRIu64 " has children", k);
         }
         return;
     }
     if (gc_is_nil(l) || gc_is_nil(r)) {
         lc->bad_shape++;
-        ll_note(lc, "inner node %" PRIu64 " at level %u lacks a child", k, level);
+        wl_note(lc->first, sizeof lc->first, "inner node %" PRIu64 " at level %u lacks a child", k,
+                level);
     }
     if (!gc_is_nil(l))
         ll_walk(lc, l, level + 1, depth);
     if (!gc_is_nil(r))
         ll_walk(lc, r, level + 1, depth);
-}
-
-/* ---- Result detail ------------------------------------------------------------- */
-
-typedef struct detail_buf {
-    char *buf;
-    size_t cap, len;
-} detail_buf;
-
-static void detail_add(detail_buf *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void detail_add(detail_buf *d, const char *fmt, ...)
-{
-    if (d->len + 1 >= d->cap)
-        return;
-    if (d->len > 0) {
-        int n = snprintf(d->buf + d->len, d->cap - d->len, ", ");
-        d->len = n < 0 ? d->cap - 1 : d->len + (size_t)n;
-        if (d->len >= d->cap)
-            d->len = d->cap - 1;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(d->buf + d->len, d->cap - d->len, fmt, ap);
-    va_end(ap);
-    d->len = n < 0 ? d->cap - 1 : d->len + (size_t)n;
-    if (d->len >= d->cap)
-        d->len = d->cap - 1;
 }
 
 /* ---- The workload ----------------------------------------------------------------- */
@@ -350,23 +301,20 @@ static void corrupt_for_test(gc_mutator *m, int mode, gc_value *ll, gc_value *ar
 
 static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
 {
-    detail_buf d = {res->detail, sizeof res->detail, 0};
-    res->detail[0] = '\0';
-    res->verified = false;
+    wl_detail d;
+    wl_detail_init(&d, res);
 
     if ((unsigned)cfg->size >= sizeof trees_sizes / sizeof trees_sizes[0]) {
-        detail_add(&d, "unknown size %d", (int)cfg->size);
+        wl_detail_add(&d, "unknown size %d", (int)cfg->size);
         return -1;
     }
     const trees_params *p = &trees_sizes[cfg->size];
-    uint32_t node_type = gc_type_register("Node", "rrii");
-    if (node_type == GC_TYPE_INVALID) {
-        detail_add(&d, "cannot register record type Node");
+    uint32_t node_type = wl_register_type(&d, "Node", "rrii");
+    if (node_type == GC_TYPE_INVALID)
         return -1;
-    }
 
     trees_ctx c = {.m = m, .node_type = node_type, .seed = cfg->seed,
-                   .checksum = CHECKSUM_INIT};
+                   .checksum = WL_HASH_INIT};
     bool ok = true;
     unsigned temp_checked = 0, temp_bad = 0;
     char temp_first[64] = "";
@@ -436,22 +384,22 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
 
     /* 5. Verify. Nothing below allocates. */
     if (stretch_ok) {
-        detail_add(&d, "stretch tree %" PRIu64 " nodes ok", stretch_nodes);
+        wl_detail_add(&d, "stretch tree %" PRIu64 " nodes ok", stretch_nodes);
     } else {
         ok = false;
-        detail_add(&d, "stretch tree FAILED: %" PRIu64 " nodes (expected %" PRIu64 ")%s",
+        wl_detail_add(&d, "stretch tree FAILED: %" PRIu64 " nodes (expected %" PRIu64 ")%s",
                    stretch_nodes, tree_size(p->stretch_depth), stretch_bad ? ", bad shape" : "");
     }
 
-    ll_check lc = {.seed = cfg->seed, .node_type = node_type, .checksum = CHECKSUM_INIT};
+    ll_check lc = {.seed = cfg->seed, .node_type = node_type, .checksum = WL_HASH_INIT};
     ll_walk(&lc, long_lived, 0, (unsigned)p->longlived_depth);
     uint64_t ll_expected = tree_size(p->longlived_depth);
     if (lc.count == ll_expected && lc.bad_nodes == 0 && lc.bad_shape == 0 &&
         lc.checksum == built_checksum) {
-        detail_add(&d, "long-lived tree %" PRIu64 " nodes ok", lc.count);
+        wl_detail_add(&d, "long-lived tree %" PRIu64 " nodes ok", lc.count);
     } else {
         ok = false;
-        detail_add(&d, "long-lived tree FAILED: %" PRIu64 "/%" PRIu64 " nodes, %" PRIu64
+        wl_detail_add(&d, "long-lived tree FAILED: %" PRIu64 "/%" PRIu64 " nodes, %" PRIu64
                    " bad, checksum %s%s%s", lc.count, ll_expected, lc.bad_nodes,
                    lc.checksum == built_checksum ? "ok" : "mismatch",
                    lc.first[0] ? "; " : "", lc.first);
@@ -464,7 +412,7 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
             gc_object_length(a) != p->array_len) {
             bad = 1;
             ok = false;
-            detail_add(&d, "array FAILED: not a value array of %" PRIu64, p->array_len);
+            wl_detail_add(&d, "array FAILED: not a value array of %" PRIu64, p->array_len);
         } else {
             const double *v = gc_doubles(a);
             for (uint64_t k = 0; k < p->array_len; k++) {
@@ -474,20 +422,20 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
                 }
             }
             if (bad == 0) {
-                detail_add(&d, "array of %" PRIu64 " ok", p->array_len);
+                wl_detail_add(&d, "array of %" PRIu64 " ok", p->array_len);
             } else {
                 ok = false;
-                detail_add(&d, "array FAILED: %" PRIu64 " bad elements, first at %" PRIu64, bad,
+                wl_detail_add(&d, "array FAILED: %" PRIu64 " bad elements, first at %" PRIu64, bad,
                            first_bad);
             }
         }
     }
 
     if (temp_bad == 0) {
-        detail_add(&d, "%u temp trees ok", temp_checked);
+        wl_detail_add(&d, "%u temp trees ok", temp_checked);
     } else {
         ok = false;
-        detail_add(&d, "%u/%u temp trees FAILED, first %s", temp_bad, temp_checked, temp_first);
+        wl_detail_add(&d, "%u/%u temp trees FAILED, first %s", temp_bad, temp_checked, temp_first);
     }
 
     gc_roots_restore(m, saved);

@@ -1,0 +1,66 @@
+/* core/vm/vm.h — the bytecode VM: a register machine and its text assembler.
+ * See docs/vm.md for the instruction set and the assembly syntax.
+ *
+ *   vm_program *p = vm_assemble(src, len, "x.gca", err, sizeof err);
+ *   int st = vm_run(p, m, stdout, NULL, err, sizeof err);
+ *   vm_program_free(p);
+ *
+ * Invariants:
+ *  - A vm_program is immutable after assembly and holds no heap references:
+ *    it may be run any number of times, on any heap (its record types are
+ *    registered process-wide by name, see gc_type_register).
+ *  - While vm_run executes, every register of every live frame is a root
+ *    (a root scanner on the mutator) and every shared variable is a global
+ *    root; both are unregistered before vm_run returns.
+ *  - A program cannot reach memory outside its objects: every operand is
+ *    type- and bounds-checked, and a failed check is a runtime error naming
+ *    the instruction's source line ("file:line: message").
+ */
+#ifndef GC_VM_H
+#define GC_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../heap.h"
+
+typedef struct vm_program vm_program;
+
+#define VM_NREGS 32
+#define VM_DEFAULT_MAX_DEPTH 1024
+
+/* Assembles src[0..len). Returns NULL on error with "file:line:col: message"
+ * in err (if given). `filename` names the source in messages. */
+vm_program *vm_assemble(const char *src, size_t len, const char *filename, char *err,
+                        size_t errlen);
+/* Reads and assembles a file; an unreadable file is an error "path: reason". */
+vm_program *vm_assemble_file(const char *path, char *err, size_t errlen);
+void vm_program_free(vm_program *p);
+
+/* Number of instructions (including the implicit final halt). */
+size_t vm_program_length(const vm_program *p);
+
+typedef struct vm_options {
+    uint64_t max_steps;   /* instructions executed before a runtime error; 0 = no limit */
+    uint32_t max_depth;   /* call depth bound (frames); 0 = VM_DEFAULT_MAX_DEPTH */
+    /* Heap exhaustion becomes VM_EXHAUSTED instead of the heap's handler
+     * (which exits the process by default). For tests and fuzzing. */
+    bool trap_exhaustion;
+} vm_options;
+
+/* What vm_run returns. */
+typedef enum vm_status {
+    VM_HALTED = 0,     /* halt, ret from the entry frame, or end of code */
+    VM_CHECK_FAILED,   /* an assert or fail instruction: err says where and why */
+    VM_RUNTIME_ERROR,  /* a type, bounds, arithmetic, depth or step-limit error */
+    VM_EXHAUSTED       /* heap exhausted (only with trap_exhaustion) */
+} vm_status;
+
+/* Runs p on mutator m, printing to out. Returns a vm_status; on anything
+ * but VM_HALTED, err holds "file:line: message". opt may be NULL. */
+vm_status vm_run(const vm_program *p, gc_mutator *m, FILE *out, const vm_options *opt,
+                 char *err, size_t errlen);
+
+#endif /* GC_VM_H */

@@ -1,0 +1,109 @@
+/* core/vm/vm_impl.h — the instruction encoding shared by the assembler
+ * (core/vm/asm.c) and the interpreter (core/vm/interp.c). Not a public API.
+ *
+ * Operand kinds, one letter each in an opcode's signature:
+ *   R  register r0..r31                       x[k] = register number
+ *   V  register, or an immediate (int / nil)  immediate: bit k of `imm` set,
+ *                                              x[k] = the tagged gc_value
+ *   I  immediate only (int / nil)             as V
+ *   P  register, immediate or string literal  string: bit k of `str` set,
+ *                                              x[k] = literal index
+ *   S  string literal                         x[k] = literal index
+ *   L  label                                  x[k] = target instruction index
+ *   T  record type name                       x[k] = type id
+ *   F  field: Type.name or an index           x[k] = field index, x[3] = the
+ *                                              type id (GC_TYPE_INVALID for a
+ *                                              bare index: any record)
+ *   N  shared-variable name                   x[k] = index in p->shared
+ */
+#ifndef GC_VM_IMPL_H
+#define GC_VM_IMPL_H
+
+#include "vm.h"
+
+/* X(enum suffix, mnemonic, signature). Order is the opcode numbering. */
+#define VM_OPCODES(X)              \
+    X(NOP, "nop", "")              \
+    X(LI, "li", "RI")              \
+    X(MOV, "mov", "RR")            \
+    X(ADD, "add", "RRV")           \
+    X(SUB, "sub", "RRV")           \
+    X(MUL, "mul", "RRV")           \
+    X(DIV, "div", "RRV")           \
+    X(MOD, "mod", "RRV")           \
+    X(EQ, "eq", "RRV")             \
+    X(NE, "ne", "RRV")             \
+    X(LT, "lt", "RRV")             \
+    X(LE, "le", "RRV")             \
+    X(GT, "gt", "RRV")             \
+    X(GE, "ge", "RRV")             \
+    X(JMP, "jmp", "L")             \
+    X(JZ, "jz", "RL")              \
+    X(JNZ, "jnz", "RL")            \
+    X(CALL, "call", "RL")          \
+    X(RET, "ret", "V")             \
+    X(NEW, "new", "RT")            \
+    X(NEWARR, "newarr", "RV")      \
+    X(STR, "str", "RS")            \
+    X(ALOC, "aloc", "RV")          \
+    X(GETF, "getf", "RRF")         \
+    X(SETF, "setf", "RFV")         \
+    X(GETA, "geta", "RRV")         \
+    X(SETA, "seta", "RVV")         \
+    X(GETB, "getb", "RRV")         \
+    X(SETB, "setb", "RVV")         \
+    X(LEN, "len", "RR")            \
+    X(CONCAT, "concat", "RRR")     \
+    X(SUBSTR, "substr", "RRVV")    \
+    X(ITOS, "itos", "RR")          \
+    X(PRINT, "print", "P")         \
+    X(PRINTLN, "println", "P")     \
+    X(GC, "gc", "")                \
+    X(HALT, "halt", "")            \
+    X(ASSERT, "assert", "R")       \
+    X(FAIL, "fail", "S")           \
+    X(SETSHARED, "setshared", "NV") \
+    X(GETSHARED, "getshared", "RN") \
+    X(THREAD, "thread", "RL")      \
+    X(JOIN, "join", "R")           \
+    X(SLEEP, "sleep", "V")         \
+    X(LOCK, "lock", "N")           \
+    X(UNLOCK, "unlock", "N")
+
+typedef enum vm_opcode {
+#define VM_OP_ENUM(e, name, sig) VM_OP_##e,
+    VM_OPCODES(VM_OP_ENUM)
+#undef VM_OP_ENUM
+    VM_OP_COUNT
+} vm_opcode;
+
+#define VM_MAX_OPERANDS 4
+
+typedef struct vm_insn {
+    uint8_t op;       /* vm_opcode */
+    uint8_t imm;      /* bit k: x[k] is an immediate gc_value */
+    uint8_t str;      /* bit k: x[k] is a string literal index */
+    uint32_t line;    /* source line, for runtime errors */
+    int64_t x[VM_MAX_OPERANDS];
+} vm_insn;
+
+typedef struct vm_string {
+    char *bytes;
+    size_t len;
+} vm_string;
+
+struct vm_program {
+    char *filename;
+    vm_insn *code;       /* ends with an implicit halt */
+    size_t ncode;
+    uint32_t entry;
+    vm_string *strings;  /* literal pool */
+    size_t nstrings;
+    char **shared;       /* shared-variable names, by index */
+    size_t nshared;
+};
+
+/* Mnemonics by opcode (asm.c). */
+extern const char *const vm_op_names[VM_OP_COUNT];
+
+#endif /* GC_VM_IMPL_H */

@@ -1,0 +1,1026 @@
+/* tests/test_vm.c — the bytecode VM (core/vm/) and the "program" workload.
+ *
+ *  - assembler: every error class, with its message and line:column;
+ *  - interpreter: each instruction, in small programs assembled from strings,
+ *    run under every registered collector with a collection at every
+ *    allocation and the heap verifier on (so a rooting bug in an instruction
+ *    shows up as a wrong value or a verifier failure);
+ *  - runtime errors: each class gives VM_RUNTIME_ERROR and "file:line: ...";
+ *  - the sample programs (workloads/programs/NAME.gca) under every collector
+ *    print exactly NAME.expected; a moving collector at stress 1 matches
+ *    mark-sweep on lists.gca;
+ *  - the workload adapter's outcomes and, once gcbench has --program, the CLI
+ *    exit codes;
+ *  - a deterministic random test: generated and mutated programs assembled
+ *    and run with a step limit (seed printed; GCBENCH_TEST_SEED replays).
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/collector.h"
+#include "core/vm/vm_impl.h"
+#include "workloads/workload.h"
+
+extern const wl_workload wl_program;
+
+#define MIB ((size_t)1 << 20)
+#define PROGRAMS GCBENCH_SOURCE_DIR "/workloads/programs/"
+
+/* ---- collectors as parameters --------------------------------------------------------- */
+
+static size_t collector_count(void)
+{
+    size_t n = 0;
+    while (gc_registered_collectors[n] != NULL)
+        n++;
+    return n;
+}
+
+static void free_params(struct criterion_test_params *p) { cr_free(p->params); }
+
+static struct criterion_test_params collector_params(void)
+{
+    size_t n = collector_count();
+    size_t *idx = cr_malloc((n ? n : 1) * sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    return cr_make_param_array(size_t, idx, n, free_params);
+}
+
+/* ---- running ------------------------------------------------------------------------------- */
+
+typedef struct vm_result {
+    vm_status st;
+    char *out;      /* everything printed (malloc'd) */
+    size_t outlen;
+    char err[512];
+} vm_result;
+
+static void vm_result_free(vm_result *r) { free(r->out); }
+
+static vm_program *assemble(const char *src)
+{
+    char err[512];
+    vm_program *p = vm_assemble(src, strlen(src), "t.gca", err, sizeof err);
+    cr_assert_not_null(p, "program does not assemble: %s\n--- source:\n%s", err, src);
+    return p;
+}
+
+/* Runs p on a fresh heap; checks the VM leaves no roots behind. */
+static void run_program(const vm_program *p, const char *collector, uint64_t stress, bool verify,
+                        size_t heap, const vm_options *opt, vm_result *r)
+{
+    char err[256];
+    gc_config cfg = {.heap_limit = heap, .stress = stress, .verify = verify};
+    gc_heap *h = gc_heap_create(collector, &cfg, err, sizeof err);
+    cr_assert_not_null(h, "%s: %s", collector, err);
+    gc_mutator *m = gc_mutator_attach(h);
+    cr_assert_not_null(m);
+    FILE *out = open_memstream(&r->out, &r->outlen);
+    cr_assert_not_null(out);
+    r->st = vm_run(p, m, out, opt, r->err, sizeof r->err);
+    fclose(out);
+    cr_assert_eq(m->nscanners, 0, "%s: vm_run left a root scanner registered", collector);
+    cr_assert_eq(h->nglobal_roots, 0, "%s: vm_run left %zu global roots", collector,
+                 h->nglobal_roots);
+    cr_assert_eq(m->nroots, 0, "%s: vm_run left %zu root slots", collector, m->nroots);
+    gc_mutator_detach(m);
+    gc_heap_destroy(h);
+}
+
+/* The program halts and prints `expected`, under every collector with a
+ * collection at every allocation and the verifier on. */
+static void expect_output(const char *src, const char *expected)
+{
+    vm_program *p = assemble(src);
+    for (size_t c = 0; gc_registered_collectors[c] != NULL; c++) {
+        const char *name = gc_registered_collectors[c]->name;
+        vm_result r = {0};
+        run_program(p, name, 1, true, 4 * MIB, NULL, &r);
+        cr_assert_eq(r.st, VM_HALTED, "%s: status %d: %s\n--- source:\n%s", name, r.st, r.err, src);
+        cr_assert_str_eq(r.out, expected, "%s: output\n%s\n--- expected\n%s\n--- source:\n%s", name,
+                         r.out, expected, src);
+        vm_result_free(&r);
+    }
+    vm_program_free(p);
+}
+
+/* The program stops with status st and err "t.gca:LINE: ...msg...". */
+static void expect_stop(const char *src, vm_status st, unsigned line, const char *msg)
+{
+    vm_program *p = assemble(src);
+    vm_options opt = {.max_steps = 100000, .max_depth = 64};
+    vm_result r = {0};
+    run_program(p, "marksweep", 0, false, 4 * MIB, &opt, &r);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "t.gca:%u: ", line);
+    cr_assert_eq(r.st, st, "status %d, expected %d (%s)\n--- source:\n%s", r.st, st, r.err, src);
+    cr_assert(strncmp(r.err, prefix, strlen(prefix)) == 0,
+              "error \"%s\" does not start with \"%s\"", r.err, prefix);
+    cr_assert(strstr(r.err, msg) != NULL, "error \"%s\" lacks \"%s\"", r.err, msg);
+    vm_result_free(&r);
+    vm_program_free(p);
+}
+
+static void expect_runtime_error(const char *src, unsigned line, const char *msg)
+{
+    expect_stop(src, VM_RUNTIME_ERROR, line, msg);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *buf = NULL;
+    size_t cap = 0;
+    FILE *mem = open_memstream(&buf, &cap);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    fclose(f);
+    fclose(mem);
+    if (len)
+        *len = cap;
+    return buf;
+}
+
+/* ---- assembler errors -------------------------------------------------------------------- */
+
+typedef struct asm_case {
+    const char *src;
+    const char *where;  /* "line:col" */
+    const char *msg;
+} asm_case;
+
+static void expect_asm_error(const asm_case *c)
+{
+    char err[512] = "";
+    vm_program *p = vm_assemble(c->src, strlen(c->src), "t.gca", err, sizeof err);
+    cr_assert_null(p, "assembled, expected \"%s\"\n--- source:\n%s", c->msg, c->src);
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "t.gca:%s: ", c->where);
+    cr_assert(strncmp(err, prefix, strlen(prefix)) == 0,
+              "error \"%s\" does not start with \"%s\"\n--- source:\n%s", err, prefix, c->src);
+    cr_assert(strstr(err, c->msg) != NULL, "error \"%s\" lacks \"%s\"", err, c->msg);
+}
+
+Test(vm_asm, errors)
+{
+    static const asm_case cases[] = {
+        /* unknown instruction */
+        {"  frob r1\n", "1:3", "unknown instruction 'frob'"},
+        {"; comment\n\n  li r1, 1 ; fine\n  bogus", "4:3", "unknown instruction 'bogus'"},
+        {"loop: frob", "1:7", "unknown instruction 'frob'"},
+        /* bad register */
+        {"li r32, 1", "1:4", "bad register 'r32' (registers are r0..r31)"},
+        {"mov r1, r05", "1:9", "bad register 'r05'"},
+        {"mov r1, r999", "1:9", "bad register 'r999'"},
+        /* undefined label / type / field */
+        {"jmp nowhere", "1:5", "undefined label 'nowhere'"},
+        {"li r1, 0\njz r1, gone\nhalt", "2:8", "undefined label 'gone'"},
+        {".entry start\nhalt", "1:8", "undefined label 'start'"},
+        {"new r1, Ghost", "1:9", "undefined type 'Ghost'"},
+        {".type VtF a:int\ngetf r1, r2, VtF.b", "2:14", "type 'VtF' has no field 'b'"},
+        {"getf r1, r2, Nope.b", "1:14", "undefined type 'Nope'"},
+        /* wrong operand kind */
+        {"add r1, 5, r2", "1:9", "operand 2 of 'add' must be a register, got an integer"},
+        {"jmp r1", "1:5", "operand 1 of 'jmp' must be a label, got a register"},
+        {"new r1, \"T\"", "1:9", "operand 2 of 'new' must be a type name, got a string literal"},
+        {"str r1, 5", "1:9", "operand 2 of 'str' must be a string literal, got an integer"},
+        {"li r1, r2", "1:8", "operand 2 of 'li' must be an integer or nil, got a register"},
+        {"getf r1, r2, r3", "1:14", "operand 3 of 'getf' must be a field"},
+        {"getf r1, r2, 300", "1:14", "field index 300 out of range"},
+        /* wrong operand count */
+        {"add r1, r2", "1:1", "'add' takes 3 operands, got 2"},
+        {"  halt r1", "1:8", "too many operands: 'halt' takes 0"},
+        {"mov r1, r2, r3", "1:13", "too many operands: 'mov' takes 2"},
+        {"add r1, r2,", "1:12", "expected an operand after ','"},
+        /* bad literals */
+        {"str r1, \"abc", "1:9", "unterminated string literal"},
+        {"str r1, \"a\\qb\"", "1:11", "bad escape: backslash followed by 'q'"},
+        {"str r1, \"\\x4\"", "1:10", "\\x needs two hex digits"},
+        {"str r1, \"ab\"x", "1:13", "after a string literal"},
+        {"li r1, 0x4000000000000000", "1:8", "out of range"},
+        {"li r1, -0x4000000000000001", "1:8", "out of range"},
+        {"li r1, 12ab", "1:8", "bad integer literal '12ab'"},
+        {"li r1, -", "1:8", "bad integer literal"},
+        {"li r1, @", "1:8", "unexpected '@'"},
+        /* duplicates */
+        {"a:\nnop\na: nop", "3:1", "duplicate label 'a' (first defined at line 1)"},
+        {".type VtDup x:int\n.type VtDup x:int", "2:7",
+         "duplicate type 'VtDup' (first declared at line 1)"},
+        {".type VtDf x:int x:ref", "1:18", "duplicate field 'x'"},
+        {".entry a\n.entry a\na: halt", "2:8", "duplicate .entry"},
+        /* directives */
+        {".type VtK x:float", "1:13", "field kind must be 'int' or 'ref'"},
+        {".type VtK2 x", "1:12", "expected a field as name:int or name:ref"},
+        {".type", "1:6", ".type needs a type name"},
+        {".frob x", "1:1", "unknown directive '.frob'"},
+        {"1abc", "1:1", "unexpected '1' at the start of a line"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_asm_error(&cases[i]);
+}
+
+Test(vm_asm, type_conflict)
+{
+    vm_program *p = assemble(".type VtConflict a:int b:ref\nhalt");
+    vm_program_free(p);
+    /* the same layout again is the same type */
+    p = assemble(".type VtConflict a:int b:ref\nhalt");
+    vm_program_free(p);
+    asm_case c = {".type VtConflict a:ref b:ref", "1:7", "conflicts with a registered type"};
+    expect_asm_error(&c);
+}
+
+Test(vm_asm, entry_and_syntax)
+{
+    /* .entry, `main` as the default entry, operands without commas,
+     * label and instruction on one line, comments everywhere. */
+    expect_output("  println \"skipped\"\nstart: println \"start\" ; comment\n.entry start\n",
+                  "start\n");
+    expect_output("println 1\nmain:\n  println 2\n", "2\n");
+    expect_output("li r1 7 ; spaces only\nadd r2 r1 -0x2\nprintln r2", "5\n");
+    expect_output("", "");
+    expect_output("; only a comment\n", "");
+    vm_program *p = assemble("li r1, 1\nli r2, 2\n");
+    cr_assert_eq(vm_program_length(p), 3, "two instructions and the implicit halt");
+    vm_program_free(p);
+}
+
+Test(vm_asm, file_errors)
+{
+    char err[256];
+    vm_program *p = vm_assemble_file("/nonexistent/x.gca", err, sizeof err);
+    cr_assert_null(p);
+    cr_assert(strstr(err, "/nonexistent/x.gca: ") == err, "%s", err);
+}
+
+/* ---- instructions ------------------------------------------------------------------------ */
+
+Test(vm_insn, load_move_print)
+{
+    expect_output("li r1, 42\nmov r2, r1\nprintln r2\nli r3, -0x10\nprintln r3\nli r4, nil\n"
+                  "println r4\nprint \"a\"\nprint 7\nprintln nil\nprintln r31\nnop\n",
+                  "42\n-16\nnil\na7nil\nnil\n");
+    expect_output("li r1, 0x3fffffffffffffff\nprintln r1\nli r1, -0x4000000000000000\nprintln r1",
+                  "4611686018427387903\n-4611686018427387904\n");
+}
+
+Test(vm_insn, arithmetic)
+{
+    expect_output("li r1, 17\nli r2, 5\n"
+                  "add r3, r1, r2\nprintln r3\n"
+                  "sub r3, r1, r2\nprintln r3\n"
+                  "mul r3, r1, r2\nprintln r3\n"
+                  "div r3, r1, r2\nprintln r3\n"
+                  "mod r3, r1, r2\nprintln r3\n"
+                  "li r1, -7\ndiv r3, r1, 2\nprintln r3\nmod r3, r1, 2\nprintln r3\n"
+                  "sub r3, r1, -7\nprintln r3\nmul r3, r1, -3\nprintln r3\n",
+                  "22\n12\n85\n3\n2\n-3\n-1\n0\n21\n");
+}
+
+Test(vm_insn, comparisons)
+{
+    expect_output("li r1, 3\n"
+                  "eq r2, r1, 3\nprint r2\nne r2, r1, 3\nprint r2\n"
+                  "lt r2, r1, 4\nprint r2\nlt r2, r1, 3\nprint r2\n"
+                  "le r2, r1, 3\nprint r2\nle r2, r1, 2\nprint r2\n"
+                  "gt r2, r1, 2\nprint r2\ngt r2, r1, 3\nprint r2\n"
+                  "ge r2, r1, 3\nprint r2\nge r2, r1, 4\nprintln r2\n"
+                  /* eq/ne on references compare identity; nil equals nil */
+                  "str r4, \"a\"\nstr r5, \"a\"\neq r2, r4, r5\nprint r2\nmov r6, r4\ngc\n"
+                  "eq r2, r4, r6\nprint r2\neq r2, r7, nil\nprint r2\nne r2, r4, nil\nprintln r2\n",
+                  "1010101010\n0111\n");
+}
+
+Test(vm_insn, jumps)
+{
+    /* sum 1..100 with a backward jump; jz/jnz on 0, nil, ints and refs */
+    expect_output("li r1, 0\nli r2, 1\nloop: gt r3, r2, 100\njnz r3, out\nadd r1, r1, r2\n"
+                  "add r2, r2, 1\njmp loop\nout: println r1\n"
+                  "li r4, 0\njz r4, a\nprintln \"no\"\na: li r4, nil\njz r4, b\nprintln \"no\"\n"
+                  "b: li r4, -1\njnz r4, c\nprintln \"no\"\nc: str r4, \"\"\njnz r4, d\n"
+                  "println \"no\"\nd: jz r4, e\nprintln \"yes\"\ne: halt\nprintln \"no\"\n",
+                  "5050\nyes\n");
+}
+
+Test(vm_insn, call_ret)
+{
+    /* recursion (20!), the caller's registers restored, result register */
+    expect_output("li r1, 20\nli r9, 99\ncall r5, fact\nprintln r5\nprintln r1\nprintln r9\nhalt\n"
+                  "fact: li r9, 0\nle r2, r1, 1\njz r2, rec\nret 1\n"
+                  "rec: sub r1, r1, 1\ncall r3, fact\nadd r1, r1, 1\nmul r3, r3, r1\nret r3\n",
+                  "2432902008176640000\n20\n99\n");
+    /* references returned through frames survive collections */
+    expect_output("call r1, mk\ngc\nprintln r1\nhalt\nmk: str r2, \"made\"\ncall r3, id\nret r3\n"
+                  "id: gc\nret r2\n",
+                  "made\n");
+    /* ret in the entry frame ends the program */
+    expect_output("println 1\nret 0\nprintln 2\n", "1\n");
+}
+
+Test(vm_insn, records)
+{
+    expect_output(".type VtRec n:int next:ref s:ref\n"
+                  "new r1, VtRec\ngetf r2, r1, VtRec.n\nprintln r2\ngetf r2, r1, VtRec.next\nprintln r2\n"
+                  "setf r1, VtRec.n, -5\nnew r3, VtRec\nsetf r3, VtRec.next, r1\nsetf r1, 1, r3\n"
+                  "str r4, \"str\"\nsetf r3, VtRec.s, r4\nli r4, nil\nli r1, nil\ngc\n"
+                  "getf r5, r3, VtRec.next\ngetf r6, r5, 0\nprintln r6\ngetf r6, r5, VtRec.next\n"
+                  "eq r7, r6, r3\nprintln r7\ngetf r6, r3, 2\nprintln r6\nprintln r3\n"
+                  "setf r3, VtRec.next, 12\ngetf r6, r3, 1\nprintln r6\n",
+                  "0\nnil\n-5\n1\nstr\n<VtRec>\n12\n");
+    /* a type with no fields */
+    expect_output(".type VtEmpty\nnew r1, VtEmpty\nprintln r1\n", "<VtEmpty>\n");
+}
+
+Test(vm_insn, arrays)
+{
+    expect_output("li r1, 3\nnewarr r2, r1\nlen r3, r2\nprintln r3\ngeta r4, r2, 2\nprintln r4\n"
+                  "seta r2, 0, 11\nstr r5, \"e1\"\nseta r2, 1, r5\nnewarr r6, 0\nseta r2, 2, r6\n"
+                  "li r5, nil\nli r6, nil\ngc\n"
+                  "geta r4, r2, 0\nprintln r4\nli r7, 1\ngeta r4, r2, r7\nprintln r4\n"
+                  "geta r4, r2, 2\nlen r4, r4\nprintln r4\nprintln r2\n",
+                  "3\nnil\n11\ne1\n0\n<array 3>\n");
+}
+
+Test(vm_insn, strings)
+{
+    expect_output("str r1, \"ab\"\nstr r2, \"cde\"\nconcat r3, r1, r2\nprintln r3\nlen r4, r3\nprintln r4\n"
+                  "concat r1, r1, r1\nprintln r1\n"
+                  "substr r5, r3, 1, 3\nprintln r5\nsubstr r5, r3, 5, 0\nlen r6, r5\nprintln r6\n"
+                  "li r7, 2\nsubstr r5, r3, r7, r7\nprintln r5\n"
+                  "getb r6, r3, 0\nprintln r6\nsetb r3, 0, 0x41\nprintln r3\n"
+                  "aloc r8, 3\nlen r6, r8\nprintln r6\ngetb r6, r8, 2\nprintln r6\n"
+                  "setb r8, 0, 120\nsetb r8, 1, 121\nsetb r8, 2, 122\nprintln r8\n"
+                  "li r9, -1234\nitos r10, r9\nconcat r10, r10, r8\nprintln r10\n"
+                  "str r11, \"\\t\\\\\\\"\\x41\\n\\0\"\nlen r6, r11\nprintln r6\n",
+                  "abcde\n5\nabab\nbcd\n0\ncd\n97\nAbcde\n3\n0\nxyz\n-1234xyz\n6\n");
+}
+
+Test(vm_insn, gc_and_halt)
+{
+    expect_output("str r1, \"kept\"\ngc\ngc\nprintln r1\nhalt\nprintln \"after halt\"\n", "kept\n");
+}
+
+Test(vm_insn, shared_variables)
+{
+    expect_output("str r1, \"shared\"\nsetshared greeting, r1\nli r1, nil\ngc\n"
+                  "getshared r2, greeting\nprintln r2\nsetshared count 1\ngetshared r3 count\n"
+                  "add r3, r3, 1\nsetshared count, r3\ngetshared r4, count\nprintln r4\n",
+                  "shared\n2\n");
+    expect_runtime_error("setshared a, 1\ngetshared r1, b", 2, "shared variable 'b' is not set");
+}
+
+Test(vm_insn, assert_and_fail)
+{
+    expect_output("li r1, 1\nassert r1\nstr r2, \"\"\nassert r2\nprintln \"ok\"\n", "ok\n");
+    expect_stop("li r1, 1\nassert r1\nli r1, 0\nassert r1\n", VM_CHECK_FAILED, 4,
+                "assertion failed: r1 is 0");
+    expect_stop("assert r5\n", VM_CHECK_FAILED, 1, "assertion failed: r5 is nil");
+    expect_stop("nop\nfail \"checksum mismatch\"\nprintln 1\n", VM_CHECK_FAILED, 2,
+                "fail: checksum mismatch");
+}
+
+Test(vm_insn, reserved_opcodes)
+{
+    static const char *const srcs[] = {"thread r1, f\nf: halt", "join r1", "sleep 10",
+                                       "lock m", "unlock m"};
+    static const char *const names[] = {"thread", "join", "sleep", "lock", "unlock"};
+    for (size_t i = 0; i < 5; i++) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%s: not supported yet", names[i]);
+        expect_runtime_error(srcs[i], 1, msg);
+    }
+}
+
+Test(vm_insn, step_limit)
+{
+    vm_program *p = assemble("li r1, 0\nloop: add r1, r1, 1\njmp loop\n");
+    vm_options opt = {.max_steps = 1000};
+    vm_result r = {0};
+    run_program(p, "marksweep", 0, false, 4 * MIB, &opt, &r);
+    cr_assert_eq(r.st, VM_RUNTIME_ERROR);
+    cr_assert(strstr(r.err, "step limit of 1000 instructions exceeded") != NULL, "%s", r.err);
+    vm_result_free(&r);
+    /* a program needing exactly the budget finishes */
+    vm_program_free(p);
+    p = assemble("nop\nnop\nhalt\n");
+    opt.max_steps = 3;
+    run_program(p, "marksweep", 0, false, 4 * MIB, &opt, &r);
+    cr_assert_eq(r.st, VM_HALTED, "%s", r.err);
+    vm_result_free(&r);
+    vm_program_free(p);
+}
+
+Test(vm_insn, heap_exhaustion_trap)
+{
+    /* trapped, the heap is still usable: the same heap runs a second program */
+    vm_program *big = assemble("newarr r1, 100\nli r2, 0\nloop: aloc r3, 100000\n"
+                               "seta r1, r2, r3\nadd r2, r2, 1\njmp loop\n");
+    vm_program *small = assemble("str r1, \"fine\"\ngc\nprintln r1\n");
+    for (size_t c = 0; gc_registered_collectors[c] != NULL; c++) {
+        const char *name = gc_registered_collectors[c]->name;
+        char err[256];
+        gc_config cfg = {.heap_limit = 1 * MIB};
+        gc_heap *h = gc_heap_create(name, &cfg, err, sizeof err);
+        cr_assert_not_null(h, "%s: %s", name, err);
+        gc_mutator *m = gc_mutator_attach(h);
+        vm_options opt = {.trap_exhaustion = true};
+        vm_status st = vm_run(big, m, NULL, &opt, err, sizeof err);
+        cr_assert_eq(st, VM_EXHAUSTED, "%s: status %d: %s", name, st, err);
+        cr_assert(strstr(err, "t.gca:3: aloc: heap exhausted") == err, "%s: %s", name, err);
+        cr_assert_eq(h->exhausted_data, NULL, "%s: exhaustion handler not restored", name);
+        cr_assert_eq(m->nscanners, 0);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&buf, &len);
+        st = vm_run(small, m, out, &opt, err, sizeof err);
+        fclose(out);
+        cr_assert_eq(st, VM_HALTED, "%s: after exhaustion: %s", name, err);
+        cr_assert_str_eq(buf, "fine\n", "%s", name);
+        free(buf);
+        gc_mutator_detach(m);
+        gc_heap_destroy(h);
+    }
+    vm_program_free(big);
+    vm_program_free(small);
+}
+
+/* ---- runtime errors ------------------------------------------------------------------------ */
+
+typedef struct rt_case {
+    const char *src;
+    unsigned line;
+    const char *msg;
+} rt_case;
+
+#define RT_CASES(cases)                                              \
+    for (size_t i_ = 0; i_ < sizeof cases / sizeof cases[0]; i_++) \
+    expect_runtime_error(cases[i_].src, cases[i_].line, cases[i_].msg)
+
+Test(vm_runtime, type_errors)
+{
+    static const rt_case cases[] = {
+        {"li r1, 1\nli r2, nil\nadd r3, r1, r2", 3, "add: operand 3 must be an int, got nil"},
+        {"str r1, \"x\"\nlt r2, r1, 1", 2, "lt: operand 2 must be an int, got a string"},
+        {"li r1, 5\ngetf r2, r1, 0", 2, "getf: the object must be a record, got an int"},
+        {"li r1, nil\nsetf r1, 0, 1", 2, "setf: the object must be a record, got nil"},
+        {"newarr r1, 2\ngetf r2, r1, 0", 2, "must be a record, got an array"},
+        {".type VtR1 a:int\nnew r1, VtR1\ngeta r2, r1, 0", 3,
+         "geta: operand 2 must be an array, got a VtR1 record"},
+        {"newarr r1, 1\ngetb r2, r1, 0", 2, "getb: operand 2 must be a string, got an array"},
+        {".type VtA a:int\n.type VtB b:int\nnew r1, VtA\ngetf r2, r1, VtB.b", 4,
+         "getf: expected a VtB record, got a VtA record"},
+        {".type VtD a:int\nnew r1, VtD\nsetf r1, VtD.a, r1", 3,
+         "setf: the value for an int field must be an int, got a VtD record"},
+        {"str r1, \"a\"\nli r2, 3\nconcat r3, r1, r2", 3,
+         "concat: operand 3 must be a string, got an int"},
+        {"li r1, 3\nlen r2, r1", 2, "len: operand 2 must be an array or a string, got an int"},
+        {"newarr r1, nil", 1, "newarr: the length must be an int, got nil"},
+        {"str r1, \"a\"\nitos r2, r1", 2, "itos: the operand must be an int"},
+    };
+    RT_CASES(cases);
+}
+
+Test(vm_runtime, bounds)
+{
+    static const rt_case cases[] = {
+        {".type VtC a:int\nnew r1, VtC\ngetf r2, r1, 5", 3,
+         "getf: field 5 out of bounds (VtC has 1 fields)"},
+        {"newarr r1, 3\ngeta r2, r1, 3", 2, "geta: index 3 out of bounds (length 3)"},
+        {"newarr r1, 3\nseta r1, -1, 0", 2, "seta: index -1 out of bounds"},
+        {"str r1, \"ab\"\ngetb r2, r1, 2", 2, "getb: index 2 out of bounds (length 2)"},
+        {"aloc r1, 2\nsetb r1, 1, 256", 2, "setb: byte 256 out of range"},
+        {"str r1, \"abc\"\nsubstr r2, r1, 2, 2", 2, "substr: range 2+2 out of bounds (length 3)"},
+        {"str r1, \"abc\"\nsubstr r2, r1, 4, 0", 2, "substr: range 4+0 out of bounds"},
+        {"str r1, \"abc\"\nsubstr r2, r1, 1, -1", 2, "out of bounds"},
+        {"newarr r1, -1", 1, "newarr: length -1 out of range"},
+        {"aloc r1, 0x10000000000", 1, "aloc: length 1099511627776 out of range"},
+    };
+    RT_CASES(cases);
+}
+
+Test(vm_runtime, arithmetic)
+{
+    static const rt_case cases[] = {
+        {"li r1, 1\nli r2, 0\ndiv r3, r1, r2", 3, "div: division by zero"},
+        {"li r1, 1\nmod r3, r1, 0", 2, "mod: division by zero"},
+        {"li r1, 0x3fffffffffffffff\nadd r1, r1, 1", 2, "add: integer overflow"},
+        {"li r1, -0x4000000000000000\nsub r1, r1, 1", 2, "sub: integer overflow"},
+        {"li r1, 0x100000000\nmul r1, r1, r1", 2, "mul: integer overflow"},
+        {"li r1, 0x40000000\nmul r1, r1, r1\nmul r1, r1, 4", 3, "mul: integer overflow"},
+        {"li r1, -0x4000000000000000\ndiv r1, r1, -1", 2, "div: integer overflow"},
+    };
+    RT_CASES(cases);
+}
+
+Test(vm_runtime, stack_overflow)
+{
+    /* expect_stop runs with max_depth 64 */
+    expect_runtime_error("li r1, 0\nf: add r1, r1, 1\ncall r2, f", 3,
+                         "call: stack overflow (more than 64 frames)");
+    vm_program *p = assemble("f: call r1, f\n");
+    vm_result r = {0};
+    run_program(p, "marksweep", 0, false, 4 * MIB, NULL, &r);
+    cr_assert_eq(r.st, VM_RUNTIME_ERROR);
+    cr_assert(strstr(r.err, "t.gca:1: call: stack overflow (more than 1024 frames)") == r.err,
+              "%s", r.err);
+    vm_result_free(&r);
+    vm_program_free(p);
+}
+
+/* ---- the sample programs -------------------------------------------------------------------- */
+
+static const char *const sample_programs[] = {"records", "cycles", "strings", "heap-grow", "lists"};
+#define NSAMPLES (sizeof sample_programs / sizeof sample_programs[0])
+
+static void run_sample(const char *name, const char *collector, uint64_t stress, vm_result *r)
+{
+    char path[512], err[512];
+    snprintf(path, sizeof path, PROGRAMS "%s.gca", name);
+    vm_program *p = vm_assemble_file(path, err, sizeof err);
+    cr_assert_not_null(p, "%s", err);
+    run_program(p, collector, stress, true, 16 * MIB, NULL, r);
+    vm_program_free(p);
+}
+
+static void expect_sample(const char *name, const char *collector, uint64_t stress)
+{
+    char path[512];
+    snprintf(path, sizeof path, PROGRAMS "%s.expected", name);
+    size_t elen;
+    char *expected = read_file(path, &elen);
+    vm_result r = {0};
+    run_sample(name, collector, stress, &r);
+    cr_assert_eq(r.st, VM_HALTED, "%s: %s.gca (stress %" PRIu64 "): status %d: %s", collector, name,
+                 stress, r.st, r.err);
+    cr_assert(r.outlen == elen && memcmp(r.out, expected, elen) == 0,
+              "%s: %s.gca (stress %" PRIu64 ") printed\n%s\n--- expected\n%s", collector, name,
+              stress, r.out, expected);
+    vm_result_free(&r);
+    free(expected);
+}
+
+ParameterizedTestParameters(vm_programs, expected_output) { return collector_params(); }
+ParameterizedTest(size_t *ci, vm_programs, expected_output)
+{
+    const char *name = gc_registered_collectors[*ci]->name;
+    for (size_t i = 0; i < NSAMPLES; i++) {
+        expect_sample(sample_programs[i], name, 0);
+        expect_sample(sample_programs[i], name, 10);
+    }
+}
+
+Test(vm_programs, moving_stress_matches_marksweep)
+{
+    const gc_collector_ops *moving = NULL;
+    for (size_t c = 0; gc_registered_collectors[c] != NULL && !moving; c++)
+        if (gc_registered_collectors[c]->moving)
+            moving = gc_registered_collectors[c];
+    if (!moving)
+        cr_skip_test("no moving collector is registered yet");
+    vm_result ms = {0}, mv = {0};
+    run_sample("lists", "marksweep", 0, &ms);
+    run_sample("lists", moving->name, 1, &mv);
+    cr_assert_eq(ms.st, VM_HALTED, "marksweep: %s", ms.err);
+    cr_assert_eq(mv.st, VM_HALTED, "%s at stress 1: %s", moving->name, mv.err);
+    cr_assert(ms.outlen == mv.outlen && memcmp(ms.out, mv.out, ms.outlen) == 0,
+              "%s at stress 1 printed\n%s\n--- marksweep printed\n%s", moving->name, mv.out,
+              ms.out);
+    vm_result_free(&ms);
+    vm_result_free(&mv);
+}
+
+/* ---- the workload adapter ------------------------------------------------------------------- */
+
+/* Writes src to a temporary .gca file; returns its path (static buffer per slot). */
+static const char *temp_program(const char *src, int slot)
+{
+    static char paths[4][64];
+    snprintf(paths[slot], sizeof paths[slot], "/tmp/gcbench-vm-XXXXXX.gca");
+    int fd = mkstemps(paths[slot], 4);
+    cr_assert_geq(fd, 0, "mkstemps failed");
+    size_t n = strlen(src);
+    cr_assert_eq(write(fd, src, n), (ssize_t)n);
+    close(fd);
+    return paths[slot];
+}
+
+static int run_workload(const char *path, wl_result *res)
+{
+    char err[256];
+    gc_config cfg = {.heap_limit = 16 * MIB};
+    gc_heap *h = gc_heap_create("marksweep", &cfg, err, sizeof err);
+    cr_assert_not_null(h, "%s", err);
+    gc_mutator *m = gc_mutator_attach(h);
+    wl_config wc = {.size = WL_SIZE_SMALL, .seed = 1, .program = path};
+    memset(res, 0, sizeof *res);
+    /* the program prints to stdout: send it to /dev/null meanwhile */
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+    cr_assert(saved >= 0 && null >= 0);
+    dup2(null, STDOUT_FILENO);
+    int rc = wl_program.run(m, &wc, res);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    close(null);
+    gc_mutator_detach(m);
+    gc_heap_destroy(h);
+    return rc;
+}
+
+Test(vm_workload, outcomes)
+{
+    cr_assert_eq(wl_find("program"), &wl_program, "program is not in the workload registry");
+    wl_result res;
+
+    int rc = run_workload(PROGRAMS "records.gca", &res);
+    cr_assert_eq(rc, WL_OK, "%s", res.detail);
+    cr_assert(res.verified, "%s", res.detail);
+
+    const char *bad = temp_program("li r1, 1\nadd r1, r1\n", 0);
+    rc = run_workload(bad, &res);
+    cr_assert_eq(rc, WL_ERR_INPUT, "%s", res.detail);
+    cr_assert(strstr(res.detail, ":2:1: 'add' takes 3 operands, got 2") != NULL, "%s", res.detail);
+    unlink(bad);
+
+    const char *rt = temp_program("li r1, 0\ndiv r1, r1, 0\n", 1);
+    rc = run_workload(rt, &res);
+    cr_assert_eq(rc, WL_ERR_RUNTIME, "%s", res.detail);
+    char want[128];
+    snprintf(want, sizeof want, "%s:2: div: division by zero", rt);
+    cr_assert_str_eq(res.detail, want);
+    unlink(rt);
+
+    const char *chk = temp_program("li r1, 0\nassert r1\n", 2);
+    rc = run_workload(chk, &res);
+    cr_assert_eq(rc, WL_OK, "%s", res.detail);
+    cr_assert_not(res.verified, "a failed assert must not verify");
+    cr_assert(strstr(res.detail, ":2: assertion failed") != NULL, "%s", res.detail);
+    unlink(chk);
+
+    rc = run_workload("/nonexistent/prog.gca", &res);
+    cr_assert_eq(rc, WL_ERR_INPUT);
+    cr_assert(strstr(res.detail, "/nonexistent/prog.gca: ") == res.detail, "%s", res.detail);
+
+    rc = run_workload(NULL, &res);
+    cr_assert_eq(rc, WL_ERR_INPUT);
+    cr_assert(strstr(res.detail, "--program=FILE") != NULL, "%s", res.detail);
+}
+
+/* ---- through the gcbench binary (once the CLI has --program) ------------------------------- */
+
+/* Runs a shell command; returns its exit status, stdout in *out. */
+static int run_cmd(const char *cmd, char **out, size_t *outlen)
+{
+    FILE *mem = open_memstream(out, outlen);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "popen %s", cmd);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        fwrite(chunk, 1, n, mem);
+    int st = pclose(p);
+    fclose(mem);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool cli_has_program_option(void)
+{
+    char *out = NULL;
+    size_t len = 0;
+    run_cmd(GCBENCH_BIN " --help 2>&1", &out, &len);
+    bool has = strstr(out, "--program") != NULL;
+    free(out);
+    return has;
+}
+
+Test(vm_cli, program_option)
+{
+    if (!cli_has_program_option())
+        cr_skip_test("gcbench has no --program option yet");
+    char cmd[1024], path[512];
+    for (size_t i = 0; i < NSAMPLES; i++) {
+        snprintf(path, sizeof path, PROGRAMS "%s.expected", sample_programs[i]);
+        size_t elen;
+        char *expected = read_file(path, &elen);
+        snprintf(cmd, sizeof cmd, GCBENCH_BIN " --program=" PROGRAMS "%s.gca --quiet --heap=16M",
+                 sample_programs[i]);
+        char *out = NULL;
+        size_t len = 0;
+        int rc = run_cmd(cmd, &out, &len);
+        cr_assert_eq(rc, 0, "%s: exit %d", cmd, rc);
+        cr_assert(len == elen && memcmp(out, expected, elen) == 0, "%s printed\n%s", cmd, out);
+        free(out);
+        free(expected);
+    }
+    static const struct {
+        const char *src;
+        int code;
+    } cases[] = {
+        {"bogus r1\n", 2},                            /* assembly error */
+        {"li r1, 0\nmod r1, r1, 0\n", 5},             /* runtime error */
+        {"fail \"nope\"\n", 4},                       /* the program's own check */
+        {"newarr r1, 0x1000000000\n", 3},             /* heap exhausted */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *f = temp_program(cases[i].src, 0);
+        snprintf(cmd, sizeof cmd, GCBENCH_BIN " --program=%s --quiet 2>/dev/null", f);
+        char *out = NULL;
+        size_t len = 0;
+        int rc = run_cmd(cmd, &out, &len);
+        unlink(f);
+        cr_assert_eq(rc, cases[i].code, "program \"%s\": exit %d, expected %d", cases[i].src, rc,
+                     cases[i].code);
+        free(out);
+    }
+}
+
+/* ---- random programs ------------------------------------------------------------------------ */
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+static uint64_t rng_next(rng *r)
+{
+    uint64_t x = (r->s += UINT64_C(0x9e3779b97f4a7c15));
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+static unsigned rng_below(rng *r, unsigned n) { return (unsigned)(rng_next(r) % n); }
+
+static const char *const op_sigs[VM_OP_COUNT] = {
+#define SIG(e, name, sig) sig,
+    VM_OPCODES(SIG)
+#undef SIG
+};
+
+static void gen_value(rng *r, FILE *f)
+{
+    static const char *const extremes[] = {"0x3fffffffffffffff", "-0x4000000000000000", "-1",
+                                           "0x10000000000", "100000"};
+    unsigned k = rng_below(r, 20);
+    if (k == 0)
+        fputs("nil", f);
+    else if (k == 1)
+        fputs(extremes[rng_below(r, 5)], f);
+    else
+        fprintf(f, "%d", (int)rng_below(r, 12) - 2);
+}
+
+static void gen_string(rng *r, FILE *f)
+{
+    static const char *const pieces[] = {"a",    "bc",   " ",      "\\n",     "\\t",
+                                         "\\\\", "\\\"", "\\x41", "\\x00", "xyz"};
+    fputc('"', f);
+    for (unsigned n = rng_below(r, 5); n > 0; n--)
+        fputs(pieces[rng_below(r, 10)], f);
+    fputc('"', f);
+}
+
+static void gen_operand(rng *r, FILE *f, char sig, unsigned nlabels)
+{
+    static const char *const fields[] = {"VzA.a", "VzA.b", "VzA.c", "VzB.x",
+                                         "VzB.y", "0",     "1",     "2"};
+    switch (sig) {
+    case 'R': fprintf(f, "r%u", rng_below(r, 8) ? rng_below(r, 6) : rng_below(r, VM_NREGS)); break;
+    case 'V':
+        if (rng_below(r, 2))
+            fprintf(f, "r%u", rng_below(r, 6));
+        else
+            gen_value(r, f);
+        break;
+    case 'I': gen_value(r, f); break;
+    case 'P':
+        if (rng_below(r, 3) == 0)
+            gen_string(r, f);
+        else
+            fprintf(f, "r%u", rng_below(r, 6));
+        break;
+    case 'S': gen_string(r, f); break;
+    case 'L': fprintf(f, "L%u", rng_below(r, nlabels)); break;
+    case 'T': fputs(rng_below(r, 2) ? "VzA" : "VzB", f); break;
+    case 'F': fputs(fields[rng_below(r, 8)], f); break;
+    case 'N': fprintf(f, "s%u", rng_below(r, 3)); break;
+    }
+}
+
+/* A valid program from the instruction grammar. */
+static char *gen_program(rng *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fputs("; generated\n.type VzA a:int b:ref c:ref\n.type VzB x:ref y:int\n", f);
+    /* a prologue giving the low registers useful values, so that more
+     * instructions run before the first type error */
+    if (rng_below(r, 4) != 0)
+        fputs("    li r0, 1\n    li r1, 2\n    new r2, VzA\n    newarr r3, 4\n"
+              "    str r4, \"hello\"\n    new r5, VzB\n", f);
+    unsigned nlabels = 1 + rng_below(r, 6), ninsns = 4 + rng_below(r, 40), placed = 0;
+    for (unsigned i = 0; i < ninsns; i++) {
+        if (placed < nlabels && rng_below(r, 5) == 0)
+            fprintf(f, "L%u:%s", placed++, rng_below(r, 2) ? "\n" : " ");
+        unsigned op;
+        do
+            op = rng_below(r, VM_OP_COUNT);
+        while (op >= VM_OP_THREAD && rng_below(r, 20) != 0); /* reserved: rarely */
+        fprintf(f, "    %s", vm_op_names[op]);
+        const char *sig = op_sigs[op];
+        for (size_t k = 0; sig[k]; k++) {
+            fputs(k == 0 ? " " : rng_below(r, 4) ? ", " : " ", f);
+            gen_operand(r, f, sig[k], nlabels);
+        }
+        fputs(rng_below(r, 10) == 0 ? " ; comment\n" : "\n", f);
+    }
+    while (placed < nlabels)
+        fprintf(f, "L%u:\n", placed++);
+    fputs("    halt\n", f);
+    fclose(f);
+    return buf;
+}
+
+/* A few random byte edits of src (which the caller frees). */
+static char *mutate(rng *r, const char *src, size_t len, size_t *outlen)
+{
+    static const char interesting[] = "0123456789r,\"\\\n:.;- xLn";
+    char *buf = malloc(len + 16);
+    memcpy(buf, src, len);
+    for (unsigned n = 1 + rng_below(r, 4); n > 0; n--) {
+        size_t at = len ? rng_below(r, (unsigned)len) : 0;
+        char c = rng_below(r, 2) ? interesting[rng_below(r, sizeof interesting - 1)]
+                                 : (char)rng_below(r, 256);
+        switch (rng_below(r, 3)) {
+        case 0: /* replace */
+            if (len)
+                buf[at] = c;
+            break;
+        case 1: /* delete */
+            if (len) {
+                memmove(buf + at, buf + at + 1, len - at - 1);
+                len--;
+            }
+            break;
+        default: /* insert */
+            memmove(buf + at + 1, buf + at, len - at);
+            buf[at] = c;
+            len++;
+            break;
+        }
+    }
+    *outlen = len;
+    return buf;
+}
+
+static uint64_t test_seed(void)
+{
+    const char *s = getenv("GCBENCH_TEST_SEED");
+    return s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL);
+}
+
+typedef struct fuzz_counts {
+    unsigned assembled, rejected, halted, checks, errors, exhausted, compared;
+} fuzz_counts;
+
+/* Runs p, output into a fresh buffer (*out, freed by the caller). */
+static vm_status fuzz_run(const vm_program *p, gc_mutator *m, char **out, char *err, size_t errlen)
+{
+    size_t len;
+    FILE *f = open_memstream(out, &len);
+    vm_options opt = {.max_steps = 5000, .max_depth = 200, .trap_exhaustion = true};
+    vm_status st = vm_run(p, m, f, &opt, err, errlen);
+    fclose(f);
+    cr_assert_eq(m->nscanners, 0);
+    return st;
+}
+
+/* Assembles and runs src on m and, differentially, on m2 (a moving
+ * collector at stress 1, or NULL): same status, error and output unless
+ * one of them ran out of heap. */
+static void fuzz_one(const char *src, size_t len, gc_mutator *m, gc_mutator *m2, bool must_assemble,
+                     uint64_t seed, unsigned iter, fuzz_counts *c)
+{
+    char err[512], err2[512];
+    vm_program *p = vm_assemble(src, len, "fz.gca", err, sizeof err);
+    if (!p) {
+        cr_assert_not(must_assemble,
+                      "seed %" PRIu64 " program %u: generated program rejected: %s\n%s", seed,
+                      iter, err, src);
+        cr_assert(strncmp(err, "fz.gca:", 7) == 0,
+                  "seed %" PRIu64 " program %u: error lacks its place: %s", seed, iter, err);
+        c->rejected++;
+        return;
+    }
+    c->assembled++;
+    char *out = NULL, *out2 = NULL;
+    vm_status st = fuzz_run(p, m, &out, err, sizeof err);
+    cr_assert(st == VM_HALTED || strncmp(err, "fz.gca:", 7) == 0,
+              "seed %" PRIu64 " program %u: status %d without a place: %s", seed, iter, st, err);
+    if (m2) {
+        vm_status st2 = fuzz_run(p, m2, &out2, err2, sizeof err2);
+        if (st != VM_EXHAUSTED && st2 != VM_EXHAUSTED) {
+            c->compared++;
+            cr_assert(st == st2 && strcmp(err, err2) == 0 && strcmp(out, out2) == 0,
+                      "seed %" PRIu64 " program %u: %s and %s at stress 1 differ: status %d/%d, "
+                      "\"%s\" / \"%s\"\n--- output:\n%s\n--- and:\n%s", seed, iter,
+                      m->heap->ops->name, m2->heap->ops->name, st, st2, err, err2, out, out2);
+        }
+    }
+    free(out);
+    free(out2);
+    vm_program_free(p);
+    switch (st) {
+    case VM_HALTED: c->halted++; break;
+    case VM_CHECK_FAILED: c->checks++; break;
+    case VM_RUNTIME_ERROR: c->errors++; break;
+    case VM_EXHAUSTED: c->exhausted++; break;
+    }
+}
+
+Test(vm_random, generated_and_mutated_programs)
+{
+    uint64_t seed = test_seed();
+    printf("vm_random: seed %" PRIu64 " (GCBENCH_TEST_SEED=%" PRIu64 " replays)\n", seed, seed);
+    fflush(stdout);
+    rng r = {seed};
+    const char *moving = NULL; /* the differential partner */
+    for (size_t i = 0; gc_registered_collectors[i] != NULL && !moving; i++)
+        if (gc_registered_collectors[i]->moving)
+            moving = gc_registered_collectors[i]->name;
+    if (!moving)
+        printf("vm_random: no moving collector registered: no differential runs\n");
+
+    size_t nsamples = NSAMPLES;
+    char *samples[NSAMPLES];
+    size_t sample_len[NSAMPLES];
+    for (size_t i = 0; i < nsamples; i++) {
+        char path[512];
+        snprintf(path, sizeof path, PROGRAMS "%s.gca", sample_programs[i]);
+        samples[i] = read_file(path, &sample_len[i]);
+    }
+
+    fuzz_counts c = {0};
+    const unsigned batches = 40, per_batch = 100; /* 4000 programs */
+    for (unsigned b = 0; b < batches; b++) {
+        /* a fresh small heap per batch; collectors in turn, every third in stress mode */
+        const char *name = gc_registered_collectors[b % collector_count()]->name;
+        gc_config cfg = {.heap_limit = 1 * MIB, .stress = b % 3 == 2 ? 3 : 0, .verify = b % 5 == 4};
+        char err[256];
+        gc_heap *h = gc_heap_create(name, &cfg, err, sizeof err);
+        cr_assert_not_null(h, "%s: %s", name, err);
+        gc_mutator *m = gc_mutator_attach(h);
+        gc_heap *h2 = NULL;
+        gc_mutator *m2 = NULL;
+        if (moving) {
+            gc_config cfg2 = {.heap_limit = 2 * MIB, .stress = 1};
+            h2 = gc_heap_create(moving, &cfg2, err, sizeof err);
+            cr_assert_not_null(h2, "%s: %s", moving, err);
+            m2 = gc_mutator_attach(h2);
+        }
+        for (unsigned k = 0; k < per_batch; k++) {
+            unsigned iter = b * per_batch + k;
+            char *src;
+            size_t len;
+            bool generated = k % 2 == 0;
+            if (generated) {
+                src = gen_program(&r);
+                len = strlen(src);
+            } else {
+                size_t s = rng_below(&r, (unsigned)nsamples);
+                src = mutate(&r, samples[s], sample_len[s], &len);
+            }
+            fuzz_one(src, len, m, m2, generated, seed, iter, &c);
+            free(src);
+        }
+        cr_assert_eq(h->nglobal_roots, 0, "seed %" PRIu64 ": shared variables left as roots", seed);
+        gc_mutator_detach(m);
+        gc_heap_destroy(h);
+        if (h2) {
+            cr_assert_eq(h2->nglobal_roots, 0);
+            gc_mutator_detach(m2);
+            gc_heap_destroy(h2);
+        }
+    }
+    for (size_t i = 0; i < nsamples; i++)
+        free(samples[i]);
+    printf("vm_random: %u assembled (%u halted, %u checks failed, %u runtime errors, "
+           "%u exhausted), %u rejected; %u compared with %s at stress 1\n", c.assembled,
+           c.halted, c.checks, c.errors, c.exhausted, c.rejected, c.compared,
+           moving ? moving : "nothing");
+    /* the generator must reach past the first instructions often enough */
+    cr_assert_gt(c.halted, 100, "seed %" PRIu64 ": only %u programs halted", seed, c.halted);
+    cr_assert_gt(c.rejected, 10, "seed %" PRIu64 ": mutations hardly ever rejected", seed);
+}

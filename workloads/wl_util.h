@@ -1,0 +1,81 @@
+/* workloads/wl_util.h — helpers shared by the native workloads: a seeded
+ * PRNG, order-sensitive checksums, root-slot frames, and building the
+ * result detail string. Nothing here allocates in the collected heap.
+ */
+#ifndef WL_UTIL_H
+#define WL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "workload.h"
+
+/* ---- Hashing and checksums ------------------------------------------------ */
+
+/* splitmix64 finaliser: a bijection, so distinct x give distinct results. */
+uint64_t wl_mix64(uint64_t x);
+
+/* FNV-1a style over 64-bit words or bytes: order-sensitive, so a checksum
+ * taken in a fixed walk order also checks the shape of what was walked. */
+#define WL_HASH_INIT UINT64_C(0xcbf29ce484222325)
+uint64_t wl_hash_word(uint64_t h, uint64_t w);
+uint64_t wl_hash_bytes(uint64_t h, const void *p, size_t n);
+
+/* ---- PRNG ------------------------------------------------------------------ */
+
+/* xoshiro256** seeded through splitmix64: the same seed gives the same
+ * sequence on every platform. Every workload decision comes from one of
+ * these, so --seed fixes the whole allocation sequence. */
+typedef struct wl_rng {
+    uint64_t s[4];
+} wl_rng;
+
+void wl_rng_seed(wl_rng *r, uint64_t seed);
+uint64_t wl_rng_next(wl_rng *r);
+/* Uniform in [0, n); n > 0. */
+uint64_t wl_rng_below(wl_rng *r, uint64_t n);
+/* Uniform in [lo, hi]; lo <= hi. */
+uint64_t wl_rng_range(wl_rng *r, uint64_t lo, uint64_t hi);
+/* Log-uniform in [lo, hi] (1 <= lo <= hi): as many values in [8, 16) as in
+ * [512, 1024), so most draws are small and a few are large. */
+uint64_t wl_rng_log_range(wl_rng *r, uint64_t lo, uint64_t hi);
+/* True with probability percent/100. */
+bool wl_rng_chance(wl_rng *r, unsigned percent);
+
+/* ---- Roots ------------------------------------------------------------------ */
+
+/* Sets slots[0..n) to nil and registers each as a root slot of m. Pop them
+ * with gc_roots_restore before the slots go out of scope. */
+void wl_root_slots(gc_mutator *m, gc_value *slots, size_t n);
+
+/* ---- Checks (no allocation) ------------------------------------------------- */
+
+/* True when v references an object of type id `type`. */
+bool wl_is_type(gc_value v, uint32_t type);
+
+/* Records the first problem of a check: writes into buf only while it is
+ * still empty, so later problems never overwrite the first. */
+void wl_note(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- Result detail ------------------------------------------------------------ */
+
+/* Appends comma-separated items to res->detail, truncating silently. */
+typedef struct wl_detail {
+    char *buf;
+    size_t cap, len;
+} wl_detail;
+
+/* Clears res (detail empty, verified false) and points d at its detail. */
+void wl_detail_init(wl_detail *d, wl_result *res);
+void wl_detail_add(wl_detail *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Registers a record type; on failure says so in d and returns
+ * GC_TYPE_INVALID. */
+uint32_t wl_register_type(wl_detail *d, const char *name, const char *layout);
+
+/* Maps a debug_corrupt value onto 1..nmodes (values outside wrap around;
+ * 0 stays 0 = off). */
+int wl_corrupt_mode(int debug_corrupt, int nmodes);
+
+#endif /* WL_UTIL_H */
