@@ -11,11 +11,13 @@ void gcb_json_init(gcb_json *j, FILE *f)
     j->f = f;
 }
 
-/* Length of the valid UTF-8 sequence at s (2..4), or 0 if it is invalid. */
-static int gcb_utf8_len(const unsigned char *s)
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+size_t gcb_utf8_seq(const unsigned char *p, const unsigned char *end)
 {
-    unsigned c = s[0];
-    int n;
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
     unsigned min;
     if (c >= 0xc2 && c <= 0xdf) {
         n = 2;
@@ -29,11 +31,13 @@ static int gcb_utf8_len(const unsigned char *s)
     } else {
         return 0;
     }
+    if ((size_t)(end - p) < n)
+        return 0;
     unsigned cp = c & (0x7fu >> n);
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
             return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
+        cp = (cp << 6) | (p[i] & 0x3fu);
     }
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
@@ -43,6 +47,7 @@ static int gcb_utf8_len(const unsigned char *s)
 void gcb_json_write_string(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
+    const unsigned char *end = s + strlen(str);
     fputc('"', f);
     while (*s != '\0') {
         unsigned c = *s;
@@ -64,7 +69,7 @@ void gcb_json_write_string(FILE *f, const char *str)
             fputc((int)c, f);
             s++;
         } else {
-            int n = gcb_utf8_len(s);
+            size_t n = gcb_utf8_seq(s, end);
             if (n == 0) {
                 fputs("\\ufffd", f);
                 s++;

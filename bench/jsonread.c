@@ -2,6 +2,7 @@
  * Recursive descent; the first error stops the parse and everything built
  * so far is freed. */
 #include "jsonread.h"
+#include "json.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -111,39 +112,6 @@ static size_t gcb_put_utf8(char *b, unsigned cp)
     b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
     b[3] = (char)(0x80 | (cp & 0x3f));
     return 4;
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-static size_t gcb_utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    unsigned cp = c & (0x7fu >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
 }
 
 /* A string literal at s->p; returns its decoded, NUL-terminated bytes.

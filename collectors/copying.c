@@ -25,6 +25,7 @@
 
 #include "bump_space.h"
 #include "core/collector.h"
+#include "core/objstack.h"
 #include "core/sysalloc.h"
 #include "los.h"
 
@@ -32,8 +33,7 @@ typedef struct cp_heap {
     gc_bump_space space[2];
     gc_bump_space *from, *to;
     gc_los los;
-    gc_object **los_stack; /* marked large objects whose slots are not yet scanned */
-    size_t los_sp, los_cap;
+    gc_objstack los_work;  /* marked large objects whose slots are not yet scanned */
     uint64_t live_bytes;   /* survivors of the last collection (copied + large) */
     uint64_t alloc_at_gc;  /* gc_heap_allocated_bytes() at the last collection */
 } cp_heap;
@@ -49,14 +49,6 @@ static size_t semispace_cap(gc_heap *h, const cp_heap *cp)
 }
 
 /* ---- evacuation ------------------------------------------------------------------ */
-
-static GC_NOINLINE void los_stack_grow(cp_heap *cp)
-{
-    size_t ncap = cp->los_cap ? cp->los_cap * 2 : 256;
-    cp->los_stack = gc_sys_realloc(cp->los_stack, cp->los_cap * sizeof *cp->los_stack,
-                                   ncap * sizeof *cp->los_stack);
-    cp->los_cap = ncap;
-}
 
 /* Forwards the referent of *slot: copies it to to-space on first visit,
  * leaves the forwarding address behind, and rewrites the slot. */
@@ -78,9 +70,7 @@ static void forward(gc_value *slot, void *arg)
     } else if (!gc_bump_contains(cp->to, o) && gc_los_mark(o)) {
         /* A large object: never moves; scan its slots later. (A slot already
          * pointing into to-space was reached twice, e.g. a duplicated root.) */
-        if (GC_UNLIKELY(cp->los_sp == cp->los_cap))
-            los_stack_grow(cp);
-        cp->los_stack[cp->los_sp++] = o;
+        gc_objstack_push(&cp->los_work, o);
     }
 }
 
@@ -97,9 +87,9 @@ static void scan(cp_heap *cp)
             s += gc_object_size(o);
             gc_trace_object(o, forward, cp);
         }
-        if (cp->los_sp == 0)
+        if (gc_objstack_empty(&cp->los_work))
             break;
-        gc_trace_object(cp->los_stack[--cp->los_sp], forward, cp);
+        gc_trace_object(gc_objstack_pop(&cp->los_work), forward, cp);
     }
 }
 
@@ -177,7 +167,7 @@ static void cp_destroy(gc_heap *h)
     gc_bump_destroy(&cp->space[0]);
     gc_bump_destroy(&cp->space[1]);
     gc_los_destroy(&cp->los);
-    gc_sys_free(cp->los_stack, cp->los_cap * sizeof *cp->los_stack);
+    gc_objstack_free(&cp->los_work);
     gc_sys_free(cp, sizeof *cp);
 }
 

@@ -31,6 +31,7 @@
 
 #include "bump_space.h"
 #include "core/collector.h"
+#include "core/objstack.h"
 #include "core/sysalloc.h"
 #include "freelist_space.h"
 #include "los.h"
@@ -46,10 +47,8 @@ typedef struct gen_heap {
     gc_fls mature;
     gc_los los;
     void *promo_lists[GC_SIZE_CLASS_COUNT]; /* the collector's own free lists */
-    gc_object **remembered;       /* logged holders */
-    size_t nrem, rem_cap;
-    gc_object **stack;            /* mark stack / promoted objects to scan */
-    size_t sp, stack_cap;
+    gc_objstack remembered;       /* logged holders */
+    gc_objstack work;             /* mark stack / promoted objects to scan */
     uint64_t old_bytes;           /* mature objects: live at last major + promoted since */
     uint64_t stress_count;
     /* what the collector did, for the summary (ops->stats) */
@@ -77,20 +76,6 @@ static size_t nursery_used(gc_heap *h, const gen_heap *g)
     return used;
 }
 
-static GC_NOINLINE void push_grow(gc_object ***stack, size_t *cap)
-{
-    size_t ncap = *cap ? *cap * 2 : 4096;
-    *stack = gc_sys_realloc(*stack, *cap * sizeof **stack, ncap * sizeof **stack);
-    *cap = ncap;
-}
-
-static inline void push(gen_heap *g, gc_object *o)
-{
-    if (GC_UNLIKELY(g->sp == g->stack_cap))
-        push_grow(&g->stack, &g->stack_cap);
-    g->stack[g->sp++] = o;
-}
-
 /* ---- write barrier slow path: remember the holder ------------------------------ */
 
 static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
@@ -102,9 +87,7 @@ static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, 
         return;
     holder->header |= GC_HDR_LOGGED;
     g->remembered_total++;
-    if (g->nrem == g->rem_cap)
-        push_grow(&g->remembered, &g->rem_cap);
-    g->remembered[g->nrem++] = holder;
+    gc_objstack_push(&g->remembered, holder);
 }
 
 /* ---- promotion (minor collection) --------------------------------------------------- */
@@ -193,7 +176,7 @@ static void promote(gc_value *slot, void *arg)
     g->old_bytes += size;
     g->promoted_bytes += size;
     g->promoted_objects++;
-    push(g, copy);
+    gc_objstack_push(&g->work, copy);
 }
 
 /* Empties the nursery: roots and remembered holders, then every promoted
@@ -202,15 +185,15 @@ static void evacuate(gc_heap *h, gen_heap *g)
 {
     gc_phase_start(h, GC_PHASE_ROOTS);
     gc_visit_roots(h, promote, h);
-    for (size_t i = 0; i < g->nrem; i++) {
-        gc_object *holder = g->remembered[i];
+    for (size_t i = 0; i < g->remembered.n; i++) {
+        gc_object *holder = g->remembered.v[i];
         holder->header &= ~GC_HDR_LOGGED;
         gc_trace_object(holder, promote, h);
     }
-    g->nrem = 0;
+    g->remembered.n = 0;
     gc_phase_start(h, GC_PHASE_COPY);
-    while (g->sp > 0)
-        gc_trace_object(g->stack[--g->sp], promote, h);
+    while (!gc_objstack_empty(&g->work))
+        gc_trace_object(gc_objstack_pop(&g->work), promote, h);
 #ifndef NDEBUG
     gc_bump_poison(&g->nursery);
 #endif
@@ -239,7 +222,7 @@ static void major_mark_visit(gc_value *slot, void *arg)
         fresh = gc_los_mark(o);
     }
     if (fresh)
-        push(g, o);
+        gc_objstack_push(&g->work, o);
 }
 
 static void clear_nursery_mark(gc_object *o, void *ctx)
@@ -259,8 +242,8 @@ static bool major_body(gc_heap *h, gen_heap *g)
     gc_visit_roots(h, major_mark_visit, g);
     gc_phase_start(h, GC_PHASE_MARK);
     uint64_t mature_live = 0;
-    while (g->sp > 0) {
-        gc_object *o = g->stack[--g->sp];
+    while (!gc_objstack_empty(&g->work)) {
+        gc_object *o = gc_objstack_pop(&g->work);
         if (gc_fls_contains(&g->mature, o))
             mature_live += gc_object_size(o);
         gc_trace_object(o, major_mark_visit, g);
@@ -268,13 +251,13 @@ static bool major_body(gc_heap *h, gen_heap *g)
     gc_phase_start(h, GC_PHASE_SWEEP);
     /* Forget dead holders before their cells can be reused. */
     size_t keep = 0;
-    for (size_t i = 0; i < g->nrem; i++) {
-        gc_object *o = g->remembered[i];
+    for (size_t i = 0; i < g->remembered.n; i++) {
+        gc_object *o = g->remembered.v[i];
         bool live = gc_fls_contains(&g->mature, o) ? gc_fls_is_marked(&g->mature, o) : gc_los_is_marked(o);
         if (live)
-            g->remembered[keep++] = o;
+            g->remembered.v[keep++] = o;
     }
-    g->nrem = keep;
+    g->remembered.n = keep;
     gc_fls_after_mark(&g->mature);
     gc_los_sweep(&g->los);
     g->old_bytes = mature_live;
@@ -393,8 +376,8 @@ static void gen_destroy(gc_heap *h)
     gc_bump_destroy(&g->nursery);
     gc_fls_destroy(&g->mature);
     gc_los_destroy(&g->los);
-    gc_sys_free(g->remembered, g->rem_cap * sizeof *g->remembered);
-    gc_sys_free(g->stack, g->stack_cap * sizeof *g->stack);
+    gc_objstack_free(&g->remembered);
+    gc_objstack_free(&g->work);
     gc_sys_free(g, sizeof *g);
 }
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/collector.h"
+#include "core/objstack.h"
 #include "core/sysalloc.h"
 #include "freelist_space.h"
 #include "los.h"
@@ -30,8 +31,7 @@
 typedef struct ms_heap {
     gc_fls fls;
     gc_los los;
-    gc_object **stack; /* mark stack */
-    size_t sp, stack_cap;
+    gc_objstack mark_stack;
     uint64_t live_bytes;    /* found by the last trace */
     uint64_t alloc_at_gc;   /* gc_heap_allocated_bytes() at the last collection */
 } ms_heap;
@@ -40,32 +40,22 @@ static ms_heap *ms_of(gc_heap *h) { return h->collector; }
 
 /* ---- mark ---------------------------------------------------------------------- */
 
-static GC_NOINLINE void ms_stack_grow(ms_heap *ms)
-{
-    size_t ncap = ms->stack_cap ? ms->stack_cap * 2 : 4096;
-    ms->stack = gc_sys_realloc(ms->stack, ms->stack_cap * sizeof *ms->stack, ncap * sizeof *ms->stack);
-    ms->stack_cap = ncap;
-}
-
 /* Marks the referent of *slot; pushes it if it was white. */
 static void ms_mark_visit(gc_value *slot, void *arg)
 {
     ms_heap *ms = arg;
     gc_object *o = gc_ref(*slot);
     bool fresh = gc_fls_contains(&ms->fls, o) ? gc_fls_mark(&ms->fls, o) : gc_los_mark(o);
-    if (!fresh)
-        return;
-    if (GC_UNLIKELY(ms->sp == ms->stack_cap))
-        ms_stack_grow(ms);
-    ms->stack[ms->sp++] = o;
+    if (fresh)
+        gc_objstack_push(&ms->mark_stack, o);
 }
 
 static void mark_roots(gc_heap *h, ms_heap *ms) { gc_visit_roots(h, ms_mark_visit, ms); }
 
 static void trace(ms_heap *ms)
 {
-    while (ms->sp > 0) {
-        gc_object *o = ms->stack[--ms->sp];
+    while (!gc_objstack_empty(&ms->mark_stack)) {
+        gc_object *o = gc_objstack_pop(&ms->mark_stack);
         ms->live_bytes += gc_object_size(o);
         gc_trace_object(o, ms_mark_visit, ms);
     }
@@ -160,7 +150,7 @@ static void ms_destroy(gc_heap *h)
     ms_heap *ms = ms_of(h);
     gc_fls_destroy(&ms->fls);
     gc_los_destroy(&ms->los);
-    gc_sys_free(ms->stack, ms->stack_cap * sizeof *ms->stack);
+    gc_objstack_free(&ms->mark_stack);
     gc_sys_free(ms, sizeof *ms);
 }
 

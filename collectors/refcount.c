@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "core/collector.h"
+#include "core/objstack.h"
 #include "core/ptrset.h"
 #include "core/sysalloc.h"
 
@@ -187,20 +188,15 @@ static void rc_map_free(rc_objmap *map)
 
 /* ---- state ------------------------------------------------------------------------ */
 
-typedef struct rc_stack {
-    gc_object **v;
-    size_t n, cap;
-} rc_stack;
-
 typedef struct rc_heap {
     gc_heap *h;
     bool cycles;               /* cycle collection on (!cfg.rc_cycles_off) */
     rc_objmap objects;         /* every allocated object not yet freed (incl. RELEASED) */
     uint64_t used_bytes, used_objects;
-    rc_stack zct;              /* zero-count table; NULL holes where entries left early */
-    rc_stack buffer;           /* Bacon-Rajan's Roots: possible roots of garbage cycles */
-    rc_stack snap, snap_next;  /* root snapshot: one counted entry per root slot */
-    rc_stack work, black;      /* explicit stacks for the traversals */
+    gc_objstack zct;              /* zero-count table; NULL holes where entries left early */
+    gc_objstack buffer;           /* Bacon-Rajan's Roots: possible roots of garbage cycles */
+    gc_objstack snap, snap_next;  /* root snapshot: one counted entry per root slot */
+    gc_objstack work, black;      /* explicit stacks for the traversals */
     uint64_t released;         /* objects released by reference counting, ever */
     /* statistics */
     uint64_t reclamations, reclaim_ns, cascade_pauses;
@@ -213,19 +209,6 @@ typedef struct rc_heap {
 
 static rc_heap *rc_of(gc_heap *h) { return h->collector; }
 
-static GC_NOINLINE void rc_stack_grow(rc_stack *s)
-{
-    size_t ncap = s->cap ? s->cap * 2 : 1024;
-    s->v = gc_sys_realloc(s->v, s->cap * sizeof *s->v, ncap * sizeof *s->v);
-    s->cap = ncap;
-}
-GC_INLINE void rc_push(rc_stack *s, gc_object *o)
-{
-    if (GC_UNLIKELY(s->n == s->cap))
-        rc_stack_grow(s);
-    s->v[s->n++] = o;
-}
-static void rc_stack_free(rc_stack *s) { gc_sys_free(s->v, s->cap * sizeof *s->v); }
 
 /* ---- memory ---------------------------------------------------------------------- */
 
@@ -243,7 +226,7 @@ static void rc_free_memory(rc_heap *rc, gc_object *o)
 
 GC_INLINE void rc_zct_add(rc_heap *rc, gc_object *o)
 {
-    rc_push(&rc->zct, o);
+    gc_objstack_push(&rc->zct, o);
     *rc_pfx(o) = (*rc_pfx(o) & (((rc_word)1 << RC_ZCT_SHIFT) - 1)) |
                  ((rc_word)rc->zct.n << RC_ZCT_SHIFT);
 }
@@ -281,7 +264,7 @@ static void rc_possible_root(rc_heap *rc, gc_object *o)
     w = rc_with_colour(w, RC_PURPLE);
     if (!(w & RC_BUFFERED)) {
         w |= RC_BUFFERED;
-        rc_push(&rc->buffer, o);
+        gc_objstack_push(&rc->buffer, o);
     }
     *rc_pfx(o) = w;
 }
@@ -349,7 +332,7 @@ static void rc_release_visit(gc_value *slot, void *arg)
     if (c == 0) {
         if (rc_zct_index(*rc_pfx(t)) != 0)
             rc_zct_remove(rc, t);
-        rc_push(&rc->work, t);
+        gc_objstack_push(&rc->work, t);
     } else if (c != RC_STICKY && rc->cycles && !(*rc_pfx(t) & RC_ROOTED)) {
         rc_possible_root(rc, t);
     }
@@ -360,7 +343,7 @@ static void rc_release_visit(gc_value *slot, void *arg)
  * or leave a buffered one RELEASED for MarkRoots to free. */
 static void rc_release(rc_heap *rc, gc_object *s)
 {
-    rc_push(&rc->work, s);
+    gc_objstack_push(&rc->work, s);
     while (rc->work.n > 0) {
         gc_object *o = rc->work.v[--rc->work.n];
         gc_trace_object(o, rc_release_visit, rc);
@@ -381,7 +364,7 @@ static void rc_root_visit(gc_value *slot, void *arg)
     gc_object *o = gc_ref(*slot);
     rc_increment(rc, o);
     *rc_pfx(o) |= RC_ROOTED;
-    rc_push(&rc->snap_next, o);
+    gc_objstack_push(&rc->snap_next, o);
 }
 
 /* IncrementRoots: count every root slot, building the next snapshot. */
@@ -429,7 +412,7 @@ static void rc_release_garbage(rc_heap *rc)
     rc->zct.n = 0;
     for (size_t i = 0; i < rc->snap_next.n; i++)
         *rc_pfx(rc->snap_next.v[i]) &= ~RC_ROOTED;
-    rc_stack t = rc->snap;
+    gc_objstack t = rc->snap;
     rc->snap = rc->snap_next;
     rc->snap_next = t;
     rc->reclamations++;
@@ -476,7 +459,7 @@ static void rc_mark_gray_visit(gc_value *slot, void *arg)
         w -= RC_ONE;
     if (rc_colour(w) != RC_GRAY) {
         w = rc_with_colour(w, RC_GRAY);
-        rc_push(&rc->work, t);
+        gc_objstack_push(&rc->work, t);
     }
     *rc_pfx(t) = w;
 }
@@ -488,7 +471,7 @@ static void rc_mark_gray(rc_heap *rc, gc_object *s)
     if (rc_colour(*rc_pfx(s)) == RC_GRAY)
         return;
     rc_set_colour(s, RC_GRAY);
-    rc_push(&rc->work, s);
+    gc_objstack_push(&rc->work, s);
     while (rc->work.n > 0)
         gc_trace_object(rc->work.v[--rc->work.n], rc_mark_gray_visit, rc);
 }
@@ -502,7 +485,7 @@ static void rc_scan_black_visit(gc_value *slot, void *arg)
         w += RC_ONE;
     if (rc_colour(w) != RC_BLACK) {
         w = rc_with_colour(w, RC_BLACK);
-        rc_push(&rc->black, t);
+        gc_objstack_push(&rc->black, t);
     }
     *rc_pfx(t) = w;
 }
@@ -512,19 +495,19 @@ static void rc_scan_black_visit(gc_value *slot, void *arg)
 static void rc_scan_black(rc_heap *rc, gc_object *s)
 {
     rc_set_colour(s, RC_BLACK);
-    rc_push(&rc->black, s);
+    gc_objstack_push(&rc->black, s);
     while (rc->black.n > 0)
         gc_trace_object(rc->black.v[--rc->black.n], rc_scan_black_visit, rc);
 }
 
-static void rc_push_visit(gc_value *slot, void *arg) { rc_push(&((rc_heap *)arg)->work, gc_ref(*slot)); }
+static void rc_push_visit(gc_value *slot, void *arg) { gc_objstack_push(&((rc_heap *)arg)->work, gc_ref(*slot)); }
 
 /* Scan(S): a gray object still counted after trial deletion is reachable
  * from outside the subgraph (a heap reference or a root slot, both counted)
  * and goes black with everything it reaches; the rest go white. */
 static void rc_scan(rc_heap *rc, gc_object *s)
 {
-    rc_push(&rc->work, s);
+    gc_objstack_push(&rc->work, s);
     while (rc->work.n > 0) {
         gc_object *o = rc->work.v[--rc->work.n];
         rc_word w = *rc_pfx(o);
@@ -546,7 +529,7 @@ static void rc_collect_white_visit(gc_value *slot, void *arg)
     rc_word w = *rc_pfx(t);
     if (rc_colour(w) == RC_WHITE && !(w & RC_BUFFERED)) {
         *rc_pfx(t) = rc_with_colour(w, RC_BLACK);
-        rc_push(&rc->work, t);
+        gc_objstack_push(&rc->work, t);
     }
 }
 
@@ -562,11 +545,11 @@ static void rc_collect_white(rc_heap *rc, gc_object *s)
     if (rc_colour(w) != RC_WHITE || (w & RC_BUFFERED))
         return;
     *rc_pfx(s) = rc_with_colour(w, RC_BLACK);
-    rc_push(&rc->work, s);
+    gc_objstack_push(&rc->work, s);
     while (rc->work.n > 0) {
         gc_object *o = rc->work.v[--rc->work.n];
         gc_trace_object(o, rc_collect_white_visit, rc);
-        rc_push(&rc->black, o);
+        gc_objstack_push(&rc->black, o);
     }
 }
 
@@ -677,7 +660,7 @@ static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
 
 typedef struct rc_audit {
     gc_ptrset seen;
-    rc_stack stack;
+    gc_objstack stack;
     uint64_t bytes, objects;
 } rc_audit;
 
@@ -686,7 +669,7 @@ static void rc_audit_visit(gc_value *slot, void *arg)
     rc_audit *a = arg;
     gc_object *o = gc_ref(*slot);
     if (gc_ptrset_add(&a->seen, o))
-        rc_push(&a->stack, o);
+        gc_objstack_push(&a->stack, o);
 }
 
 /* Everything allocated, not freed and unreachable from the roots is leaked. */
@@ -704,7 +687,7 @@ static void rc_leak_audit(gc_heap *h, rc_heap *rc)
     rc->leaked_objects = rc->used_objects - a.objects;
     rc->leaked_bytes = rc->used_bytes - a.bytes;
     rc->audited = true;
-    rc_stack_free(&a.stack);
+    gc_objstack_free(&a.stack);
     gc_ptrset_free(&a.seen);
 }
 
@@ -759,9 +742,9 @@ static void rc_destroy(gc_heap *h)
     rc_heap *rc = rc_of(h);
     rc_map_each(&rc->objects, rc_free_at_destroy, NULL);
     rc_map_free(&rc->objects);
-    rc_stack *stacks[] = {&rc->zct, &rc->buffer, &rc->snap, &rc->snap_next, &rc->work, &rc->black};
+    gc_objstack *stacks[] = {&rc->zct, &rc->buffer, &rc->snap, &rc->snap_next, &rc->work, &rc->black};
     for (size_t i = 0; i < sizeof stacks / sizeof *stacks; i++)
-        rc_stack_free(stacks[i]);
+        gc_objstack_free(stacks[i]);
     gc_sys_free(rc, sizeof *rc);
 }
 
@@ -792,7 +775,7 @@ static int rc_cmp_ptr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void rc_edge_visit(gc_value *slot, void *arg) { rc_push(arg, gc_ref(*slot)); }
+static void rc_edge_visit(gc_value *slot, void *arg) { gc_objstack_push(arg, gc_ref(*slot)); }
 
 /* Occurrences of o in the sorted array v[0..n). */
 static size_t rc_occurrences(gc_object **v, size_t n, const gc_object *o)
@@ -814,7 +797,7 @@ static size_t rc_occurrences(gc_object **v, size_t n, const gc_object *o)
 typedef struct rc_check {
     gc_heap *h;
     rc_heap *rc;
-    rc_stack edges; /* sorted: one entry per counted reference */
+    gc_objstack edges; /* sorted: one entry per counted reference */
     uint64_t bytes, objects, buffered;
     size_t errors;
 } rc_check;
@@ -868,11 +851,11 @@ static size_t rc_verify(gc_heap *h)
     rc_check k = {.h = h, .rc = rc};
     rc_map_each(&rc->objects, rc_check_edges, &k);
     for (size_t i = 0; i < rc->snap.n; i++)
-        rc_push(&k.edges, rc->snap.v[i]);
+        gc_objstack_push(&k.edges, rc->snap.v[i]);
     if (k.edges.n > 0)
         qsort(k.edges.v, k.edges.n, sizeof *k.edges.v, rc_cmp_ptr);
     rc_map_each(&rc->objects, rc_check_object, &k);
-    rc_stack_free(&k.edges);
+    gc_objstack_free(&k.edges);
     for (size_t i = 0; i < rc->buffer.n; i++)
         if (!(*rc_pfx(rc->buffer.v[i]) & RC_BUFFERED))
             RC_FAIL(&k, "root buffer entry %p is not marked buffered", (void *)rc->buffer.v[i]);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "collector.h"
+#include "objstack.h"
 #include "ptrset.h"
 #include "sysalloc.h"
 
@@ -32,8 +33,7 @@ void gc_verify_fail(gc_heap *h, const char *fmt, ...)
 typedef struct verify_ctx {
     gc_heap *h;
     gc_ptrset seen;
-    gc_object **stack;
-    size_t n, cap;
+    gc_objstack work;
     const gc_object *holder; /* object being scanned; NULL for roots */
 } verify_ctx;
 
@@ -90,12 +90,7 @@ static void verify_visit(gc_value *slot, void *arg)
     if (!check_object(c->h, o, c->holder))
         return;
     gc_ptrset_add(&c->seen, o);
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 1024;
-        c->stack = gc_sys_realloc(c->stack, c->cap * sizeof *c->stack, ncap * sizeof *c->stack);
-        c->cap = ncap;
-    }
-    c->stack[c->n++] = o;
+    gc_objstack_push(&c->work, o);
 }
 
 size_t gc_verify_heap(gc_heap *h)
@@ -105,14 +100,14 @@ size_t gc_verify_heap(gc_heap *h)
     h->verifying = true;
     h->verify_errors = 0;
     gc_visit_roots(h, verify_visit, &c);
-    while (c.n > 0) {
-        gc_object *o = c.stack[--c.n];
+    while (!gc_objstack_empty(&c.work)) {
+        gc_object *o = gc_objstack_pop(&c.work);
         c.holder = o;
         gc_trace_object(o, verify_visit, &c);
     }
     h->ops->verify(h);
     h->verifying = false;
-    gc_sys_free(c.stack, c.cap * sizeof *c.stack);
+    gc_objstack_free(&c.work);
     gc_ptrset_free(&c.seen);
     if (h->verify_errors > VERIFY_MAX_REPORTS)
         fprintf(stderr, "heap verifier (%s): %zu more problems not shown\n", h->ops->name,

@@ -43,6 +43,16 @@ static inline size_t conf_ncollectors(void)
 
 static inline void conf_params_free(struct criterion_test_params *p) { cr_free(p->params); }
 
+/* One size_t parameter per registered collector: its registry index. */
+static inline struct criterion_test_params conf_collector_index_params(void)
+{
+    size_t n = conf_ncollectors();
+    size_t *idx = cr_malloc((n ? n : 1) * sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    return cr_make_param_array(size_t, idx, n, conf_params_free);
+}
+
 /* One parameter per (collector, mode) for the collectors `pred` accepts
  * (all when pred is NULL). With an empty registry a single parameter with
  * collector = -1 makes every test fail loudly; when the registry has

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "conformance.h"
 #include "core/collector.h"
 #include "workloads/workload.h"
 
@@ -31,28 +32,10 @@ static int debug_corrupt_mode; /* passed to the workload as wl_config.debug_corr
 
 /* ---- Parameters: one per registered collector ---------------------------------- */
 
-static size_t collector_count(void)
-{
-    size_t n = 0;
-    while (gc_registered_collectors[n] != NULL)
-        n++;
-    return n;
-}
-
-static void free_params(struct criterion_test_params *p) { cr_free(p->params); }
-
-static struct criterion_test_params collector_params(void)
-{
-    size_t n = collector_count();
-    size_t *idx = cr_malloc((n ? n : 1) * sizeof *idx);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    return cr_make_param_array(size_t, idx, n, free_params);
-}
 
 static const char *collector_name(size_t i)
 {
-    cr_assert_lt(i, collector_count(), "collector index %zu out of range", i);
+    cr_assert_lt(i, conf_ncollectors(), "collector index %zu out of range", i);
     return gc_registered_collectors[i]->name;
 }
 
@@ -98,7 +81,7 @@ static void expect_verified(const char *collector, const run_out *o)
 
 /* ---- Tests ----------------------------------------------------------------------------- */
 
-ParameterizedTestParameters(trees, small) { return collector_params(); }
+ParameterizedTestParameters(trees, small) { return conf_collector_index_params(); }
 ParameterizedTest(size_t *ci, trees, small)
 {
     const char *name = collector_name(*ci);
@@ -114,7 +97,7 @@ ParameterizedTest(size_t *ci, trees, small)
                  o.stats.allocated_bytes, SMALL_BYTES);
 }
 
-ParameterizedTestParameters(trees, small_heap_collects) { return collector_params(); }
+ParameterizedTestParameters(trees, small_heap_collects) { return conf_collector_index_params(); }
 ParameterizedTest(size_t *ci, trees, small_heap_collects)
 {
     const char *name = collector_name(*ci);
@@ -131,7 +114,7 @@ ParameterizedTest(size_t *ci, trees, small_heap_collects)
                   name, o.stats.peak_heap_bytes);
 }
 
-ParameterizedTestParameters(trees, verify_and_stress) { return collector_params(); }
+ParameterizedTestParameters(trees, verify_and_stress) { return conf_collector_index_params(); }
 ParameterizedTest(size_t *ci, trees, verify_and_stress)
 {
     const char *name = collector_name(*ci);
@@ -144,7 +127,7 @@ ParameterizedTest(size_t *ci, trees, verify_and_stress)
                   name, o.stats.collections, o.stats.allocated_objects);
 }
 
-ParameterizedTestParameters(trees, seeds) { return collector_params(); }
+ParameterizedTestParameters(trees, seeds) { return conf_collector_index_params(); }
 ParameterizedTest(size_t *ci, trees, seeds)
 {
     const char *name = collector_name(*ci);
@@ -156,7 +139,7 @@ ParameterizedTest(size_t *ci, trees, seeds)
     }
 }
 
-ParameterizedTestParameters(trees, detects_corruption) { return collector_params(); }
+ParameterizedTestParameters(trees, detects_corruption) { return conf_collector_index_params(); }
 ParameterizedTest(size_t *ci, trees, detects_corruption)
 {
     const char *name = collector_name(*ci);

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conformance.h"
 #include "core/collector.h"
 #include "core/vm/vm_impl.h"
 #include "workloads/workload.h"
@@ -36,24 +37,6 @@ extern const wl_workload wl_program;
 
 /* ---- collectors as parameters --------------------------------------------------------- */
 
-static size_t collector_count(void)
-{
-    size_t n = 0;
-    while (gc_registered_collectors[n] != NULL)
-        n++;
-    return n;
-}
-
-static void free_params(struct criterion_test_params *p) { cr_free(p->params); }
-
-static struct criterion_test_params collector_params(void)
-{
-    size_t n = collector_count();
-    size_t *idx = cr_malloc((n ? n : 1) * sizeof *idx);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    return cr_make_param_array(size_t, idx, n, free_params);
-}
 
 /* ---- running ------------------------------------------------------------------------------- */
 
@@ -571,7 +554,7 @@ static void expect_sample(const char *name, const char *collector, uint64_t stre
     free(expected);
 }
 
-ParameterizedTestParameters(vm_programs, expected_output) { return collector_params(); }
+ParameterizedTestParameters(vm_programs, expected_output) { return conf_collector_index_params(); }
 ParameterizedTest(size_t *ci, vm_programs, expected_output)
 {
     const char *name = gc_registered_collectors[*ci]->name;
@@ -976,7 +959,7 @@ Test(vm_random, generated_and_mutated_programs)
     const unsigned batches = 40, per_batch = 100; /* 4000 programs */
     for (unsigned b = 0; b < batches; b++) {
         /* a fresh small heap per batch; collectors in turn, every third in stress mode */
-        const char *name = gc_registered_collectors[b % collector_count()]->name;
+        const char *name = gc_registered_collectors[b % conf_ncollectors()]->name;
         gc_config cfg = {.heap_limit = 1 * MIB, .stress = b % 3 == 2 ? 3 : 0, .verify = b % 5 == 4};
         char err[256];
         gc_heap *h = gc_heap_create(name, &cfg, err, sizeof err);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conformance.h"
 #include "core/collector.h"
 #include "workloads/workload.h"
 
@@ -38,20 +39,11 @@ typedef struct wl_pair {
 
 static bool skipped(const wl_workload *w) { return strcmp(w->name, "program") == 0; }
 
-static size_t collector_count(void)
-{
-    size_t n = 0;
-    while (gc_registered_collectors[n] != NULL)
-        n++;
-    return n;
-}
-
-static void free_params(struct criterion_test_params *p) { cr_free(p->params); }
 
 /* All pairs; with one_collector, only collector 0 (the reference). */
 static struct criterion_test_params pairs(bool one_collector)
 {
-    size_t nc = one_collector ? 1 : collector_count(), n = 0;
+    size_t nc = one_collector ? 1 : conf_ncollectors(), n = 0;
     for (size_t w = 0; wl_registered_workloads[w] != NULL; w++)
         n += !skipped(wl_registered_workloads[w]);
     wl_pair *p = cr_malloc((n * nc > 0 ? n * nc : 1) * sizeof *p);
@@ -60,7 +52,7 @@ static struct criterion_test_params pairs(bool one_collector)
         if (!skipped(wl_registered_workloads[w]))
             for (size_t c = 0; c < nc; c++)
                 p[k++] = (wl_pair){w, c};
-    return cr_make_param_array(wl_pair, p, k, free_params);
+    return cr_make_param_array(wl_pair, p, k, conf_params_free);
 }
 
 /* ---- Running a workload in process -------------------------------------------------- */
