@@ -1,0 +1,247 @@
+# scripts/lib/plot.sh — shared by scripts/plot-* and scripts/report (sourced,
+# not run). Argument parsing, run-directory checks, legend labels from
+# summary.json, CSV column selection by name, the gnuplot terminal chosen by
+# the output's extension, and rendering to a temporary file in the target
+# directory that is renamed into place only when gnuplot succeeded.
+#
+# A plot script sets PLOT_USAGE (its --help text) and optionally PLOT_FLAGS
+# (extra boolean options, e.g. (--log-y)), then calls plot_parse_args "$@".
+# Exit codes: 0 ok, 1 failure (gnuplot missing or failing, I/O), 2 bad
+# arguments (usage, missing or incomplete run directory, bad -o).
+
+PLOT_PROG=${0##*/}
+PLOT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GNUPLOT=${GNUPLOT:-gnuplot}
+
+# Colours: one per pause kind (the same in every plot), one per run for the
+# plots that draw a curve per run (Okabe-Ito, colour-blind safe).
+declare -A PLOT_KIND_COLOR=(
+    [full]='#0072B2' [minor]='#009E73' [major]='#D55E00'
+    [cycle]='#CC79A7' [rc-cascade]='#E69F00'
+)
+PLOT_KIND_ORDER=(full minor major cycle rc-cascade)
+PLOT_OTHER_COLOR='#777777'
+PLOT_RUN_COLORS=('#0072B2' '#D55E00' '#009E73' '#CC79A7' '#E69F00' '#56B4E9' '#000000')
+# Filled point types per run: circle, square, triangle up/down, diamond, pentagon.
+PLOT_RUN_POINTS=(7 5 9 11 13 15)
+
+plot_die() { echo "$PLOT_PROG: $*" >&2; exit 1; }
+plot_usage_error() {
+    echo "$PLOT_PROG: $*" >&2
+    echo "Try '$PLOT_PROG --help'." >&2
+    exit 2
+}
+
+# plot_parse_args "$@" -> RUNS (array), OUT, TITLE, PLOT_FLAG[--flag]=1.
+# Accepts -o FILE, -o=FILE, --output=FILE, --title T, --title=T, --help,
+# the flags in PLOT_FLAGS, and "--" before run directories that start with -.
+declare -A PLOT_FLAG=()
+plot_parse_args() {
+    RUNS=() OUT="" TITLE=""
+    local have_out=0 only_dirs=0 a f
+    while (($#)); do
+        a=$1
+        shift
+        if ((only_dirs)); then RUNS+=("$a"); continue; fi
+        case $a in
+            -h | --help) printf '%s\n' "$PLOT_USAGE"; exit 0 ;;
+            -o | --output | --title)
+                (($#)) || plot_usage_error "option $a needs a value"
+                if [ "$a" = --title ]; then TITLE=$1; else OUT=$1 have_out=1; fi
+                shift ;;
+            -o=* | --output=*) OUT=${a#*=} have_out=1 ;;
+            --title=*) TITLE=${a#*=} ;;
+            --) only_dirs=1 ;;
+            -*)
+                for f in "${PLOT_FLAGS[@]}"; do
+                    if [ "$a" = "$f" ]; then PLOT_FLAG[$f]=1; continue 2; fi
+                done
+                plot_usage_error "unknown option '$a'" ;;
+            *) RUNS+=("$a") ;;
+        esac
+    done
+    ((${#RUNS[@]})) || plot_usage_error "no run directories given"
+    ((have_out)) && [ -n "$OUT" ] || plot_usage_error "no output given (-o FILE)"
+}
+
+# plot_check_output: OUT must end in .png or .svg and its directory exist.
+# Sets PLOT_FORMAT (png|svg).
+plot_check_output() {
+    case $OUT in
+        *.png) PLOT_FORMAT=png ;;
+        *.svg) PLOT_FORMAT=svg ;;
+        *) plot_usage_error "unsupported output '$OUT': the name must end in .png or .svg" ;;
+    esac
+    [ ! -d "$OUT" ] || plot_usage_error "output '$OUT' is a directory"
+    local dir
+    dir=$(dirname -- "$OUT")
+    [ -d "$dir" ] || plot_usage_error "output directory '$dir' does not exist"
+}
+
+plot_require_gnuplot() {
+    command -v "$GNUPLOT" >/dev/null 2>&1 ||
+        plot_die "gnuplot not found ('$GNUPLOT'); install gnuplot-nox (scripts/setup --deps)"
+}
+
+# plot_csv_header FILE -> the header row, without a trailing CR.
+plot_csv_header() { local h; IFS= read -r h <"$1" || true; printf '%s' "${h%$'\r'}"; }
+
+# plot_check_runs FILE:col,col... : every run directory exists, has a
+# summary.json (a complete run) and each FILE with at least those columns.
+plot_check_runs() {
+    local run spec file cols col header
+    for run in "${RUNS[@]}"; do
+        [ -d "$run" ] || plot_usage_error "run directory '$run' does not exist"
+        [ -f "$run/summary.json" ] ||
+            plot_usage_error "'$run' is not a complete run directory (no summary.json; see gcbench --out)"
+        for spec in "$@"; do
+            file=${spec%%:*} cols=${spec#*:}
+            [ -f "$run/$file" ] ||
+                plot_usage_error "'$run' has no $file (written by gcbench --out; this plot needs it)"
+            header=",$(plot_csv_header "$run/$file"),"
+            for col in ${cols//,/ }; do
+                [[ $header == *",$col,"* ]] ||
+                    plot_usage_error "'$run/$file' has no column '$col'"
+            done
+        done
+    done
+}
+
+# plot_json DIR KEY -> the value of a top-level key of DIR/summary.json
+# (gcbench writes one key per line; string quotes removed).
+plot_json() {
+    sed -n -E "/^  \"$2\": /{s/^  \"$2\": *//; s/,\$//; s/^\"(.*)\"\$/\\1/; p}" "$1/summary.json" | head -n 1
+}
+
+# plot_bytes N -> "64 MiB", "1.5 GiB", "512 KiB", "100 B".
+plot_bytes() {
+    awk -v b="$1" 'BEGIN {
+        split("B KiB MiB GiB TiB", u, " "); i = 1
+        while (b >= 1024 && i < 5) { b /= 1024; i++ }
+        printf (b == int(b) ? "%d %s" : "%.1f %s"), b, u[i] }'
+}
+
+# plot_labels -> LABELS[i] "collector / workload / heap" for RUNS[i]; a label
+# shared by several runs gets the directory name (or the path) appended.
+plot_labels() {
+    LABELS=()
+    local i j run dup
+    for run in "${RUNS[@]}"; do
+        LABELS+=("$(plot_json "$run" collector) / $(plot_json "$run" workload) / $(plot_bytes "$(plot_json "$run" heap_limit_bytes)")")
+    done
+    local -a base=("${LABELS[@]}")
+    for i in "${!RUNS[@]}"; do
+        dup=0
+        for j in "${!RUNS[@]}"; do
+            [ "$i" != "$j" ] && [ "${base[i]}" = "${base[j]}" ] && dup=1
+        done
+        ((dup)) && LABELS[i]="${base[i]} ($(basename -- "${RUNS[i]}"))"
+    done
+    for i in "${!RUNS[@]}"; do       # same directory names too: use the path
+        for j in "${!RUNS[@]}"; do
+            if [ "$i" != "$j" ] && [ "${LABELS[i]}" = "${LABELS[j]}" ]; then
+                LABELS[i]="${base[i]} (${RUNS[i]%/})"
+            fi
+        done
+    done
+}
+
+# plot_time_unit -> TIME_DIV (ns per unit), TIME_UNIT (ms|s), TIME_MAX (the
+# longest run's wall time in that unit): seconds once a run lasts >= 2 s.
+plot_time_unit() {
+    local run w max=0
+    for run in "${RUNS[@]}"; do
+        w=$(plot_json "$run" wall_ns)
+        [[ $w =~ ^[0-9]+$ ]] || plot_usage_error "'$run/summary.json' has no wall_ns"
+        ((w > max)) && max=$w
+    done
+    if ((max >= 2000000000)); then TIME_DIV=1e9 TIME_UNIT=s; else TIME_DIV=1e6 TIME_UNIT=ms; fi
+    TIME_MAX=$(awk -v m="$max" -v d="$TIME_DIV" 'BEGIN { printf "%.9g", m / d }')
+}
+
+# plot_csv FILE PROGRAM [awk args...]: run an awk PROGRAM over the data rows
+# of a CSV file; col["name"] is the index of a column named in the header.
+plot_csv() {
+    local file=$1 prog=$2
+    shift 2
+    awk -F, "$@" 'NR == 1 { sub(/\r$/, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
+                  { sub(/\r$/, "") }
+                  '"$prog" "$file"
+}
+
+# plot_work: a private scratch directory ($PLOT_WORK), removed on exit along
+# with any unfinished output.
+PLOT_WORK="" PLOT_TMP_OUT=""
+plot_cleanup() {
+    [ -z "$PLOT_TMP_OUT" ] || rm -f -- "$PLOT_TMP_OUT"
+    [ -z "$PLOT_WORK" ] || rm -rf -- "$PLOT_WORK"
+}
+plot_work() {
+    trap plot_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    PLOT_WORK=$(mktemp -d "${TMPDIR:-/tmp}/gcbench-plot.XXXXXX") ||
+        plot_die "cannot create a temporary directory"
+}
+
+# plot_q STRING -> STRING as a gnuplot single-quoted string literal.
+plot_q() { printf "'%s'" "${1//\'/\'\'}"; }
+
+# plot_kind_color KIND -> its colour.
+plot_kind_color() { printf '%s' "${PLOT_KIND_COLOR[$1]:-$PLOT_OTHER_COLOR}"; }
+
+# plot_run_style I -> gnuplot line properties of run I (colour, dash).
+plot_run_style() {
+    local n=${#PLOT_RUN_COLORS[@]}
+    printf "lc rgb '%s' dt %d" "${PLOT_RUN_COLORS[$1 % n]}" $(($1 / n % 5 + 1))
+}
+plot_run_point() { printf '%d' "${PLOT_RUN_POINTS[$1 % ${#PLOT_RUN_POINTS[@]}]}"; }
+
+# plot_terminal -> the gnuplot "set terminal" line for PLOT_FORMAT. Labels
+# come from user data, so enhanced text (x_1 as a subscript) is off.
+plot_terminal() {
+    case $PLOT_FORMAT in
+        png) echo "set terminal pngcairo size 1200,700 noenhanced font 'Sans,13' linewidth 1.5" ;;
+        svg) echo "set terminal svg size 1200,700 dynamic noenhanced font 'Sans,13' linewidth 1.5 background '#ffffff'" ;;
+    esac
+}
+
+# Settings shared by every plot: grid, key outside the data on the right.
+PLOT_COMMON="set grid lc rgb '#dddddd'
+set border lc rgb '#444444'
+set key outside right top Left reverse samplen 2.5 spacing 1.2
+set datafile missing 'NaN'"
+
+# plot_render SCRIPT: run gnuplot on SCRIPT (commands after the terminal and
+# output lines) writing to a temporary file beside OUT, then rename it to OUT.
+# On failure the temporary file is removed and OUT is left untouched.
+plot_render() {
+    local dir base err rc=0
+    dir=$(dirname -- "$OUT") base=$(basename -- "$OUT")
+    PLOT_TMP_OUT=$(mktemp "$dir/.$base.XXXXXX") || plot_die "cannot write in '$dir'"
+    err=$PLOT_WORK/gnuplot.err
+    { plot_terminal
+      echo "set output $(plot_q "$PLOT_TMP_OUT")"
+      printf '%s\n' "$PLOT_COMMON" "$1"
+      echo "unset output"
+    } | "$GNUPLOT" >/dev/null 2>"$err" || rc=$?
+    if ((rc != 0)) || [ ! -s "$PLOT_TMP_OUT" ]; then
+        sed "s/^/$PLOT_PROG: gnuplot: /" "$err" >&2
+        plot_die "gnuplot failed (exit $rc); '$OUT' not written"
+    fi
+    sed "s/^/$PLOT_PROG: gnuplot: /" "$err" >&2     # warnings, if any
+    chmod "$(printf '%o' $((0666 & ~$(umask))))" "$PLOT_TMP_OUT"
+    mv -f -- "$PLOT_TMP_OUT" "$OUT" || plot_die "cannot rename the plot to '$OUT'"
+    PLOT_TMP_OUT=""
+}
+
+# plot_setup CHECK_SPEC...: the common start of a plot script after
+# plot_parse_args: check -o, the run directories and gnuplot, then make the
+# labels and the scratch directory.
+plot_setup() {
+    plot_check_output
+    plot_check_runs "$@"
+    plot_require_gnuplot
+    plot_labels
+    plot_work
+}
