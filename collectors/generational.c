@@ -350,13 +350,13 @@ static int gen_init(gc_heap *h)
         if (n < GEN_NURSERY_MIN)
             n = GEN_NURSERY_MIN;
     }
-    n &= ~(size_t)7;
     if (n < GEN_NURSERY_MIN || n > h->limit / 2) {
         snprintf(h->error, sizeof h->error,
                  "nursery of %zu bytes: must be at least %zu bytes and at most half the heap (%zu)", n,
                  GEN_NURSERY_MIN, h->limit / 2);
         return -1;
     }
+    n &= ~(size_t)7;
     gen_heap *g = gc_sys_alloc_zeroed(sizeof *g);
     g->nursery_size = n;
     if (gc_bump_init(&g->nursery, n) != 0 || gc_fls_init(&g->mature, h->limit - n) != 0) {
