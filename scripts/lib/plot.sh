@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables set here are used by the scripts
 # scripts/lib/plot.sh — shared by scripts/plot-* and scripts/report (sourced,
 # not run). Argument parsing, run-directory checks, legend labels from
 # summary.json, CSV column selection by name, the gnuplot terminal chosen by
@@ -10,7 +11,6 @@
 # arguments (usage, missing or incomplete run directory, bad -o).
 
 PLOT_PROG=${0##*/}
-PLOT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GNUPLOT=${GNUPLOT:-gnuplot}
 
 # Colours: one per pause kind (the same in every plot), one per run for the
@@ -22,8 +22,17 @@ declare -A PLOT_KIND_COLOR=(
 PLOT_KIND_ORDER=(full minor major cycle rc-cascade)
 PLOT_OTHER_COLOR='#777777'
 PLOT_RUN_COLORS=('#0072B2' '#D55E00' '#009E73' '#CC79A7' '#E69F00' '#56B4E9' '#000000')
-# Filled point types per run: circle, square, triangle up/down, diamond, pentagon.
+# Filled point types per run: circle, square, triangle up/down, diamond,
+# pentagon; each type minus 1 is the same shape open (plot-heap uses both).
 PLOT_RUN_POINTS=(7 5 9 11 13 15)
+
+# The run-directory files and columns each plot reads (for plot_check_runs).
+declare -A PLOT_NEEDS=(
+    [pauses]="pauses.csv:start_ns,duration_ns,kind"
+    [cdf]="pauses.csv:duration_ns"
+    [mmu]="mmu.csv:window_ns,utilization"
+    [heap]="heap.csv:time_ns,heap_before_bytes,heap_after_bytes"
+)
 
 plot_die() { echo "$PLOT_PROG: $*" >&2; exit 1; }
 plot_usage_error() {
@@ -35,6 +44,7 @@ plot_usage_error() {
 # plot_parse_args "$@" -> RUNS (array), OUT, TITLE, PLOT_FLAG[--flag]=1.
 # Accepts -o FILE, -o=FILE, --output=FILE, --title T, --title=T, --help,
 # the flags in PLOT_FLAGS, and "--" before run directories that start with -.
+PLOT_FLAGS=()
 declare -A PLOT_FLAG=()
 plot_parse_args() {
     RUNS=() OUT="" TITLE=""
@@ -61,7 +71,7 @@ plot_parse_args() {
         esac
     done
     ((${#RUNS[@]})) || plot_usage_error "no run directories given"
-    ((have_out)) && [ -n "$OUT" ] || plot_usage_error "no output given (-o FILE)"
+    if ((!have_out)) || [ -z "$OUT" ]; then plot_usage_error "no output given (-o FILE)"; fi
 }
 
 # plot_check_output: OUT must end in .png or .svg and its directory exist.
@@ -147,7 +157,9 @@ plot_labels() {
 }
 
 # plot_time_unit -> TIME_DIV (ns per unit), TIME_UNIT (ms|s), TIME_MAX (the
-# longest run's wall time in that unit): seconds once a run lasts >= 2 s.
+# longest run's wall time in that unit) and TIME_XRANGE, gnuplot commands for
+# a time axis from 0 to TIME_MAX, or further if an event lies beyond it.
+# Seconds once a run lasts >= 2 s.
 plot_time_unit() {
     local run w max=0
     for run in "${RUNS[@]}"; do
@@ -157,6 +169,8 @@ plot_time_unit() {
     done
     if ((max >= 2000000000)); then TIME_DIV=1e9 TIME_UNIT=s; else TIME_DIV=1e6 TIME_UNIT=ms; fi
     TIME_MAX=$(awk -v m="$max" -v d="$TIME_DIV" 'BEGIN { printf "%.9g", m / d }')
+    TIME_XRANGE="set xrange [0:$TIME_MAX<*]
+set autoscale xfixmax"
 }
 
 # plot_csv FILE PROGRAM [awk args...]: run an awk PROGRAM over the data rows
@@ -184,6 +198,43 @@ plot_work() {
         plot_die "cannot create a temporary directory"
 }
 
+# plot_key_columns FIRST SECOND (array names): KEY (array of keyentries) and
+# KEY_ROWS so that with "set key vertical maxrows $KEY_ROWS" the entries of
+# FIRST fill the first column and those of SECOND the next one.
+plot_key_columns() {
+    local -n first=$1 second=$2
+    KEY=("${first[@]}") KEY_ROWS=$((${#first[@]} > ${#second[@]} ? ${#first[@]} : ${#second[@]}))
+    while ((${#second[@]} && ${#KEY[@]} < KEY_ROWS)); do
+        KEY+=("keyentry with lines lc rgb '#ffffff' title ' '")
+    done
+    KEY+=("${second[@]}")
+}
+
+# plot_count N NOUN -> "1 pause", "3 pauses".
+plot_count() { if (($1 == 1)); then printf '1 %s' "$2"; else printf '%s %ss' "$1" "$2"; fi; }
+
+# plot_log_axis AXIS COLUMN FILE... -> gnuplot commands for a log AXIS (x|y)
+# over the positive values of COLUMN in whitespace-separated data files:
+# the range padded by a quarter decade each side (no wasted empty decades;
+# 0.01..100 without data) and tick labels at 1, 2, 5 per decade, or at every
+# digit when the range spans less than about one and a half decades.
+plot_log_axis() {
+    local axis=$1 col=$2
+    shift 2
+    awk -v a="$axis" -v c="$col" '
+        $c > 0 { if (!n++ || $c < lo) lo = $c; if ($c > hi) hi = $c }
+        END {
+            if (n) { lo /= 1.8; hi *= 1.8 } else { lo = 0.01; hi = 100 }
+            k = split(hi / lo > 30 ? "1 2 5" : "1 2 3 4 5 6 7 8 9", m, " ")
+            printf "set logscale %s\nset %srange [%.6g:%.6g]\nset %stics (", a, a, lo, hi, a
+            sep = ""
+            for (e = int(log(lo) / log(10)) - 1; e <= int(log(hi) / log(10)) + 1; e++)
+                for (i = 1; i <= k; i++)
+                    if ((v = m[i] * 10 ^ e) >= lo && v <= hi) { printf "%s%.6g", sep, v; sep = ", " }
+            print ")"
+        }' "${@:-/dev/null}"
+}
+
 # plot_q STRING -> STRING as a gnuplot single-quoted string literal.
 plot_q() { printf "'%s'" "${1//\'/\'\'}"; }
 
@@ -209,7 +260,7 @@ plot_terminal() {
 # Settings shared by every plot: grid, key outside the data on the right.
 PLOT_COMMON="set grid lc rgb '#dddddd'
 set border lc rgb '#444444'
-set key outside right top Left reverse samplen 2.5 spacing 1.2
+set key outside below center horizontal Left reverse samplen 2.5 spacing 1.2 width 2 height 1
 set datafile missing 'NaN'"
 
 # plot_render SCRIPT: run gnuplot on SCRIPT (commands after the terminal and
