@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/sysalloc.h"
 #include "gcbench.h"
 #include "json.h"
 
@@ -321,7 +322,7 @@ void gcb_write_mmu_csv(FILE *f, const gcb_mmu_point *mmu, size_t n)
  * writer against this list). Collector figures may not reuse them. */
 static const char *const gcb_summary_keys[] = {
     "gcbench_version", "collector", "workload", "program", "size", "heap_limit_bytes",
-    "nursery_option_bytes", "rc_cycles", "seed", "verify", "stress", "debug_corrupt", "wall_ns",
+    "nursery_option_bytes", "huge_pages", "rc_cycles", "seed", "verify", "stress", "debug_corrupt", "wall_ns",
     "mutator_ns", "gc_ns", "verify_ns", "gc_share", "collections", "collections_by_kind",
     "pauses", "pauses_by_kind", "mmu", "allocated_bytes", "allocated_objects",
     "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s", "ns_per_alloc", "peak_heap_bytes",
@@ -400,6 +401,7 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_string(&j, "size", wl_size_name(o->size));
     gcb_json_u64(&j, "heap_limit_bytes", s->heap_limit ? s->heap_limit : o->heap_limit);
     gcb_json_u64(&j, "nursery_option_bytes", o->nursery_size);
+    gcb_json_bool(&j, "huge_pages", gc_sys_huge_pages()); /* GCBENCH_HUGE_PAGES=1 */
     gcb_json_bool(&j, "rc_cycles", !o->rc_cycles_off);
     gcb_json_u64(&j, "seed", o->seed);
     gcb_json_bool(&j, "verify", o->verify);

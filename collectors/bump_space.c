@@ -2,7 +2,7 @@
 #include "bump_space.h"
 
 #include <string.h>
-#include <sys/mman.h>
+#include "core/sysalloc.h"
 
 static inline uint64_t filler_header(size_t bytes)
 {
@@ -12,9 +12,8 @@ static inline uint64_t filler_header(size_t bytes)
 int gc_bump_init(gc_bump_space *s, size_t reserve)
 {
     reserve = gc_align_up(reserve ? reserve : 4096, 4096);
-    void *p = mmap(NULL, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-    if (p == MAP_FAILED)
+    void *p = gc_sys_reserve(reserve);
+    if (!p)
         return -1;
     s->start = s->frontier = p;
     s->reserved = reserve;
@@ -24,7 +23,7 @@ int gc_bump_init(gc_bump_space *s, size_t reserve)
 void gc_bump_destroy(gc_bump_space *s)
 {
     if (s->start)
-        munmap(s->start, s->reserved);
+        gc_sys_unreserve(s->start, s->reserved);
     memset(s, 0, sizeof *s);
 }
 

@@ -2,7 +2,6 @@
 #include "freelist_space.h"
 
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/sysalloc.h"
 
@@ -12,9 +11,8 @@ int gc_fls_init(gc_fls *s, size_t max_bytes)
     s->nblocks = (max_bytes + GC_FLS_BLOCK - 1) / GC_FLS_BLOCK;
     if (s->nblocks == 0 || s->nblocks >= GC_FLS_NONE)
         return -1;
-    void *p = mmap(NULL, s->nblocks * GC_FLS_BLOCK, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    void *p = gc_sys_reserve(s->nblocks * GC_FLS_BLOCK);
+    if (!p)
         return -1;
     s->base = p;
     s->meta = gc_sys_alloc_zeroed(s->nblocks * sizeof *s->meta);
@@ -30,7 +28,7 @@ int gc_fls_init(gc_fls *s, size_t max_bytes)
 void gc_fls_destroy(gc_fls *s)
 {
     if (s->base)
-        munmap(s->base, s->nblocks * GC_FLS_BLOCK);
+        gc_sys_unreserve(s->base, s->nblocks * GC_FLS_BLOCK);
     gc_sys_free(s->meta, s->nblocks * sizeof *s->meta);
     memset(s, 0, sizeof *s);
 }
@@ -54,6 +52,7 @@ static void *sweep_block(gc_fls *s, size_t i)
     }
     *tail = NULL;
     b->state = GC_FLS_SWEPT;
+    b->bump_cells = b->ncells;
     return head;
 }
 
@@ -70,7 +69,8 @@ void *gc_fls_sweep_for(gc_fls *s, unsigned cls)
     return NULL;
 }
 
-void *gc_fls_fresh_block(gc_fls *s, unsigned cls)
+/* Takes block i off the pool for class cls; its mark bits are clear. */
+static gc_fls_block *take_block(gc_fls *s, unsigned cls, uint32_t *index)
 {
     uint32_t i = s->free_blocks;
     if (i == GC_FLS_NONE)
@@ -84,7 +84,36 @@ void *gc_fls_fresh_block(gc_fls *s, unsigned cls)
     b->live_cells = 0;
     memset(b->marks, 0, sizeof b->marks);
     s->blocks_in_use++;
+    *index = i;
+    return b;
+}
+
+void *gc_fls_fresh_block(gc_fls *s, unsigned cls)
+{
+    uint32_t i;
+    if (!take_block(s, cls, &i))
+        return NULL;
     return sweep_block(s, i);
+}
+
+char *gc_fls_fresh_bump(gc_fls *s, unsigned cls, char **end)
+{
+    uint32_t i;
+    gc_fls_block *b = take_block(s, cls, &i);
+    if (!b)
+        return NULL;
+    b->state = GC_FLS_SWEPT;
+    b->bump_cells = 0;
+    char *start = block_addr(s, i);
+    *end = start + (size_t)b->ncells * b->cell_size;
+    return start;
+}
+
+void gc_fls_bump_publish(gc_fls *s, const char *cursor)
+{
+    size_t off = (size_t)(cursor - 1 - s->base);
+    gc_fls_block *b = &s->meta[off >> GC_FLS_BLOCK_SHIFT];
+    b->bump_cells = (uint32_t)(((off & (GC_FLS_BLOCK - 1)) + 1) / b->cell_size);
 }
 
 void gc_fls_prepare_mark(gc_fls *s)
@@ -138,7 +167,8 @@ void gc_fls_walk(gc_fls *s, void (*fn)(gc_object *o, void *ctx), void *ctx)
         if (b->state == GC_FLS_FREE)
             continue;
         char *base = block_addr(s, i);
-        for (uint32_t k = 0; k < b->ncells; k++) {
+        uint32_t n = b->state == GC_FLS_SWEPT ? b->bump_cells : b->ncells;
+        for (uint32_t k = 0; k < n; k++) {
             gc_object *o = (gc_object *)(base + (size_t)k * b->cell_size);
             bool live = b->state == GC_FLS_UNSWEPT ? gc_fls_is_marked(s, o) : gc_header_valid(o->header);
             if (live)
@@ -158,6 +188,8 @@ bool gc_fls_is_object(const gc_fls *s, const gc_object *o)
         return false;
     if (b->state == GC_FLS_UNSWEPT && !gc_fls_is_marked(s, o))
         return false; /* dead since the last collection */
+    if (b->state == GC_FLS_SWEPT && in / b->cell_size >= b->bump_cells)
+        return false; /* never handed out by the block's bump pointer */
     return gc_header_valid(o->header) && gc_type_get(gc_header_type(o->header)) &&
            gc_object_size(o) <= b->cell_size;
 }

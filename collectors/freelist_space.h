@@ -9,8 +9,12 @@
  *
  * Block states and invariants:
  *  - FREE: in the free-block pool, not counted in the footprint.
- *  - SWEPT: allocating; every cell is either an object (header tag set) or a
- *    free cell whose first word links the free list (tag clear).
+ *  - SWEPT: allocating; every cell below bump_cells is either an object
+ *    (header tag set) or a free cell whose first word links the free list
+ *    (tag clear). A block taken with gc_fls_fresh_bump is filled in address
+ *    order by its owner's bump pointer: cells from bump_cells on were never
+ *    handed out (their contents are stale) and bump_cells is brought up to
+ *    date by gc_fls_bump_publish. Otherwise bump_cells = ncells.
  *  - UNSWEPT: marked by the last collection, not yet swept; a cell holds a
  *    live object iff its mark bit is set. Nothing is allocated in it until a
  *    mutator's refill sweeps it (lazy sweeping, in mutator time).
@@ -39,6 +43,7 @@ typedef struct gc_fls_block {
     uint16_t cell_size;
     uint32_t ncells;
     uint32_t live_cells;
+    uint32_t bump_cells; /* SWEPT: cells [0, bump_cells) are objects or free-list cells */
     uint64_t marks[GC_FLS_GRANULES / 64];
 } gc_fls_block;
 
@@ -88,6 +93,14 @@ void *gc_fls_sweep_for(gc_fls *s, unsigned cls);
 /* Formats a block from the pool as a free list of class cls; NULL when the
  * reservation has no free block. The caller checks the heap budget. */
 void *gc_fls_fresh_block(gc_fls *s, unsigned cls);
+/* Takes a block from the pool for class cls, to be filled by bumping a
+ * pointer through [start, *end) (no free list is threaded through it); NULL
+ * when the reservation has no free block. The caller checks the budget and
+ * calls gc_fls_bump_publish(s, cursor) before anything walks the space. */
+char *gc_fls_fresh_bump(gc_fls *s, unsigned cls, char **end);
+/* Records that the bump-filled block containing cursor - 1 is used up to
+ * cursor (a cell boundary after at least one cell). */
+void gc_fls_bump_publish(gc_fls *s, const char *cursor);
 /* Before marking: clears mark bits and live counts of all in-use blocks. */
 void gc_fls_prepare_mark(gc_fls *s);
 /* After marking: releases empty blocks to the pool, queues the rest for lazy

@@ -46,7 +46,10 @@ typedef struct gen_heap {
     size_t nursery_size;          /* capacity counted against the limit */
     gc_fls mature;
     gc_los los;
-    void *promo_lists[GC_SIZE_CLASS_COUNT]; /* the collector's own free lists */
+    /* Promotion allocates mature cells per size class from a free list of
+     * lazily swept cells, else by bumping through a fresh block. */
+    void *promo_lists[GC_SIZE_CLASS_COUNT];
+    char *promo_cur[GC_SIZE_CLASS_COUNT], *promo_end[GC_SIZE_CLASS_COUNT];
     gc_objstack remembered;       /* logged holders */
     gc_objstack work;             /* mark stack / promoted objects to scan */
     uint64_t old_bytes;           /* mature objects: live at last major + promoted since */
@@ -136,64 +139,128 @@ static bool promotion_fits(gc_heap *h, gen_heap *g, bool after_major)
     return after_major && room >= promotion_exact(h, g);
 }
 
-/* A mature cell for a promoted object; the budget was checked beforehand. */
-static void *promo_alloc(gc_heap *h, gen_heap *g, size_t bytes)
+/* Evacuation state. The nursery range is fixed while it is emptied (the
+ * mutators hold no chunk), so it is kept here rather than reloaded through
+ * gen_heap after every copy. */
+typedef struct gen_evac {
+    gc_heap *h;
+    gen_heap *g;
+    uintptr_t lo, span;           /* the nursery's used range [lo, lo + span) */
+    uint64_t bytes, objects;      /* promoted by this evacuation */
+} gen_evac;
+
+/* Out of line: a cell of class cls when the current free list and bump
+ * block are used up: lazily swept mature cells first, else a fresh block
+ * filled by bumping. The budget was checked before the evacuation began. */
+static GC_NOINLINE void *promo_refill(gen_evac *e, unsigned cls)
 {
-    unsigned cls = gc_size_class_of(bytes);
-    void *cell = g->promo_lists[cls];
-    if (!cell) {
-        cell = gc_fls_sweep_for(&g->mature, cls);
-        if (!cell && gen_footprint(h) + GC_FLS_BLOCK <= h->limit)
-            cell = gc_fls_fresh_block(&g->mature, cls);
-        if (!cell) {
-            fprintf(stderr, "gcbench: generational: promotion failed despite the reserve check\n");
-            abort();
-        }
+    gen_heap *g = e->g;
+    void *cell = gc_fls_sweep_for(&g->mature, cls);
+    if (cell) {
+        g->promo_lists[cls] = *(void **)cell;
+        return cell;
     }
-    g->promo_lists[cls] = *(void **)cell;
+    if (gen_footprint(e->h) + GC_FLS_BLOCK <= e->h->limit) {
+        if (g->promo_cur[cls])
+            gc_fls_bump_publish(&g->mature, g->promo_cur[cls]);
+        cell = gc_fls_fresh_bump(&g->mature, cls, &g->promo_end[cls]);
+    }
+    if (!cell) {
+        fprintf(stderr, "gcbench: generational: promotion failed despite the reserve check\n");
+        abort();
+    }
+    g->promo_cur[cls] = (char *)cell + gc_size_class_bytes[cls];
     return cell;
 }
 
-/* Copies a nursery referent into the mature space (once) and rewrites the slot. */
-static void promote(gc_value *slot, void *arg)
+/* Records where each bump block stands, so the mature space is walkable. */
+static void promo_publish(gen_heap *g)
 {
-    gc_heap *h = arg;
-    gen_heap *g = gen_of(h);
+    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
+        if (g->promo_cur[c])
+            gc_fls_bump_publish(&g->mature, g->promo_cur[c]);
+}
+
+/* Copies the words after the header of an object of `size` bytes (a
+ * multiple of 8); small objects word by word, without a call. */
+GC_INLINE void copy_body(uint64_t *d, const uint64_t *s, size_t size)
+{
+    switch (size / 8) {
+    case 8: d[7] = s[7]; /* fall through */
+    case 7: d[6] = s[6]; /* fall through */
+    case 6: d[5] = s[5]; /* fall through */
+    case 5: d[4] = s[4]; /* fall through */
+    case 4: d[3] = s[3]; /* fall through */
+    case 3: d[2] = s[2]; /* fall through */
+    case 2: d[1] = s[1]; /* fall through */
+    case 1: break;
+    default: memcpy(d + 1, s + 1, size - 8);
+    }
+}
+
+/* Copies *slot's referent into the mature space if it is a nursery object
+ * not yet promoted, and rewrites the slot; a promoted copy is queued for
+ * scanning. Inlined into the scan loop (the minor collection's hot path). */
+GC_INLINE void promote_slot(gc_value *slot, void *arg)
+{
+    gen_evac *e = arg;
     gc_object *o = gc_ref(*slot);
-    if (!in_nursery(g, o))
+    if ((uintptr_t)o - e->lo >= e->span)
         return;
     uint64_t hdr = o->header;
-    if (!gc_header_valid(hdr)) { /* forwarded */
+    if (!gc_header_valid(hdr)) { /* already promoted: the header is the forwarding address */
         *slot = (gc_value)hdr;
         return;
     }
     size_t size = gc_size_for(gc_type_table[gc_header_type(hdr)]->kind, gc_header_length(hdr));
-    gc_object *copy = promo_alloc(h, g, size);
-    memcpy(copy, o, size);
+    unsigned cls = gc_size_class_of(size);
+    gen_heap *g = e->g;
+    void *cell = g->promo_lists[cls];
+    if (cell) {
+        g->promo_lists[cls] = *(void **)cell;
+    } else {
+        char *cur = g->promo_cur[cls], *next = cur + gc_size_class_bytes[cls];
+        if (GC_LIKELY(next <= g->promo_end[cls] && cur)) {
+            cell = cur;
+            g->promo_cur[cls] = next;
+        } else {
+            cell = promo_refill(e, cls);
+        }
+    }
+    gc_object *copy = cell;
     copy->header = hdr & ~GC_HDR_GC_MASK;
+    copy_body((uint64_t *)copy, (const uint64_t *)o, size);
     o->header = (uint64_t)(uintptr_t)copy;
     *slot = gc_value_of(copy);
-    g->old_bytes += size;
-    g->promoted_bytes += size;
-    g->promoted_objects++;
+    e->bytes += size;
+    e->objects++;
     gc_objstack_push(&g->work, copy);
 }
 
+/* Root visitor (out of line: roots are few). */
+static void promote_root(gc_value *slot, void *arg) { promote_slot(slot, arg); }
+
 /* Empties the nursery: roots and remembered holders, then every promoted
- * object's slots, transitively. */
+ * object's slots, transitively (depth first, so a parent's children land
+ * next to it). */
 static void evacuate(gc_heap *h, gen_heap *g)
 {
+    gen_evac e = {.h = h, .g = g, .lo = (uintptr_t)g->nursery.start, .span = gc_bump_used(&g->nursery)};
     gc_phase_start(h, GC_PHASE_ROOTS);
-    gc_visit_roots(h, promote, h);
+    gc_visit_roots(h, promote_root, &e);
     for (size_t i = 0; i < g->remembered.n; i++) {
         gc_object *holder = g->remembered.v[i];
         holder->header &= ~GC_HDR_LOGGED;
-        gc_trace_object(holder, promote, h);
+        gc_trace_object(holder, promote_slot, &e);
     }
     g->remembered.n = 0;
     gc_phase_start(h, GC_PHASE_COPY);
     while (!gc_objstack_empty(&g->work))
-        gc_trace_object(gc_objstack_pop(&g->work), promote, h);
+        gc_trace_object(gc_objstack_pop(&g->work), promote_slot, &e);
+    promo_publish(g);
+    g->old_bytes += e.bytes;
+    g->promoted_bytes += e.bytes;
+    g->promoted_objects += e.objects;
 #ifndef NDEBUG
     gc_bump_poison(&g->nursery);
 #endif
@@ -236,7 +303,11 @@ static void clear_nursery_mark(gc_object *o, void *ctx)
 static bool major_body(gc_heap *h, gen_heap *g)
 {
     retire_chunks(h, g);
+    /* The mark and sweep below re-derive every block's free cells; bump
+     * blocks were published when the last evacuation ended. */
     memset(g->promo_lists, 0, sizeof g->promo_lists);
+    memset(g->promo_cur, 0, sizeof g->promo_cur);
+    memset(g->promo_end, 0, sizeof g->promo_end);
     gc_fls_prepare_mark(&g->mature);
     gc_phase_start(h, GC_PHASE_ROOTS);
     gc_visit_roots(h, major_mark_visit, g);

@@ -3,7 +3,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #ifdef GC_HAVE_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -73,4 +75,49 @@ const char *gc_sys_allocator_name(void)
 #else
     return "libc";
 #endif
+}
+
+/* ---- Address-space reservations for collector spaces ------------------------ */
+
+#define SYS_HUGE_PAGE ((size_t)2 << 20)
+
+/* Off by default: on virtual machines a huge page's first touch can cost
+ * from 0.1 to several ms depending on the host, which made run-to-run
+ * variance worse than the 4 KiB faults it saves (see docs/collectors/generational.md). */
+static int sys_huge_pages = -1; /* -1: not decided yet (GCBENCH_HUGE_PAGES=1 turns it on) */
+
+bool gc_sys_huge_pages(void)
+{
+    if (sys_huge_pages < 0) {
+        const char *e = getenv("GCBENCH_HUGE_PAGES");
+        sys_huge_pages = e && strcmp(e, "1") == 0;
+    }
+    return sys_huge_pages;
+}
+
+void *gc_sys_reserve(size_t bytes)
+{
+    /* Over-reserve by one huge page and trim, so the region is 2 MiB aligned
+     * and the kernel can back it with transparent huge pages. */
+    size_t len = bytes + SYS_HUGE_PAGE;
+    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    char *q = (char *)(((uintptr_t)p + SYS_HUGE_PAGE - 1) & ~(uintptr_t)(SYS_HUGE_PAGE - 1));
+    if (q > p)
+        munmap(p, (size_t)(q - p));
+    size_t tail = (size_t)(p + len - (q + bytes));
+    if (tail > 0)
+        munmap(q + bytes, tail);
+#ifdef MADV_HUGEPAGE
+    if (gc_sys_huge_pages())
+        (void)madvise(q, bytes, MADV_HUGEPAGE); /* a hint: without THP it fails harmlessly */
+#endif
+    return q;
+}
+
+void gc_sys_unreserve(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes);
 }

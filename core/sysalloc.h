@@ -6,6 +6,7 @@
 #ifndef GC_SYSALLOC_H
 #define GC_SYSALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void *gc_sys_alloc(size_t bytes);              /* aborts on OOM */
@@ -13,5 +14,14 @@ void *gc_sys_alloc_zeroed(size_t bytes);       /* aborts on OOM */
 void *gc_sys_realloc(void *p, size_t old_bytes, size_t bytes);
 void gc_sys_free(void *p, size_t bytes);       /* bytes: size passed at allocation */
 const char *gc_sys_allocator_name(void);
+
+/* Reserves `bytes` of address space (a multiple of the page size) for a
+ * collector space: readable and writable, backed lazily, 2 MiB aligned, and
+ * advised for transparent huge pages when GCBENCH_HUGE_PAGES=1 (first
+ * touches then fault in 2 MiB at a time instead of 4 KiB). NULL on failure. */
+void *gc_sys_reserve(size_t bytes);
+void gc_sys_unreserve(void *p, size_t bytes);
+/* Whether reservations ask for huge pages (reported in summaries). */
+bool gc_sys_huge_pages(void);
 
 #endif

@@ -1109,7 +1109,7 @@ static const char *const required_keys[] = {
     "verified", "seed", "gc_share", "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s",
     "collections_by_kind", "verify", "stress", "gcbench_version", "verification_detail",
     "exit_code", "mmu", "pauses_by_kind", "ns_per_alloc", "program", "nursery_option_bytes",
-    "rc_cycles", "debug_corrupt"};
+    "rc_cycles", "debug_corrupt", "huge_pages"};
 static const char *const pause_keys[] = {"count",  "total_ns", "p50_ns", "p90_ns",
                                          "p99_ns", "p999_ns",  "max_ns"};
 
