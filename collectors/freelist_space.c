@@ -82,6 +82,7 @@ static gc_fls_block *take_block(gc_fls *s, unsigned cls, uint32_t *index)
     b->cell_size = gc_size_class_bytes[cls];
     b->ncells = (uint32_t)(GC_FLS_BLOCK / b->cell_size);
     b->live_cells = 0;
+    b->touched = true;
     memset(b->marks, 0, sizeof b->marks);
     s->blocks_in_use++;
     *index = i;
@@ -114,6 +115,20 @@ void gc_fls_bump_publish(gc_fls *s, const char *cursor)
     size_t off = (size_t)(cursor - 1 - s->base);
     gc_fls_block *b = &s->meta[off >> GC_FLS_BLOCK_SHIFT];
     b->bump_cells = (uint32_t)(((off & (GC_FLS_BLOCK - 1)) + 1) / b->cell_size);
+}
+
+size_t gc_fls_prefault(gc_fls *s, size_t bytes)
+{
+    size_t faulted = 0, seen = 0;
+    for (uint32_t i = s->free_blocks; i != GC_FLS_NONE && seen < bytes; i = s->meta[i].next) {
+        seen += GC_FLS_BLOCK;
+        if (s->meta[i].touched)
+            continue;
+        gc_sys_prefault(block_addr(s, i), GC_FLS_BLOCK);
+        s->meta[i].touched = true;
+        faulted++;
+    }
+    return faulted;
 }
 
 void gc_fls_prepare_mark(gc_fls *s)

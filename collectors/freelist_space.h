@@ -44,6 +44,7 @@ typedef struct gc_fls_block {
     uint32_t ncells;
     uint32_t live_cells;
     uint32_t bump_cells; /* SWEPT: cells [0, bump_cells) are objects or free-list cells */
+    bool touched;        /* its pages have been faulted in (taken once, or prefaulted) */
     uint64_t marks[GC_FLS_GRANULES / 64];
 } gc_fls_block;
 
@@ -101,6 +102,11 @@ char *gc_fls_fresh_bump(gc_fls *s, unsigned cls, char **end);
 /* Records that the bump-filled block containing cursor - 1 is used up to
  * cursor (a cell boundary after at least one cell). */
 void gc_fls_bump_publish(gc_fls *s, const char *cursor);
+/* Faults in the never-touched blocks among the first `bytes` of the free
+ * pool (the blocks the next allocations will take), so that cost is paid
+ * now rather than inside a later pause. Returns the number of blocks
+ * faulted in. */
+size_t gc_fls_prefault(gc_fls *s, size_t bytes);
 /* Before marking: clears mark bits and live counts of all in-use blocks. */
 void gc_fls_prepare_mark(gc_fls *s);
 /* After marking: releases empty blocks to the pool, queues the rest for lazy

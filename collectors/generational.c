@@ -56,6 +56,8 @@ typedef struct gen_heap {
     uint64_t stress_count;
     /* what the collector did, for the summary (ops->stats) */
     uint64_t promoted_bytes, promoted_objects, remembered_total;
+    uint64_t last_promoted;       /* bytes promoted by the last evacuation */
+    uint64_t prefaulted_bytes;    /* mature pages faulted in ahead, in mutator time */
 } gen_heap;
 
 static gen_heap *gen_of(gc_heap *h) { return h->collector; }
@@ -258,6 +260,7 @@ static void evacuate(gc_heap *h, gen_heap *g)
     while (!gc_objstack_empty(&g->work))
         gc_trace_object(gc_objstack_pop(&g->work), promote_slot, &e);
     promo_publish(g);
+    g->last_promoted = e.bytes;
     g->old_bytes += e.bytes;
     g->promoted_bytes += e.bytes;
     g->promoted_objects += e.objects;
@@ -387,6 +390,23 @@ static void gen_collect(gc_mutator *m, gc_reason reason)
 
 /* ---- allocation --------------------------------------------------------------------------- */
 
+#define GEN_PREFAULT_MIN ((size_t)256 << 10)
+
+/* In mutator time, before the nursery fills: fault in the mature blocks the
+ * next evacuation is likely to take (twice what the last one promoted, at
+ * least 256 KiB), so first touches of fresh pages (about 1.3 us per 4 KiB
+ * page on a VM) are not paid inside the minor pause. */
+static void prefault_mature(gen_heap *g)
+{
+    size_t want = 2 * g->last_promoted;
+    if (want < GEN_PREFAULT_MIN)
+        want = GEN_PREFAULT_MIN;
+    size_t bound = promotion_bound(g->nursery_size);
+    if (want > bound)
+        want = bound;
+    g->prefaulted_bytes += gc_fls_prefault(&g->mature, want) * GC_FLS_BLOCK;
+}
+
 static void *gen_alloc_slow(gc_mutator *m, size_t bytes)
 {
     gc_heap *h = m->heap;
@@ -401,8 +421,10 @@ static void *gen_alloc_slow(gc_mutator *m, size_t bytes)
             continue;
         }
         void *p = gc_alloc_fast(m, GC_ALLOC_BUMP, bytes); /* stress mode comes here first */
-        if (!p)
+        if (!p) {
+            prefault_mature(g);
             p = gc_bump_refill(&g->nursery, m, bytes, g->nursery_size);
+        }
         if (p)
             return p;
         if (attempt > 0 || !gen_minor(m, GC_REASON_NURSERY_FULL))
@@ -544,6 +566,7 @@ static void gen_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx)
     emit(ctx, "promoted_bytes", g->promoted_bytes);
     emit(ctx, "promoted_objects", g->promoted_objects);
     emit(ctx, "remembered_objects", g->remembered_total);
+    emit(ctx, "prefaulted_bytes", g->prefaulted_bytes);
 }
 
 const gc_collector_ops gc_generational_ops = {

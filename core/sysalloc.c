@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #ifdef GC_HAVE_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -120,4 +121,16 @@ void gc_sys_unreserve(void *p, size_t bytes)
 {
     if (p)
         munmap(p, bytes);
+}
+
+void gc_sys_prefault(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0)
+        return;
+#endif
+    /* Older kernels: write one byte per page (the range holds no data). */
+    long page = sysconf(_SC_PAGESIZE);
+    for (size_t off = 0; off < bytes; off += (size_t)page)
+        ((volatile char *)p)[off] = 0;
 }

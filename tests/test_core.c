@@ -132,15 +132,13 @@ Test(core, size_classes)
                   "%zu bytes: class %u (%u) is not the smallest fit (class %u holds %u)", b, c,
                   gc_size_class_bytes[c], c - 1, gc_size_class_bytes[c - 1]);
     }
-    /* Internal fragmentation, for object sizes (multiples of 8, >= 16): at most
-     * a quarter of the cell, and under 25% of the request from 32 bytes up.
-     * (24 -> 32 is 33% of the request: the 16-byte steps below 128.) */
+    /* Internal fragmentation, for object sizes (multiples of 8, >= 16): none
+     * up to 64 bytes (8-byte steps), under 20% of the cell above. */
     for (size_t b = GC_MIN_OBJECT; b <= GC_SMALL_MAX; b += GC_GRANULE) {
         size_t cell = gc_size_class_bytes[gc_size_class_of(b)];
-        cr_assert((cell - b) * 4 <= cell, "%zu bytes in a %zu-byte cell wastes more than 25%% of it", b, cell);
-        if (b >= 32)
-            cr_assert((cell - b) * 4 < b, "%zu bytes in a %zu-byte cell wastes 25%% or more of the request",
-                      b, cell);
+        if (b <= 64)
+            cr_assert_eq(cell, b, "%zu bytes: a %zu-byte cell, want an exact fit", b, cell);
+        cr_assert((cell - b) * 5 < cell, "%zu bytes in a %zu-byte cell wastes 20%% or more of it", b, cell);
     }
 }
 
