@@ -27,6 +27,7 @@
 #include "bench/report.h"
 #include "bench/runner.h"
 #include "bench/stats.h"
+#include "shell.h"
 
 extern char **environ;
 
@@ -1710,4 +1711,74 @@ Test(runner, incomplete_workload_exits_1)
     const gcb_jv *doc = run_fake(&aborting_workload, GCB_EXIT_ERROR);
     cr_assert_not(jget(doc, "verified")->b);
     cr_assert_float_eq(jget(doc, "exit_code")->num, 1.0, 0.0);
+}
+
+/* ======================================================================== */
+/* reference peers and scripts/compare-bdw                                 */
+/* ======================================================================== */
+
+/* The build directory holding GCBENCH_BIN (and peers/ when they are built). */
+static char *build_dir(void)
+{
+    char *d = tb_strdup(GCBENCH_BIN);
+    char *slash = strrchr(d, '/');
+    cr_assert_not_null(slash);
+    *slash = '\0';
+    return d;
+}
+
+static bool peer_built(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/peers/%s", build_dir(), name);
+    return access(path, X_OK) == 0;
+}
+
+/* Each GCBench peer completes the small size with its check passed, and
+ * rejects an unknown size with exit 2. (Peers are not built with sanitizers.) */
+Test(peers, gcbench_peers_verify)
+{
+    static const char *const peers[] = {"bdw_gcbench", "jemalloc_gcbench", "mimalloc_gcbench"};
+    char *dir = make_tmpdir();
+    int built = 0;
+    for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
+        if (!peer_built(peers[i]))
+            continue;
+        built++;
+        cr_assert_eq(sh("'%s/peers/%s' small >'%s/out' 2>&1", build_dir(), peers[i], dir), 0, "%s small failed",
+                     peers[i]);
+        char *out = read_file(path_join(dir, "out"));
+        cr_assert_not_null(strstr(out, "verified 1"), "%s: %s", peers[i], out);
+        cr_assert_not_null(strstr(out, "wall_ns "), "%s: %s", peers[i], out);
+        cr_assert_eq(sh("'%s/peers/%s' huge >/dev/null 2>&1", build_dir(), peers[i]), 2, "%s accepted a bad size",
+                     peers[i]);
+    }
+    if (built == 0)
+        cr_skip_test("no peers in this build (sanitizer build, or libgc-dev missing)");
+}
+
+/* compare-bdw runs collector configurations side by side with the peers
+ * and reports per-kind pause figures; a malformed entry is a usage error. */
+Test(peers, compare_bdw_side_by_side)
+{
+    if (!peer_built("bdw_gcbench"))
+        cr_skip_test("bdw_gcbench not in this build");
+    char *dir = make_tmpdir();
+    cr_assert_eq(sh("'%s/scripts/compare-bdw' --build='%s' --runs=1 --size=small "
+                    "--collectors=marksweep,generational:--nursery=256K >'%s/out' 2>'%s/err'",
+                    GCBENCH_SOURCE_DIR, build_dir(), dir, dir),
+                 0, "compare-bdw failed: %s", read_file(path_join(dir, "err")));
+    char *out = read_file(path_join(dir, "out"));
+    cr_assert_not_null(strstr(out, "  marksweep "), "%s", out);
+    cr_assert_not_null(strstr(out, "generational --nursery=256K"), "%s", out);
+    cr_assert_not_null(strstr(out, "bdwgc (libgc)"), "%s", out);
+    cr_assert_not_null(strstr(out, "minor p95"), "%s", out);
+    cr_assert_not_null(strstr(out, "bdwgc GC_MALLOC"), "%s", out);
+    if (peer_built("mimalloc_gcbench"))
+        cr_assert_not_null(strstr(out, "mimalloc, explicit frees"), "%s", out);
+    cr_assert_eq(sh("'%s/scripts/compare-bdw' --build='%s' --runs=1 --collectors=generational:nursery=1M "
+                    ">/dev/null 2>'%s/err'",
+                    GCBENCH_SOURCE_DIR, build_dir(), dir),
+                 2);
+    cr_assert_not_null(strstr(read_file(path_join(dir, "err")), "is not an option"));
 }

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shell.h"
+
 static const char *const plot_scripts[] = {"plot-pauses", "plot-cdf", "plot-mmu", "plot-heap"};
 #define NSCRIPTS (sizeof plot_scripts / sizeof plot_scripts[0])
 
@@ -39,18 +41,6 @@ static const char *fmt(const char *f, ...)
 }
 
 /* Runs a shell command line; returns its exit status (-1 if it died). */
-static int sh(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *f, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(cmd, sizeof cmd, f, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Runs scripts/NAME with ARGS, stderr to tmpdir/err.txt; returns the status. */
 static int script(const char *name, const char *args)
 {
