@@ -393,14 +393,12 @@ static void gen_collect(gc_mutator *m, gc_reason reason)
 #define GEN_PREFAULT_MIN ((size_t)256 << 10)
 
 /* In mutator time, before the nursery fills: fault in the mature blocks the
- * next evacuation is likely to take (twice what the last one promoted, at
- * least 256 KiB), so first touches of fresh pages (about 1.3 us per 4 KiB
- * page on a VM) are not paid inside the minor pause. */
+ * next evacuation is likely to take (what the last one promoted plus 256
+ * KiB), so first touches of fresh pages (about 1.3 us per 4 KiB page on a
+ * VM) are not paid inside the minor pause. */
 static void prefault_mature(gen_heap *g)
 {
-    size_t want = 2 * g->last_promoted;
-    if (want < GEN_PREFAULT_MIN)
-        want = GEN_PREFAULT_MIN;
+    size_t want = g->last_promoted + GEN_PREFAULT_MIN;
     size_t bound = promotion_bound(g->nursery_size);
     if (want > bound)
         want = bound;
