@@ -57,6 +57,8 @@ typedef struct gen_heap {
     /* what the collector did, for the summary (ops->stats) */
     uint64_t promoted_bytes, promoted_objects, remembered_total;
     uint64_t last_promoted;       /* bytes promoted by the last evacuation */
+    bool stuck;                   /* a major could not empty the nursery ... */
+    uint64_t stuck_live;          /* ... whose live objects then took this many bytes */
     uint64_t prefaulted_bytes;    /* mature pages faulted in ahead, in mutator time */
 } gen_heap;
 
@@ -260,6 +262,7 @@ static void evacuate(gc_heap *h, gen_heap *g)
     while (!gc_objstack_empty(&g->work))
         gc_trace_object(gc_objstack_pop(&g->work), promote_slot, &e);
     promo_publish(g);
+    g->stuck = false;
     g->last_promoted = e.bytes;
     g->old_bytes += e.bytes;
     g->promoted_bytes += e.bytes;
@@ -295,10 +298,13 @@ static void major_mark_visit(gc_value *slot, void *arg)
         gc_objstack_push(&g->work, o);
 }
 
-static void clear_nursery_mark(gc_object *o, void *ctx)
+/* Clears the major mark of a nursery object; sums the marked ones' bytes. */
+static void unmark_nursery_object(gc_object *o, void *ctx)
 {
-    (void)ctx;
-    o->header &= ~GEN_NURSERY_MARK;
+    if (o->header & GEN_NURSERY_MARK) {
+        *(uint64_t *)ctx += gc_object_size(o);
+        o->header &= ~GEN_NURSERY_MARK;
+    }
 }
 
 /* The work of a major collection, inside an open pause. Returns false when
@@ -339,7 +345,9 @@ static bool major_body(gc_heap *h, gen_heap *g)
         evacuate(h, g); /* nursery-mark bits vanish with the nursery */
         return true;
     }
-    gc_bump_walk(&g->nursery, h, clear_nursery_mark, NULL);
+    g->stuck_live = 0;
+    gc_bump_walk(&g->nursery, h, unmark_nursery_object, &g->stuck_live);
+    g->stuck = true;
     return false;
 }
 
@@ -484,7 +492,9 @@ static void gen_mutator_fini(gc_mutator *m) { gc_bump_retire(&gen_of(m->heap)->n
 static size_t gen_heap_used(gc_heap *h)
 {
     gen_heap *g = gen_of(h);
-    return g->old_bytes + g->los.bytes + nursery_used(h, g);
+    /* After a major that could not empty the nursery (the heap is exhausted),
+     * count only its live objects: the rest is garbage it could not free. */
+    return g->old_bytes + g->los.bytes + (g->stuck ? g->stuck_live : nursery_used(h, g));
 }
 
 static bool gen_contains(gc_heap *h, const void *p)
