@@ -64,7 +64,8 @@ static void forward(gc_value *slot, void *arg)
         }
         size_t size = gc_size_for(gc_type_table[gc_header_type(hdr)]->kind, gc_header_length(hdr));
         gc_object *copy = gc_bump_take(cp->to, size);
-        memcpy(copy, o, size);
+        copy->header = hdr;
+        gc_copy_body(copy, o, size);
         o->header = (uint64_t)(uintptr_t)copy;
         *slot = gc_value_of(copy);
     } else if (!gc_bump_contains(cp->to, o) && gc_los_mark(o)) {

@@ -185,23 +185,6 @@ static void promo_publish(gen_heap *g)
             gc_fls_bump_publish(&g->mature, g->promo_cur[c]);
 }
 
-/* Copies the words after the header of an object of `size` bytes (a
- * multiple of 8); small objects word by word, without a call. */
-GC_INLINE void copy_body(uint64_t *d, const uint64_t *s, size_t size)
-{
-    switch (size / 8) {
-    case 8: d[7] = s[7]; /* fall through */
-    case 7: d[6] = s[6]; /* fall through */
-    case 6: d[5] = s[5]; /* fall through */
-    case 5: d[4] = s[4]; /* fall through */
-    case 4: d[3] = s[3]; /* fall through */
-    case 3: d[2] = s[2]; /* fall through */
-    case 2: d[1] = s[1]; /* fall through */
-    case 1: break;
-    default: memcpy(d + 1, s + 1, size - 8);
-    }
-}
-
 /* Copies *slot's referent into the mature space if it is a nursery object
  * not yet promoted, and rewrites the slot; a promoted copy is queued for
  * scanning. Inlined into the scan loop (the minor collection's hot path). */
@@ -233,7 +216,7 @@ GC_INLINE void promote_slot(gc_value *slot, void *arg)
     }
     gc_object *copy = cell;
     copy->header = hdr & ~GC_HDR_GC_MASK;
-    copy_body((uint64_t *)copy, (const uint64_t *)o, size);
+    gc_copy_body(copy, o, size);
     o->header = (uint64_t)(uintptr_t)copy;
     *slot = gc_value_of(copy);
     e->bytes += size;
