@@ -9,12 +9,14 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "../collectors/registry.h"
 #include "../core/collector.h"
 #include "gcbench.h"
 
 /* Long-only options get values outside the char range. */
 enum {
     GCB_OPT_COLLECTOR = 256,
+    GCB_OPT_GC_OPTIONS,
     GCB_OPT_WORKLOAD,
     GCB_OPT_HEAP,
     GCB_OPT_SIZE,
@@ -32,6 +34,7 @@ enum {
 
 static const struct option gcb_long_options[] = {
     {"collector", required_argument, NULL, GCB_OPT_COLLECTOR},
+    {"gc-options", required_argument, NULL, GCB_OPT_GC_OPTIONS},
     {"workload", required_argument, NULL, GCB_OPT_WORKLOAD},
     {"heap", required_argument, NULL, GCB_OPT_HEAP},
     {"size", required_argument, NULL, GCB_OPT_SIZE},
@@ -57,7 +60,8 @@ void gcb_options_init(gcb_options *o)
 {
     memset(o, 0, sizeof *o);
     o->action = GCB_ACTION_RUN;
-    o->collector = GCB_DEFAULT_COLLECTOR;
+    snprintf(o->collector, sizeof o->collector, "%s", GCB_DEFAULT_COLLECTOR);
+    o->gc_options[0] = '\0';
     o->workload = GCB_DEFAULT_WORKLOAD;
     o->heap_limit = GC_DEFAULT_HEAP_LIMIT;
     o->size = WL_SIZE_DEFAULT;
@@ -67,8 +71,6 @@ void gcb_options_init(gcb_options *o)
     o->stress = 0;
     o->quiet = false;
     o->log_gc = false;
-    o->rc_cycles_off = false;
-    o->nursery_size = 0;
     o->debug_corrupt = 0;
     o->program = NULL;
 }
@@ -152,6 +154,36 @@ static const char *gcb_long_name_of(int val)
     return "?";
 }
 
+/* Appends `text` to the comma-separated option list buf (size n); -1 when
+ * it does not fit. An empty text adds nothing. */
+static int gcb_options_append(char *buf, size_t n, const char *text)
+{
+    size_t len = strlen(buf), add = strlen(text);
+    if (add == 0)
+        return 0;
+    if (len + (len > 0) + add + 1 > n)
+        return -1;
+    if (len > 0)
+        buf[len++] = ',';
+    memcpy(buf + len, text, add + 1);
+    return 0;
+}
+
+/* A byte count in core's option syntax, as short as exact: "4M", "1536K",
+ * "1000". */
+static void gcb_fmt_option_size(char *buf, size_t n, size_t v)
+{
+    static const char suffix[] = {'G', 'M', 'K'};
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned shift = 30 - 10 * i;
+        if (v % ((size_t)1 << shift) == 0) {
+            snprintf(buf, n, "%zu%c", v >> shift, suffix[i]);
+            return;
+        }
+    }
+    snprintf(buf, n, "%zu", v);
+}
+
 int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, size_t errlen)
 {
     gcb_options o;
@@ -166,15 +198,31 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
     bool want_list = false, want_help = false, want_version = false;
     bool heap_given = false, workload_given = false;
     uint64_t u;
+    size_t sz;
+    /* The collector options: those of --collector=NAME:OPTIONS (the last
+     * --collector's), then the others in command-line order. */
+    char spec_opts[GCB_GC_OPTIONS_MAX] = "", more_opts[GCB_GC_OPTIONS_MAX] = "", item[64];
     for (;;) {
         int c = getopt_long(argc, argv, gcb_short_options, gcb_long_options, NULL);
         if (c == -1)
             break;
         switch (c) {
-        case GCB_OPT_COLLECTOR:
-            if (*optarg == '\0')
-                return gcb_fail(err, errlen, "--collector needs a name");
-            o.collector = optarg;
+        case GCB_OPT_COLLECTOR: {
+            const char *opts = gc_collector_spec_split(optarg, o.collector, sizeof o.collector);
+            size_t nlen = strcspn(optarg, ":");
+            if (nlen == 0)
+                return gcb_fail(err, errlen, "--collector needs a name (NAME or NAME:OPTIONS)");
+            if (nlen >= sizeof o.collector)
+                return gcb_fail(err, errlen, "collector name '%.*s...' is too long", 20, optarg);
+            if (strlen(opts) >= sizeof spec_opts)
+                return gcb_fail(err, errlen, "collector options '%.20s...' are too long", opts);
+            snprintf(spec_opts, sizeof spec_opts, "%s", opts);
+            break;
+        }
+        case GCB_OPT_GC_OPTIONS:
+            if (gcb_options_append(more_opts, sizeof more_opts, optarg) != 0)
+                return gcb_fail(err, errlen, "collector options too long (at most %d characters)",
+                                GCB_GC_OPTIONS_MAX - 1);
             break;
         case GCB_OPT_WORKLOAD:
             if (*optarg == '\0')
@@ -220,21 +268,30 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
             o.log_gc = true;
             break;
         case GCB_OPT_RC_CYCLES:
-            if (strcmp(optarg, "on") == 0)
-                o.rc_cycles_off = false;
-            else if (strcmp(optarg, "off") == 0)
-                o.rc_cycles_off = true;
-            else
+            /* An alias: the collector option cycles=on|off. */
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
                 return gcb_fail(err, errlen, "invalid --rc-cycles value '%s' (expected on or off)",
                                 optarg);
+            snprintf(item, sizeof item, "cycles=%s", optarg);
+            if (gcb_options_append(more_opts, sizeof more_opts, item) != 0)
+                return gcb_fail(err, errlen, "collector options too long (at most %d characters)",
+                                GCB_GC_OPTIONS_MAX - 1);
             break;
-        case GCB_OPT_NURSERY:
-            if (gcb_parse_size(optarg, &o.nursery_size) != 0)
+        case GCB_OPT_NURSERY: {
+            /* An alias: the collector option nursery=SIZE. */
+            if (gcb_parse_size(optarg, &sz) != 0)
                 return gcb_fail(err, errlen,
                                 "invalid nursery size '%s' (expected a positive number of bytes "
                                 "with an optional K, M or G suffix, e.g. 4M)",
                                 optarg);
+            char num[32];
+            gcb_fmt_option_size(num, sizeof num, sz);
+            snprintf(item, sizeof item, "nursery=%s", num);
+            if (gcb_options_append(more_opts, sizeof more_opts, item) != 0)
+                return gcb_fail(err, errlen, "collector options too long (at most %d characters)",
+                                GCB_GC_OPTIONS_MAX - 1);
             break;
+        }
         case GCB_OPT_DEBUG_CORRUPT:
             if (gcb_parse_u64(optarg, &u) != 0 || u > INT_MAX)
                 return gcb_fail(err, errlen,
@@ -301,6 +358,10 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
     }
     if (o.size == WL_SIZE_LARGE && !heap_given)
         o.heap_limit = GCB_DEFAULT_LARGE_HEAP_LIMIT;
+    snprintf(o.gc_options, sizeof o.gc_options, "%s", spec_opts);
+    if (gcb_options_append(o.gc_options, sizeof o.gc_options, more_opts) != 0)
+        return gcb_fail(err, errlen, "collector options too long (at most %d characters)",
+                        GCB_GC_OPTIONS_MAX - 1);
 
     if (want_help)
         o.action = GCB_ACTION_HELP;
@@ -315,7 +376,8 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
 void gcb_print_usage(FILE *f)
 {
     fprintf(f,
-            "Usage: gcbench [--collector=NAME] [--workload=NAME | --program=FILE] [--heap=SIZE]\n"
+            "Usage: gcbench [--collector=NAME[:OPTIONS]] [--gc-options=OPTIONS]\n"
+            "               [--workload=NAME | --program=FILE] [--heap=SIZE]\n"
             "               [--size=small|default|large] [--out=DIR] [--seed=N]\n"
             "               [--verify] [--stress=N] [--log-gc] [--quiet]\n"
             "               [--nursery=SIZE] [--rc-cycles=on|off] [--debug-corrupt=N]\n"
@@ -328,7 +390,12 @@ void gcb_print_usage(FILE *f)
             "with ratios against the first (see 'gcbench compare --help').\n"
             "\n"
             "Options (--opt=value and --opt value are both accepted):\n"
-            "  --collector=NAME  collector to run (default %s; see --list)\n"
+            "  --collector=NAME[:OPTIONS]\n"
+            "                    collector to run (default %s), with collector options\n"
+            "                    (e.g. generational:nursery=1M); see --list\n"
+            "  --gc-options=OPTIONS  collector options, name=value,name=value (added after\n"
+            "                    those of --collector; the last value of a name counts);\n"
+            "                    --list shows each collector's options\n"
             "  --workload=NAME   workload to run (default %s; see --list)\n"
             "  --program=FILE    run the bytecode program FILE (the '%s' workload)\n"
             "  --heap=SIZE       hard limit on the collected heap (default %zuM, or %zuM\n"
@@ -341,19 +408,19 @@ void gcb_print_usage(FILE *f)
             "  --verify          run the heap verifier after every collection\n"
             "  --stress=N        collect every N allocations (N > 0)\n"
             "  --log-gc          print one line per pause to stderr as it happens\n"
-            "  --nursery=SIZE    nursery size for generational collectors\n"
-            "                    (default: the collector's own)\n"
-            "  --rc-cycles=on|off  reference counting: collect garbage cycles (default on)\n"
+            "  --nursery=SIZE    same as --gc-options=nursery=SIZE (generational)\n"
+            "  --rc-cycles=on|off  same as --gc-options=cycles=on|off (refcount)\n"
             "  --debug-corrupt=N tests only: the workload damages its data in way N before\n"
             "                    verifying it (expect exit status 4)\n"
             "  -q, --quiet       print no summary on stdout\n"
-            "  --list            list collectors and workloads\n"
+            "  --list            list collectors (with their options) and workloads\n"
             "  -h, --help        show this help\n"
             "  -V, --version     show the version\n"
             "\n"
             "Exit status: 0 success, 1 other error (e.g. cannot write --out), 2 bad\n"
-            "command line or bad input, 3 heap exhausted, 4 workload verification failed,\n"
-            "5 program run-time error, 6 heap verifier found corruption.\n"
+            "command line or bad input (including an option the collector does not\n"
+            "have), 3 heap exhausted, 4 workload verification failed, 5 program\n"
+            "run-time error, 6 heap verifier found corruption.\n"
             "See docs/output-formats.md.\n",
             GCB_DEFAULT_COLLECTOR, GCB_DEFAULT_WORKLOAD, GCB_PROGRAM_WORKLOAD,
             GC_DEFAULT_HEAP_LIMIT >> 20, GCB_DEFAULT_LARGE_HEAP_LIMIT >> 20, GCB_DEFAULT_SEED);
@@ -375,9 +442,13 @@ void gcb_print_list(FILE *f)
             width = (int)strlen((*w)->name);
 
     fprintf(f, "collectors:\n");
-    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++)
+    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++) {
         fprintf(f, "  %-*s  %s\n", width, (*c)->name,
                 (*c)->description != NULL ? (*c)->description : "");
+        /* Its options, more indented (scripts take the names from the
+         * lines indented by exactly two spaces). */
+        gc_collector_print_options(*c, f, "      ");
+    }
     fprintf(f, "workloads:\n");
     for (const wl_workload *const *w = wl_registered_workloads; *w != NULL; w++)
         fprintf(f, "  %-*s  %s\n", width, (*w)->name,

@@ -4,8 +4,16 @@
  * gcb_options, and on error returns GCB_EXIT_USAGE with a message in err; it
  * prints nothing and never exits, so tests call it directly. It checks syntax
  * (sizes, numbers, --size names, unknown options, stray arguments); whether
- * a collector or workload name exists is checked by the runner, against the
+ * a collector or workload name exists, and whether the collector options are
+ * ones the collector declares, is checked by the runner, against the
  * registries.
+ *
+ * Collector options: --collector=NAME:OPTIONS, --gc-options=OPTIONS and the
+ * aliases --nursery=SIZE ("nursery=SIZE") and --rc-cycles=on|off
+ * ("cycles=on|off") all feed one option string, gcb_options.gc_options: the
+ * OPTIONS of the (last) --collector first, then --gc-options and the aliases
+ * in command-line order, comma-separated. Core's parser lets the last
+ * occurrence of a name win.
  */
 #ifndef GCB_CLI_H
 #define GCB_CLI_H
@@ -33,10 +41,14 @@ typedef enum gcb_action {
 #define GCB_DEFAULT_LARGE_HEAP_LIMIT ((size_t)256 << 20)
 /* The workload --program runs (registered by the bytecode VM). */
 #define GCB_PROGRAM_WORKLOAD "program"
+/* Room for a collector name and for the whole collector option string. */
+#define GCB_COLLECTOR_NAME_MAX 64
+#define GCB_GC_OPTIONS_MAX 512
 
 typedef struct gcb_options {
     gcb_action action;
-    const char *collector; /* points into argv or at a default */
+    char collector[GCB_COLLECTOR_NAME_MAX]; /* the name, without ":OPTIONS" */
+    char gc_options[GCB_GC_OPTIONS_MAX];    /* "name=value,...", "" for none (see above) */
     const char *workload;  /* GCB_PROGRAM_WORKLOAD with --program */
     size_t heap_limit;     /* bytes; GCB_DEFAULT_LARGE_HEAP_LIMIT for --size=large
                               without --heap */
@@ -47,21 +59,20 @@ typedef struct gcb_options {
     uint64_t stress;       /* 0: off */
     bool quiet;
     bool log_gc;           /* --log-gc: one stderr line per pause */
-    bool rc_cycles_off;    /* --rc-cycles=off -> gc_config.rc_cycles_off */
-    size_t nursery_size;   /* --nursery -> gc_config.nursery_size; 0: collector default */
     int debug_corrupt;     /* --debug-corrupt -> wl_config.debug_corrupt (tests only) */
     const char *program;   /* --program -> wl_config.program; NULL: none */
 } gcb_options;
 
-/* The defaults: marksweep, trees, GC_DEFAULT_HEAP_LIMIT, default size, seed 1,
- * every switch off. */
+/* The defaults: marksweep, no collector options, trees, GC_DEFAULT_HEAP_LIMIT,
+ * default size, seed 1, every switch off. */
 void gcb_options_init(gcb_options *o);
 
 /* Parses argv (argv[0] is the program name). Returns 0 and fills *out, or
  * GCB_EXIT_USAGE with a one-line message (no "gcbench: " prefix) in err.
  * Uses getopt_long and resets its state, so it can be called repeatedly;
  * like every GNU getopt user it may permute the order of argv's elements
- * (never their contents). Strings in *out point into argv.
+ * (never their contents). Strings in *out point into argv (collector and
+ * gc_options are copies).
  * Both --opt=value and --opt value are accepted. */
 int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, size_t errlen);
 
@@ -78,7 +89,8 @@ int gcb_parse_u64(const char *s, uint64_t *out);
 
 void gcb_print_usage(FILE *f);
 void gcb_print_version(FILE *f);
-/* Collectors then workloads, one line each with its description. */
+/* Collectors then workloads, one line each with its description; under
+ * each collector, its options (gc_collector_print_options), indented. */
 void gcb_print_list(FILE *f);
 
 #endif /* GCB_CLI_H */

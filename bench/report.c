@@ -108,7 +108,8 @@ static const char *gcb_fmt_size_short(char *buf, size_t n, uint64_t bytes)
     return buf;
 }
 
-const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, uint64_t limit)
+const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, const gcb_phases *phases,
+                           uint64_t limit)
 {
     char d[32], before[32], after[32], lim[32], ph[32];
     size_t len = (size_t)snprintf(
@@ -117,11 +118,15 @@ const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, uint64_t limi
         gcb_fmt_ms(d, sizeof d, p->duration_ns), gcb_fmt_size_short(before, sizeof before, p->heap_before),
         gcb_fmt_size_short(after, sizeof after, p->heap_after),
         gcb_fmt_size_short(lim, sizeof lim, limit));
-    /* Phases that took any time, in gc_phase order. */
-    for (int i = 0; i < GC_PHASE_COUNT && len < n; i++)
+    /* Phases that took any time, in the collector's order, then the time
+     * outside them. */
+    for (unsigned i = 0; i < phases->n && len < n; i++)
         if (p->phase_ns[i] > 0)
-            len += (size_t)snprintf(buf + len, n - len, " %s %sms", gc_phase_name((gc_phase)i),
+            len += (size_t)snprintf(buf + len, n - len, " %s %sms", phases->names[i],
                                     gcb_fmt_ms(ph, sizeof ph, p->phase_ns[i]));
+    if (p->other_ns > 0 && len < n)
+        len += (size_t)snprintf(buf + len, n - len, " other %sms",
+                                gcb_fmt_ms(ph, sizeof ph, p->other_ns));
     if (len < n)
         snprintf(buf + len, n - len, "\n");
     else if (n >= 2)
@@ -160,15 +165,13 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
     const gcb_run_stats *s = &r->stats;
     char a[48], b[48], c[48];
 
-    fprintf(f, "gcbench %s  collector=%s  workload=%s  size=%s  heap=%s  seed=%" PRIu64,
-            GCBENCH_VERSION, o->collector, o->workload, wl_size_name(o->size),
-            gcb_fmt_bytes(a, sizeof a, o->heap_limit), o->seed);
+    /* collector=NAME:OPTIONS is a valid --collector argument. */
+    fprintf(f, "gcbench %s  collector=%s%s%s  workload=%s  size=%s  heap=%s  seed=%" PRIu64,
+            GCBENCH_VERSION, o->collector, o->gc_options[0] ? ":" : "", o->gc_options,
+            o->workload, wl_size_name(o->size), gcb_fmt_bytes(a, sizeof a, o->heap_limit),
+            o->seed);
     if (o->program != NULL)
         fprintf(f, "  program=%s", o->program);
-    if (o->nursery_size > 0)
-        fprintf(f, "  nursery=%s", gcb_fmt_bytes(a, sizeof a, o->nursery_size));
-    if (o->rc_cycles_off)
-        fprintf(f, "  rc-cycles=off");
     if (o->verify)
         fprintf(f, "  verify");
     if (o->stress > 0)
@@ -208,6 +211,23 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
                 snprintf(label, sizeof label, "  %s", gc_pause_kind_name((gc_pause_kind)k));
                 gcb_write_dist_line(f, label, &s->pauses_by_kind[k]);
             }
+    }
+
+    /* Total time per phase, in the collector's order; phases that never
+     * took time are left out. */
+    if (s->pauses.count > 0) {
+        fprintf(f, GCB_LABEL, "phases");
+        const char *sep = "";
+        for (unsigned i = 0; i < r->phases.n; i++) {
+            if (s->phase_total_ns[i] == 0)
+                continue;
+            fprintf(f, "%s%s %s", sep, r->phases.names[i],
+                    gcb_fmt_duration(a, sizeof a, s->phase_total_ns[i]));
+            sep = "  ";
+        }
+        if (s->other_total_ns > 0 || sep[0] == '\0')
+            fprintf(f, "%sother %s", sep, gcb_fmt_duration(a, sizeof a, s->other_total_ns));
+        fputc('\n', f);
     }
 
     if (s->nmmu > 0) {
@@ -250,18 +270,12 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
 
 /* ---- pauses.csv -------------------------------------------------------------- */
 
-const char *gcb_pauses_csv_header(void)
+void gcb_write_pauses_csv_header(FILE *f, const gcb_phases *phases)
 {
-    static char header[256];
-    if (header[0] == '\0') {
-        size_t len = (size_t)snprintf(header, sizeof header,
-                                      "seq,start_ns,duration_ns,kind,reason,"
-                                      "heap_before_bytes,heap_after_bytes");
-        for (int p = 0; p < GC_PHASE_COUNT && len < sizeof header; p++)
-            len += (size_t)snprintf(header + len, sizeof header - len, ",%s_ns",
-                                    gc_phase_name((gc_phase)p));
-    }
-    return header;
+    fputs(GCB_PAUSES_CSV_FIXED, f);
+    for (unsigned i = 0; i < phases->n; i++)
+        fprintf(f, ",phase_%s_ns", phases->names[i]); /* names are [A-Za-z0-9_-]+ */
+    fputs(",other_ns", f);
 }
 
 void gcb_csv_field(FILE *f, const char *s)
@@ -281,9 +295,11 @@ void gcb_csv_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void gcb_write_pauses_csv(FILE *f, const gc_pause *pauses, size_t npauses)
+void gcb_write_pauses_csv(FILE *f, const gcb_phases *phases, const gc_pause *pauses,
+                          size_t npauses)
 {
-    fprintf(f, "%s\n", gcb_pauses_csv_header());
+    gcb_write_pauses_csv_header(f, phases);
+    fputc('\n', f);
     for (size_t i = 0; i < npauses; i++) {
         const gc_pause *p = &pauses[i];
         fprintf(f, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", p->seq, p->start_ns, p->duration_ns);
@@ -291,9 +307,9 @@ void gcb_write_pauses_csv(FILE *f, const gc_pause *pauses, size_t npauses)
         fputc(',', f);
         gcb_csv_field(f, gc_reason_name(p->reason));
         fprintf(f, ",%" PRIu64 ",%" PRIu64, p->heap_before, p->heap_after);
-        for (int ph = 0; ph < GC_PHASE_COUNT; ph++)
+        for (unsigned ph = 0; ph < phases->n; ph++)
             fprintf(f, ",%" PRIu64, p->phase_ns[ph]);
-        fputc('\n', f);
+        fprintf(f, ",%" PRIu64 "\n", p->other_ns);
     }
 }
 
@@ -321,10 +337,10 @@ void gcb_write_mmu_csv(FILE *f, const gcb_mmu_point *mmu, size_t n)
 /* Every top-level key gcb_write_summary_json writes (a test checks the
  * writer against this list). Collector figures may not reuse them. */
 static const char *const gcb_summary_keys[] = {
-    "gcbench_version", "collector", "workload", "program", "size", "heap_limit_bytes",
-    "nursery_option_bytes", "huge_pages", "rc_cycles", "seed", "verify", "stress", "debug_corrupt", "wall_ns",
+    "gcbench_version", "collector", "collector_options", "workload", "program", "size",
+    "heap_limit_bytes", "huge_pages", "seed", "verify", "stress", "debug_corrupt", "wall_ns",
     "mutator_ns", "gc_ns", "verify_ns", "gc_share", "collections", "collections_by_kind",
-    "pauses", "pauses_by_kind", "mmu", "allocated_bytes", "allocated_objects",
+    "pauses", "pauses_by_kind", "phases", "phase_totals_ns", "mmu", "allocated_bytes", "allocated_objects",
     "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s", "ns_per_alloc", "peak_heap_bytes",
     "verified", "verification_detail", "exit_code"};
 
@@ -396,13 +412,12 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_begin_object(&j, NULL);
     gcb_json_string(&j, "gcbench_version", GCBENCH_VERSION);
     gcb_json_string(&j, "collector", o->collector);
+    gcb_json_string(&j, "collector_options", o->gc_options);
     gcb_json_string(&j, "workload", o->workload);
     gcb_json_string(&j, "program", o->program); /* null without --program */
     gcb_json_string(&j, "size", wl_size_name(o->size));
     gcb_json_u64(&j, "heap_limit_bytes", s->heap_limit ? s->heap_limit : o->heap_limit);
-    gcb_json_u64(&j, "nursery_option_bytes", o->nursery_size);
     gcb_json_bool(&j, "huge_pages", gc_sys_huge_pages()); /* GCBENCH_HUGE_PAGES=1 */
-    gcb_json_bool(&j, "rc_cycles", !o->rc_cycles_off);
     gcb_json_u64(&j, "seed", o->seed);
     gcb_json_bool(&j, "verify", o->verify);
     gcb_json_u64(&j, "stress", o->stress);
@@ -432,6 +447,16 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
         gcb_json_dist(&j, &s->pauses_by_kind[k]);
         gcb_json_end_object(&j);
     }
+    gcb_json_end_object(&j);
+
+    gcb_json_begin_array(&j, "phases");
+    for (unsigned i = 0; i < r->phases.n; i++)
+        gcb_json_string(&j, NULL, r->phases.names[i]);
+    gcb_json_end_array(&j);
+    gcb_json_begin_object(&j, "phase_totals_ns");
+    for (unsigned i = 0; i < r->phases.n; i++)
+        gcb_json_u64(&j, r->phases.names[i], s->phase_total_ns[i]);
+    gcb_json_u64(&j, "other", s->other_total_ns);
     gcb_json_end_object(&j);
 
     gcb_json_begin_array(&j, "mmu");
@@ -575,7 +600,7 @@ out:
 static int gcb_csv_writer(FILE *f, const void *data)
 {
     const gcb_report *r = data;
-    gcb_write_pauses_csv(f, r->pauses, r->npauses);
+    gcb_write_pauses_csv(f, &r->phases, r->pauses, r->npauses);
     return ferror(f) ? -1 : 0;
 }
 

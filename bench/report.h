@@ -44,6 +44,7 @@ int gcb_collector_stats_add(gcb_collector_stats *cs, const char *name, uint64_t 
 /* One finished run, as the writers see it. */
 typedef struct gcb_report {
     const gcb_options *opt;
+    gcb_phases phases;          /* the collector's phase names */
     gcb_run_stats stats;
     gcb_collector_stats cstats; /* extra top-level summary keys */
     const gc_pause *pauses; /* every pause, in order; start_ns since the workload's start */
@@ -71,14 +72,21 @@ const char *gcb_fmt_ms(char *buf, size_t n, uint64_t ns);
 
 /* The --log-gc line for one pause, with a newline (see docs/output-formats.md):
  *   gc 12 @1.234s full (heap-limit) 4.31ms: 60.1M->13.2M (64.0M) roots 0.020ms ...
+ * naming each of the collector's phases (and "other") that took any time.
  * p->start_ns must already count from the workload's start. Formats into
  * buf only (no allocation), so a pause listener can call it. */
-const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, uint64_t limit);
+const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, const gcb_phases *phases,
+                           uint64_t limit);
 
 /* The human-readable summary (stdout unless --quiet). */
 void gcb_write_summary(FILE *f, const gcb_report *r);
-/* pauses.csv / summary.json content, to any stream. */
-void gcb_write_pauses_csv(FILE *f, const gc_pause *pauses, size_t npauses);
+/* pauses.csv / summary.json content, to any stream. pauses.csv has the
+ * fixed columns GCB_PAUSES_CSV_FIXED, then phase_NAME_ns for each of the
+ * collector's phases in declaration order, then other_ns. */
+void gcb_write_pauses_csv(FILE *f, const gcb_phases *phases, const gc_pause *pauses,
+                          size_t npauses);
+/* Its header row, without newline. */
+void gcb_write_pauses_csv_header(FILE *f, const gcb_phases *phases);
 /* Returns 0, or -1 if the JSON writer detected misuse or a stream error. */
 int gcb_write_summary_json(FILE *f, const gcb_report *r);
 
@@ -91,7 +99,8 @@ void gcb_write_mmu_csv(FILE *f, const gcb_mmu_point *mmu, size_t n);
 void gcb_csv_field(FILE *f, const char *s);
 
 /* The CSV header rows (without newline). */
-const char *gcb_pauses_csv_header(void);
+#define GCB_PAUSES_CSV_FIXED \
+    "seq,start_ns,duration_ns,kind,reason,heap_before_bytes,heap_after_bytes"
 #define GCB_HEAP_CSV_HEADER \
     "seq,time_ns,kind,heap_before_bytes,heap_after_bytes,live_after_bytes,limit_bytes"
 #define GCB_MMU_CSV_HEADER "window_ns,utilization"

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "../collectors/registry.h"
 #include "../core/collector.h"
 #include "compare.h"
 #include "gcbench.h"
@@ -18,15 +19,6 @@ static void gcb_usage_error(const char *msg)
     fprintf(stderr, "Try 'gcbench --help'.\n");
 }
 
-/* "a, b, c" into buf. */
-static void gcb_collector_names(char *buf, size_t n)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL && len < n; c++)
-        len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", (*c)->name);
-}
-
 static void gcb_workload_names(char *buf, size_t n)
 {
     size_t len = 0;
@@ -37,13 +29,21 @@ static void gcb_workload_names(char *buf, size_t n)
 
 int gcb_run(const gcb_options *o)
 {
-    char msg[512], names[256];
+    char msg[1024], names[256];
 
-    /* Names first, so a typo costs nothing and the message lists choices. */
-    if (gc_collector_find(o->collector) == NULL) {
-        gcb_collector_names(names, sizeof names);
+    /* Names and options first, so a typo costs nothing and the message
+     * lists the choices. */
+    const gc_collector_ops *ops = gc_collector_find(o->collector);
+    if (ops == NULL) {
+        gc_collector_names(names, sizeof names);
         snprintf(msg, sizeof msg, "unknown collector '%s' (available: %s)", o->collector, names);
         gcb_usage_error(msg);
+        return GCB_EXIT_USAGE;
+    }
+    /* The message names the collector and its valid options. */
+    if (gc_collector_check_options(ops, o->gc_options, msg, sizeof msg) != 0) {
+        fprintf(stderr, "gcbench: %s\n", msg);
+        fprintf(stderr, "Try 'gcbench --list' for each collector's options.\n");
         return GCB_EXIT_USAGE;
     }
     const wl_workload *wl = wl_find(o->workload);
@@ -69,6 +69,7 @@ int gcb_run(const gcb_options *o)
 typedef struct gcb_gc_log {
     uint64_t origin_ns; /* workload start, relative to the heap's epoch */
     uint64_t limit;
+    const gcb_phases *phases;
 } gcb_gc_log;
 
 static void gcb_gc_log_pause(void *data, const gc_pause *p)
@@ -76,8 +77,8 @@ static void gcb_gc_log_pause(void *data, const gc_pause *p)
     const gcb_gc_log *log = data;
     gc_pause q = *p;
     q.start_ns = q.start_ns > log->origin_ns ? q.start_ns - log->origin_ns : 0;
-    char line[256];
-    fputs(gcb_fmt_gc_log(line, sizeof line, &q, log->limit), stderr);
+    char line[512];
+    fputs(gcb_fmt_gc_log(line, sizeof line, &q, log->phases, log->limit), stderr);
 }
 
 static void gcb_emit_collector_stat(void *ctx, const char *name, uint64_t value)
@@ -102,10 +103,9 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     gc_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.heap_limit = o->heap_limit;
-    cfg.nursery_size = o->nursery_size;
     cfg.stress = o->stress;
     cfg.verify = o->verify;
-    cfg.rc_cycles_off = o->rc_cycles_off;
+    cfg.options = o->gc_options;
 
     char err[256] = "";
     gc_heap *h = gc_heap_create(o->collector, &cfg, err, sizeof err);
@@ -115,6 +115,8 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
         return GCB_EXIT_USAGE;
     }
     gc_mutator *m = gc_mutator_attach(h);
+    gcb_phases phases;
+    gcb_phases_of_heap(h, &phases);
 
     wl_config wcfg = {.size = o->size,
                       .seed = o->seed,
@@ -123,7 +125,7 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     wl_result res;
     memset(&res, 0, sizeof res);
 
-    gcb_gc_log log = {0, o->heap_limit};
+    gcb_gc_log log = {0, gc_heap_limit(h), &phases};
     if (o->log_gc)
         gc_heap_set_listener(h, &(gc_event_listener){gcb_gc_log_pause, &log});
 
@@ -158,6 +160,7 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     gcb_report r;
     memset(&r, 0, sizeof r);
     r.opt = o;
+    r.phases = phases;
     gcb_run_stats_compute(&st, t1 - t0, &r.stats);
     gc_heap_collector_stats(h, gcb_emit_collector_stat, &r.cstats);
     r.pauses = pauses;

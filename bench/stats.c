@@ -159,4 +159,20 @@ void gcb_run_stats_compute(const gc_heap_stats *st, uint64_t wall_ns, gcb_run_st
     out->collections = st->collections;
     for (int k = 0; k < GC_PAUSE_KIND_COUNT; k++)
         out->collections_by_kind[k] = st->collections_by_kind[k];
+    for (size_t i = 0; i < st->npauses; i++) {
+        for (unsigned ph = 0; ph < GC_MAX_PHASES; ph++)
+            out->phase_total_ns[ph] += st->pauses[i].phase_ns[ph];
+        out->other_total_ns += st->pauses[i].other_ns;
+    }
+}
+
+void gcb_phases_of_heap(const gc_heap *h, gcb_phases *out)
+{
+    memset(out, 0, sizeof *out);
+    unsigned n = gc_heap_nphases(h);
+    if (n > GC_MAX_PHASES)
+        n = GC_MAX_PHASES;
+    for (unsigned i = 0; i < n; i++)
+        out->names[i] = gc_heap_phase_name(h, i);
+    out->n = n;
 }

@@ -11,6 +11,10 @@
  * distributions are the same gcb_dist over each kind's pauses; the minimum
  * mutator utilization curve comes from bench/mmu.c.
  *
+ * Phase times are summed by index (gc_pause.phase_ns[i] is the collector's
+ * phase i): this module knows no phase names and no fixed set of phases;
+ * gcb_phases carries a collector's names to the writers.
+ *
  * Everything is computed after the run from core's pause log; nothing here
  * allocates in the collected heap.
  */
@@ -52,6 +56,16 @@ gcb_dist gcb_dist_of(const uint64_t *values, size_t n);
 /* Sorts ascending in place. */
 void gcb_sort_u64(uint64_t *v, size_t n);
 
+/* The pause phases a collector declares: names[i] names gc_pause.phase_ns[i]
+ * (the strings are the collector's, static). */
+typedef struct gcb_phases {
+    unsigned n;
+    const char *names[GC_MAX_PHASES];
+} gcb_phases;
+
+/* The phases of h's collector (gc_heap_nphases, gc_heap_phase_name). */
+void gcb_phases_of_heap(const gc_heap *h, gcb_phases *out);
+
 /* Everything gcbench reports about one run. */
 typedef struct gcb_run_stats {
     uint64_t wall_ns;      /* workload run + gc_heap_finish */
@@ -70,6 +84,9 @@ typedef struct gcb_run_stats {
     uint64_t heap_limit;
     uint64_t collections;
     uint64_t collections_by_kind[GC_PAUSE_KIND_COUNT];
+    /* Time per phase index over all pauses, and outside declared phases. */
+    uint64_t phase_total_ns[GC_MAX_PHASES];
+    uint64_t other_total_ns;
     /* Minimum mutator utilization at the windows of gcb_mmu_windows(wall_ns)
      * (bench/mmu.h), pauses as GC intervals: 1-2-5 ms steps, then wall. */
     gcb_mmu_point mmu[GCB_MMU_MAX_POINTS];

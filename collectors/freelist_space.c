@@ -1,4 +1,5 @@
-/* collectors/freelist_space.c — see freelist_space.h for the invariants. */
+/* collectors/freelist_space.c — see freelist_space.h for the invariants
+ * (FLS-1..5). */
 #include "freelist_space.h"
 
 #include <string.h>
@@ -35,16 +36,23 @@ void gc_fls_destroy(gc_fls *s)
 
 static char *block_addr(const gc_fls *s, size_t i) { return s->base + i * GC_FLS_BLOCK; }
 
-/* Links every unmarked cell of block i into a free list in address order. */
+static bool cell_marked(const gc_fls_block *b, uint32_t k)
+{
+    size_t g = (size_t)k * b->cell_size >> 4;
+    return (b->marks[g >> 6] >> (g & 63)) & 1u;
+}
+
+/* Links every unmarked cell of block i into a free list in address order:
+ * UNSWEPT -> SWEPT, or a block just taken from the pool (FLS-1). */
 static void *sweep_block(gc_fls *s, size_t i)
 {
     gc_fls_block *b = &s->meta[i];
+    GC_ASSERT(b->state != GC_FLS_SWEPT && b->next == GC_FLS_NONE);
     char *base = block_addr(s, i);
     void *head = NULL;
     void **tail = &head;
     for (uint32_t k = 0; k < b->ncells; k++) {
-        size_t g = (size_t)k * b->cell_size >> 4;
-        if ((b->marks[g >> 6] >> (g & 63)) & 1u)
+        if (cell_marked(b, k))
             continue;
         void **cell = (void **)(base + (size_t)k * b->cell_size);
         *tail = cell;
@@ -58,8 +66,10 @@ static void *sweep_block(gc_fls *s, size_t i)
 
 void *gc_fls_sweep_for(gc_fls *s, unsigned cls)
 {
+    GC_ASSERT(cls < GC_SIZE_CLASS_COUNT && !s->marking);
     while (s->unswept[cls] != GC_FLS_NONE) {
         uint32_t i = s->unswept[cls];
+        GC_ASSERT(s->meta[i].state == GC_FLS_UNSWEPT && s->meta[i].cls == cls);
         s->unswept[cls] = s->meta[i].next;
         s->meta[i].next = GC_FLS_NONE;
         void *list = sweep_block(s, i);
@@ -69,13 +79,16 @@ void *gc_fls_sweep_for(gc_fls *s, unsigned cls)
     return NULL;
 }
 
-/* Takes block i off the pool for class cls; its mark bits are clear. */
-static gc_fls_block *take_block(gc_fls *s, unsigned cls, uint32_t *index)
+/* Takes block i off the pool for class cls (FREE, FLS-1); its mark bits are
+ * cleared. NULL when no block fits in `room` or none is left. */
+static gc_fls_block *take_block(gc_fls *s, unsigned cls, size_t room, uint32_t *index)
 {
+    GC_ASSERT(cls < GC_SIZE_CLASS_COUNT && !s->marking);
     uint32_t i = s->free_blocks;
-    if (i == GC_FLS_NONE)
+    if (i == GC_FLS_NONE || room < GC_FLS_BLOCK)
         return NULL;
     gc_fls_block *b = &s->meta[i];
+    GC_ASSERT(b->state == GC_FLS_FREE);
     s->free_blocks = b->next;
     b->next = GC_FLS_NONE;
     b->cls = (uint8_t)cls;
@@ -85,22 +98,24 @@ static gc_fls_block *take_block(gc_fls *s, unsigned cls, uint32_t *index)
     b->touched = true;
     memset(b->marks, 0, sizeof b->marks);
     s->blocks_in_use++;
+    GC_ASSERT(s->blocks_in_use <= s->nblocks);
     *index = i;
     return b;
 }
 
-void *gc_fls_fresh_block(gc_fls *s, unsigned cls)
+void *gc_fls_refill(gc_fls *s, unsigned cls, size_t room)
 {
+    void *list = gc_fls_sweep_for(s, cls);
     uint32_t i;
-    if (!take_block(s, cls, &i))
-        return NULL;
-    return sweep_block(s, i);
+    if (!list && take_block(s, cls, room, &i))
+        list = sweep_block(s, i);
+    return list;
 }
 
-char *gc_fls_fresh_bump(gc_fls *s, unsigned cls, char **end)
+char *gc_fls_fresh_bump(gc_fls *s, unsigned cls, size_t room, char **end)
 {
     uint32_t i;
-    gc_fls_block *b = take_block(s, cls, &i);
+    gc_fls_block *b = take_block(s, cls, room, &i);
     if (!b)
         return NULL;
     b->state = GC_FLS_SWEPT;
@@ -112,15 +127,19 @@ char *gc_fls_fresh_bump(gc_fls *s, unsigned cls, char **end)
 
 void gc_fls_bump_publish(gc_fls *s, const char *cursor)
 {
+    GC_ASSERT(cursor > s->base && gc_fls_contains(s, cursor - 1));
     size_t off = (size_t)(cursor - 1 - s->base);
     gc_fls_block *b = &s->meta[off >> GC_FLS_BLOCK_SHIFT];
-    b->bump_cells = (uint32_t)(((off & (GC_FLS_BLOCK - 1)) + 1) / b->cell_size);
+    size_t in = (off & (GC_FLS_BLOCK - 1)) + 1;
+    GC_ASSERT(b->state == GC_FLS_SWEPT && in % b->cell_size == 0 && in / b->cell_size <= b->ncells);
+    b->bump_cells = (uint32_t)(in / b->cell_size);
 }
 
 size_t gc_fls_prefault(gc_fls *s, size_t bytes)
 {
     size_t faulted = 0, seen = 0;
     for (uint32_t i = s->free_blocks; i != GC_FLS_NONE && seen < bytes; i = s->meta[i].next) {
+        GC_ASSERT(s->meta[i].state == GC_FLS_FREE);
         seen += GC_FLS_BLOCK;
         if (s->meta[i].touched)
             continue;
@@ -131,8 +150,9 @@ size_t gc_fls_prefault(gc_fls *s, size_t bytes)
     return faulted;
 }
 
-void gc_fls_prepare_mark(gc_fls *s)
+void gc_fls_prepare(gc_fls *s)
 {
+    GC_ASSERT(!s->marking);
     for (size_t i = 0; i < s->nblocks; i++) {
         gc_fls_block *b = &s->meta[i];
         if (b->state != GC_FLS_FREE) {
@@ -140,10 +160,12 @@ void gc_fls_prepare_mark(gc_fls *s)
             b->live_cells = 0;
         }
     }
+    s->marking = true;
 }
 
-void gc_fls_after_mark(gc_fls *s)
+void gc_fls_finish(gc_fls *s)
 {
+    GC_ASSERT(s->marking);
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
         s->unswept[c] = GC_FLS_NONE;
     /* Walk downwards so pool and unswept lists come out in address order. */
@@ -151,10 +173,12 @@ void gc_fls_after_mark(gc_fls *s)
         gc_fls_block *b = &s->meta[i];
         if (b->state == GC_FLS_FREE)
             continue;
+        GC_ASSERT(b->live_cells <= b->ncells);
         if (b->live_cells == 0) {
             b->state = GC_FLS_FREE;
             b->next = s->free_blocks;
             s->free_blocks = (uint32_t)i;
+            GC_ASSERT(s->blocks_in_use > 0);
             s->blocks_in_use--;
         } else {
             b->state = GC_FLS_UNSWEPT;
@@ -162,10 +186,12 @@ void gc_fls_after_mark(gc_fls *s)
             s->unswept[b->cls] = (uint32_t)i;
         }
     }
+    s->marking = false;
 }
 
 void gc_fls_sweep_all(gc_fls *s)
 {
+    GC_ASSERT(!s->marking);
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
         while (s->unswept[c] != GC_FLS_NONE) {
             uint32_t i = s->unswept[c];
@@ -175,7 +201,7 @@ void gc_fls_sweep_all(gc_fls *s)
         }
 }
 
-void gc_fls_walk(gc_fls *s, void (*fn)(gc_object *o, void *ctx), void *ctx)
+void gc_fls_each(gc_fls *s, void (*fn)(gc_object *o, void *ctx), void *ctx)
 {
     for (size_t i = 0; i < s->nblocks; i++) {
         gc_fls_block *b = &s->meta[i];
@@ -185,7 +211,7 @@ void gc_fls_walk(gc_fls *s, void (*fn)(gc_object *o, void *ctx), void *ctx)
         uint32_t n = b->state == GC_FLS_SWEPT ? b->bump_cells : b->ncells;
         for (uint32_t k = 0; k < n; k++) {
             gc_object *o = (gc_object *)(base + (size_t)k * b->cell_size);
-            bool live = b->state == GC_FLS_UNSWEPT ? gc_fls_is_marked(s, o) : gc_header_valid(o->header);
+            bool live = b->state == GC_FLS_UNSWEPT ? cell_marked(b, k) : gc_header_valid(o->header);
             if (live)
                 fn(o, ctx);
         }
@@ -207,4 +233,109 @@ bool gc_fls_is_object(const gc_fls *s, const gc_object *o)
         return false; /* never handed out by the block's bump pointer */
     return gc_header_valid(o->header) && gc_type_get(gc_header_type(o->header)) &&
            gc_object_size(o) <= b->cell_size;
+}
+
+/* ---- check: FLS-1..5 ------------------------------------------------------------- */
+
+/* Checks the cells of an in-use block (FLS-3 for SWEPT, FLS-4 for UNSWEPT). */
+static size_t check_cells(const gc_fls *s, size_t i, gc_heap *h)
+{
+    const gc_fls_block *b = &s->meta[i];
+    char *base = block_addr(s, i), *end = base + (size_t)b->ncells * b->cell_size;
+    size_t errors = 0, marked = 0;
+    for (uint32_t k = 0; k < b->ncells && errors < 4; k++) {
+        const gc_object *o = (const gc_object *)(base + (size_t)k * b->cell_size);
+        bool is_obj;
+        if (b->state == GC_FLS_UNSWEPT) {
+            if (!cell_marked(b, k))
+                continue;
+            marked++;
+            is_obj = true; /* a marked cell holds a live object */
+        } else {
+            if (k >= b->bump_cells)
+                break;
+            is_obj = gc_header_valid(o->header);
+            if (!is_obj) { /* a free cell: its link stays in the block */
+                uintptr_t next = (uintptr_t)o->header;
+                if (next != 0 && (next < (uintptr_t)base || next >= (uintptr_t)end ||
+                                  (next - (uintptr_t)base) % b->cell_size != 0)) {
+                    gc_verify_fail(h, "free cell %p of block %zu links to %p, not a cell of its block",
+                                   (const void *)o, i, (void *)next);
+                    errors++;
+                }
+                continue;
+            }
+        }
+        const gc_type *t = gc_header_valid(o->header) ? gc_type_get(gc_header_type(o->header)) : NULL;
+        if (!t || t->id == GC_TYPE_INVALID) {
+            gc_verify_fail(h, "cell %p of block %zu (%s) holds no object (header word %#llx)",
+                           (const void *)o, i, b->state == GC_FLS_UNSWEPT ? "unswept, marked" : "swept",
+                           (unsigned long long)o->header);
+            errors++;
+        } else if (gc_object_size(o) > b->cell_size) {
+            gc_verify_fail(h, "object %p of %zu bytes overflows its %u-byte cell", (const void *)o,
+                           gc_object_size(o), (unsigned)b->cell_size);
+            errors++;
+        }
+    }
+    if (b->state == GC_FLS_UNSWEPT && errors == 0 && (marked != b->live_cells || marked == 0)) {
+        gc_verify_fail(h, "unswept block %zu counts %u live cells, %zu are marked", i, b->live_cells, marked);
+        errors++;
+    }
+    return errors;
+}
+
+size_t gc_fls_check(const gc_fls *s, gc_heap *h)
+{
+    size_t errors = 0, in_use = 0, pooled = 0, unswept = 0, listed = 0;
+    for (size_t i = 0; i < s->nblocks; i++) {
+        const gc_fls_block *b = &s->meta[i];
+        if (b->state == GC_FLS_FREE)
+            continue;
+        in_use++;
+        if (b->state > GC_FLS_UNSWEPT || b->cls >= GC_SIZE_CLASS_COUNT ||
+            b->cell_size != gc_size_class_bytes[b->cls] || b->ncells != GC_FLS_BLOCK / b->cell_size) {
+            gc_verify_fail(h, "block %zu: state %u, class %u, cell size %u, %u cells: inconsistent", i,
+                           (unsigned)b->state, (unsigned)b->cls, (unsigned)b->cell_size, b->ncells);
+            errors++;
+            continue;
+        }
+        if (b->state == GC_FLS_SWEPT && b->bump_cells > b->ncells) {
+            gc_verify_fail(h, "swept block %zu: bump mark at cell %u of %u", i, b->bump_cells, b->ncells);
+            errors++;
+            continue;
+        }
+        if (b->state == GC_FLS_UNSWEPT)
+            unswept++;
+        if (!s->marking)
+            errors += check_cells(s, i, h);
+    }
+    if (in_use != s->blocks_in_use) {
+        gc_verify_fail(h, "free-list space counts %zu blocks in use, %zu are", s->blocks_in_use, in_use);
+        errors++;
+    }
+    for (uint32_t i = s->free_blocks; i != GC_FLS_NONE; i = s->meta[i].next) {
+        if (i >= s->nblocks || s->meta[i].state != GC_FLS_FREE || ++pooled > s->nblocks) {
+            gc_verify_fail(h, "free-block pool holds block %u, which is not free", i);
+            return errors + 1;
+        }
+    }
+    if (pooled != s->nblocks - in_use) {
+        gc_verify_fail(h, "free-block pool holds %zu blocks, %zu are free", pooled, s->nblocks - in_use);
+        errors++;
+    }
+    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
+        for (uint32_t i = s->unswept[c]; i != GC_FLS_NONE; i = s->meta[i].next) {
+            if (i >= s->nblocks || s->meta[i].state != GC_FLS_UNSWEPT || s->meta[i].cls != c ||
+                ++listed > s->nblocks) {
+                gc_verify_fail(h, "unswept list of class %u holds block %u, not an unswept block of the class",
+                               c, i);
+                return errors + 1;
+            }
+        }
+    if (listed != unswept) {
+        gc_verify_fail(h, "%zu blocks are unswept, %zu on the unswept lists", unswept, listed);
+        errors++;
+    }
+    return errors;
 }

@@ -1,58 +1,66 @@
 /* collectors/generational.c — a two-generation collector in the style of
- * Appel (1989): a bump-allocated nursery evacuated by copying into a
- * non-moving mature space (the mark-sweep free-list space, plus the shared
- * large-object space). See docs/collectors/generational.md.
+ * Appel (1989): a bump-allocated nursery (collectors/bump_space.h)
+ * evacuated by copying into a non-moving mature space (collectors/space.h's
+ * gc_nms: the free-list space mark-sweep uses, plus the large-object space).
+ * See docs/collectors/generational.md.
  *
- *   minor = mark_roots + remembered set -> promote (copy) survivors; scan them
+ *   minor = roots + remembered set -> promote (copy) survivors; scan them
  *   major = mark (roots, through nursery and mature) ; sweep mature ; minor
  *
- * Invariants:
- *  - Every object outside the nursery that holds a reference into the
- *    nursery has GC_HDR_LOGGED set and is in `remembered` (the write
- *    barrier's job; checked by gen_verify before every minor collection with
- *    --verify). So a minor collection never scans the mature space.
- *  - Promotion on first survival: after a minor collection the nursery is
- *    empty and no reference points into it; `remembered` is empty and no
- *    object is logged.
- *  - Budget: nursery capacity + mature blocks + large objects <= limit. A
- *    minor collection starts only if the mature space can take every
- *    nursery byte in the worst case (all survive, size-class rounding of up
- *    to a third, a partly used block per class); otherwise a major
- *    collection runs first, and if even then the survivors might not fit the
- *    allocation fails cleanly (heap exhausted) with the heap intact.
- *  - During a major mark, nursery objects are marked with GEN_NURSERY_MARK
- *    in their header; the evacuation that ends the major discards those bits
- *    (copies start with clear collector bits).
+ * Invariants (GEN-n; the spaces' own are BUMP-n, FLS-n, LOS-n):
+ *  GEN-1 Every object outside the nursery that holds a reference into the
+ *        nursery has GC_HDR_LOGGED set and is in `remembered` (the write
+ *        barrier's job; checked by gen_verify before every minor collection
+ *        with --verify). So a minor collection never scans the mature space.
+ *  GEN-2 Promotion on first survival: after an evacuation the nursery is
+ *        empty and no reference points into it; `remembered` is empty and
+ *        no object is logged (asserted at the end of evacuate).
+ *  GEN-3 Budget: nursery capacity + mature blocks + large objects <= limit.
+ *        A minor collection starts only if the mature space can take every
+ *        nursery byte in the worst case (all survive, size-class rounding of
+ *        up to a third, a partly used block per class); otherwise a major
+ *        collection runs first, and if even then the survivors might not fit
+ *        the allocation fails cleanly (heap exhausted) with the heap intact.
+ *  GEN-4 During a major mark, nursery objects are marked with
+ *        GEN_NURSERY_MARK in their header; the evacuation that ends the
+ *        major discards those bits (copies start with clear collector bits),
+ *        and a major that cannot evacuate clears them (unmark_nursery_object).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uv.h>
 
-#include "bump_space.h"
 #include "core/collector.h"
 #include "core/objstack.h"
 #include "core/sysalloc.h"
-#include "freelist_space.h"
-#include "los.h"
+#include "space.h"
 
 #define GEN_NURSERY_MARK GC_HDR_BIT(1)
 #define GEN_NURSERY_MIN ((size_t)64 << 10)
 #define GEN_NURSERY_DEFAULT_DIVISOR 3
 #define GEN_STRESS_MAJOR_EVERY 8 /* stress mode: every 8th forced collection is major */
 
+/* Phases: a minor uses roots, remembered, promote; a major uses roots, mark,
+ * sweep, then the evacuation's roots, remembered, promote. */
+enum { GEN_PHASE_ROOTS, GEN_PHASE_REMEMBERED, GEN_PHASE_PROMOTE, GEN_PHASE_MARK, GEN_PHASE_SWEEP };
+static const char *const gen_phases[] = {"roots", "remembered", "promote", "mark", "sweep", NULL};
+
+static const gc_option_desc gen_options[] = {
+    {"nursery", GC_OPTION_SIZE, "0", "nursery size (K/M/G); 0 = a third of the heap"},
+    {NULL, GC_OPTION_BOOL, NULL, NULL},
+};
+
 typedef struct gen_heap {
     gc_bump_space nursery;
     size_t nursery_size;          /* capacity counted against the limit */
-    gc_fls mature;
-    gc_los los;
+    gc_nms old;                   /* the mature space: small objects and large ones */
     /* Promotion allocates mature cells per size class from a free list of
      * lazily swept cells, else by bumping through a fresh block. */
     void *promo_lists[GC_SIZE_CLASS_COUNT];
     char *promo_cur[GC_SIZE_CLASS_COUNT], *promo_end[GC_SIZE_CLASS_COUNT];
     gc_objstack remembered;       /* logged holders */
     gc_objstack work;             /* mark stack / promoted objects to scan */
-    uint64_t old_bytes;           /* mature objects: live at last major + promoted since */
+    uint64_t old_bytes;           /* small mature objects: live at last major + promoted since */
     uint64_t stress_count;
     /* what the collector did, for the summary (ops->stats) */
     uint64_t promoted_bytes, promoted_objects, remembered_total;
@@ -62,22 +70,21 @@ typedef struct gen_heap {
     uint64_t prefaulted_bytes;    /* mature pages faulted in ahead, in mutator time */
 } gen_heap;
 
-static gen_heap *gen_of(gc_heap *h) { return h->collector; }
-static size_t gen_verify(gc_heap *h);
+static gen_heap *gen_of(gc_heap *h) { return gc_heap_collector(h); }
 
 static inline bool in_nursery(const gen_heap *g, const void *p) { return gc_bump_contains(&g->nursery, p); }
 
 static size_t gen_footprint(gc_heap *h)
 {
     gen_heap *g = gen_of(h);
-    return g->nursery_size + gc_fls_footprint(&g->mature) + gc_los_footprint(&g->los);
+    return g->nursery_size + gc_nms_footprint(&g->old);
 }
 
 /* Bytes of objects in the nursery (handed-out chunks minus their unused tails). */
 static size_t nursery_used(gc_heap *h, const gen_heap *g)
 {
-    size_t used = gc_bump_used(&g->nursery);
-    for (gc_mutator *m = h->mutators; m; m = m->next)
+    size_t used = gc_bump_footprint(&g->nursery);
+    for (gc_mutator *m = gc_heap_mutators(h); m; m = m->next)
         if (in_nursery(g, (void *)m->bump_ptr))
             used -= m->bump_limit - m->bump_ptr;
     return used;
@@ -85,12 +92,18 @@ static size_t nursery_used(gc_heap *h, const gen_heap *g)
 
 /* ---- write barrier slow path: remember the holder ------------------------------ */
 
-static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+/* Core has stored v and calls this for the stores the inline filter
+ * selects (GC_BARRIER_GENERATIONAL): v's bits in the nursery's range, the
+ * holder outside it and not logged. Remembering the holder keeps GEN-1.
+ * The filter compares raw words, so an immediate integer whose bits fall in
+ * the range gets here too: only a reference into the nursery counts. */
+static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old, gc_value v)
 {
     gen_heap *g = gen_of(m->heap);
-    (void)slot; /* the store is done by the inline barrier (GC_BARRIER_GENERATIONAL) */
-    if (!gc_is_ref(v) || !in_nursery(g, gc_ref(v)) || in_nursery(g, holder) ||
-        (holder->header & GC_HDR_LOGGED))
+    (void)slot;
+    (void)old;
+    GC_ASSERT(!in_nursery(g, holder));
+    if (!gc_is_ref(v) || !in_nursery(g, gc_ref(v)) || (holder->header & GC_HDR_LOGGED))
         return;
     holder->header |= GC_HDR_LOGGED;
     g->remembered_total++;
@@ -120,7 +133,7 @@ static void count_survivor_cell(gc_object *o, void *arg)
 static size_t promotion_exact(gc_heap *h, gen_heap *g)
 {
     uint64_t cells[GC_SIZE_CLASS_COUNT] = {0};
-    gc_bump_walk(&g->nursery, h, count_survivor_cell, cells);
+    gc_bump_each(&g->nursery, h, count_survivor_cell, cells);
     size_t blocks = 0;
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
         size_t per_block = GC_FLS_BLOCK / gc_size_class_bytes[c];
@@ -136,8 +149,7 @@ static size_t promotion_exact(gc_heap *h, gen_heap *g)
  * declared exhausted on the bound's pessimism. */
 static bool promotion_fits(gc_heap *h, gen_heap *g, bool after_major)
 {
-    size_t used = gen_footprint(h);
-    size_t room = h->limit > used ? h->limit - used : 0;
+    size_t room = gc_space_room(h, gen_footprint(h));
     if (room >= promotion_bound(nursery_used(h, g)))
         return true;
     return after_major && room >= promotion_exact(h, g);
@@ -155,20 +167,19 @@ typedef struct gen_evac {
 
 /* Out of line: a cell of class cls when the current free list and bump
  * block are used up: lazily swept mature cells first, else a fresh block
- * filled by bumping. The budget was checked before the evacuation began. */
+ * filled by bumping. The budget was checked before the evacuation began
+ * (GEN-3), so this cannot fail. */
 static GC_NOINLINE void *promo_refill(gen_evac *e, unsigned cls)
 {
     gen_heap *g = e->g;
-    void *cell = gc_fls_sweep_for(&g->mature, cls);
+    void *cell = gc_fls_sweep_for(&g->old.fls, cls);
     if (cell) {
         g->promo_lists[cls] = *(void **)cell;
         return cell;
     }
-    if (gen_footprint(e->h) + GC_FLS_BLOCK <= e->h->limit) {
-        if (g->promo_cur[cls])
-            gc_fls_bump_publish(&g->mature, g->promo_cur[cls]);
-        cell = gc_fls_fresh_bump(&g->mature, cls, &g->promo_end[cls]);
-    }
+    if (g->promo_cur[cls])
+        gc_fls_bump_publish(&g->old.fls, g->promo_cur[cls]);
+    cell = gc_fls_fresh_bump(&g->old.fls, cls, gc_space_room(e->h, gen_footprint(e->h)), &g->promo_end[cls]);
     if (!cell) {
         fprintf(stderr, "gcbench: generational: promotion failed despite the reserve check\n");
         abort();
@@ -182,7 +193,7 @@ static void promo_publish(gen_heap *g)
 {
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
         if (g->promo_cur[c])
-            gc_fls_bump_publish(&g->mature, g->promo_cur[c]);
+            gc_fls_bump_publish(&g->old.fls, g->promo_cur[c]);
 }
 
 /* Copies *slot's referent into the mature space if it is a nursery object
@@ -194,12 +205,12 @@ GC_INLINE void promote_slot(gc_value *slot, void *arg)
     gc_object *o = gc_ref(*slot);
     if ((uintptr_t)o - e->lo >= e->span)
         return;
-    uint64_t hdr = o->header;
-    if (!gc_header_valid(hdr)) { /* already promoted: the header is the forwarding address */
-        *slot = (gc_value)hdr;
+    if (gc_is_forwarded(o)) { /* already promoted */
+        *slot = gc_value_of(gc_forwarding_address(o));
         return;
     }
-    size_t size = gc_size_for(gc_type_table[gc_header_type(hdr)]->kind, gc_header_length(hdr));
+    uint64_t hdr = o->header;
+    size_t size = gc_header_size(hdr);
     unsigned cls = gc_size_class_of(size);
     gen_heap *g = e->g;
     void *cell = g->promo_lists[cls];
@@ -217,7 +228,7 @@ GC_INLINE void promote_slot(gc_value *slot, void *arg)
     gc_object *copy = cell;
     copy->header = hdr & ~GC_HDR_GC_MASK;
     gc_copy_body(copy, o, size);
-    o->header = (uint64_t)(uintptr_t)copy;
+    gc_set_forwarding_address(o, copy);
     *slot = gc_value_of(copy);
     e->bytes += size;
     e->objects++;
@@ -232,16 +243,17 @@ static void promote_root(gc_value *slot, void *arg) { promote_slot(slot, arg); }
  * next to it). */
 static void evacuate(gc_heap *h, gen_heap *g)
 {
-    gen_evac e = {.h = h, .g = g, .lo = (uintptr_t)g->nursery.start, .span = gc_bump_used(&g->nursery)};
-    gc_phase_start(h, GC_PHASE_ROOTS);
+    gen_evac e = {.h = h, .g = g, .lo = (uintptr_t)g->nursery.start, .span = gc_bump_footprint(&g->nursery)};
+    gc_phase_start(h, GEN_PHASE_ROOTS);
     gc_visit_roots(h, promote_root, &e);
+    gc_phase_start(h, GEN_PHASE_REMEMBERED);
     for (size_t i = 0; i < g->remembered.n; i++) {
         gc_object *holder = g->remembered.v[i];
         holder->header &= ~GC_HDR_LOGGED;
         gc_trace_object(holder, promote_slot, &e);
     }
     g->remembered.n = 0;
-    gc_phase_start(h, GC_PHASE_COPY);
+    gc_phase_start(h, GEN_PHASE_PROMOTE);
     while (!gc_objstack_empty(&g->work))
         gc_trace_object(gc_objstack_pop(&g->work), promote_slot, &e);
     promo_publish(g);
@@ -250,16 +262,8 @@ static void evacuate(gc_heap *h, gen_heap *g)
     g->old_bytes += e.bytes;
     g->promoted_bytes += e.bytes;
     g->promoted_objects += e.objects;
-#ifndef NDEBUG
-    gc_bump_poison(&g->nursery);
-#endif
-    gc_bump_reset(&g->nursery);
-}
-
-static void retire_chunks(gc_heap *h, gen_heap *g)
-{
-    for (gc_mutator *m = h->mutators; m; m = m->next)
-        gc_bump_retire(&g->nursery, m);
+    gc_bump_finish(&g->nursery);
+    GC_ASSERT(g->remembered.n == 0 && gc_bump_footprint(&g->nursery) == 0); /* GEN-2 */
 }
 
 /* ---- major collection ------------------------------------------------------------------ */
@@ -272,10 +276,8 @@ static void major_mark_visit(gc_value *slot, void *arg)
     if (in_nursery(g, o)) {
         fresh = !(o->header & GEN_NURSERY_MARK);
         o->header |= GEN_NURSERY_MARK;
-    } else if (gc_fls_contains(&g->mature, o)) {
-        fresh = gc_fls_mark(&g->mature, o);
     } else {
-        fresh = gc_los_mark(o);
+        fresh = gc_nms_mark(&g->old, o);
     }
     if (fresh)
         gc_objstack_push(&g->work, o);
@@ -294,42 +296,41 @@ static void unmark_nursery_object(gc_object *o, void *ctx)
  * the nursery could not be emptied (its survivors might not fit). */
 static bool major_body(gc_heap *h, gen_heap *g)
 {
-    retire_chunks(h, g);
+    gc_bump_prepare(&g->nursery, h);
     /* The mark and sweep below re-derive every block's free cells; bump
      * blocks were published when the last evacuation ended. */
     memset(g->promo_lists, 0, sizeof g->promo_lists);
     memset(g->promo_cur, 0, sizeof g->promo_cur);
     memset(g->promo_end, 0, sizeof g->promo_end);
-    gc_fls_prepare_mark(&g->mature);
-    gc_phase_start(h, GC_PHASE_ROOTS);
+    gc_nms_prepare(&g->old);
+    gc_phase_start(h, GEN_PHASE_ROOTS);
     gc_visit_roots(h, major_mark_visit, g);
-    gc_phase_start(h, GC_PHASE_MARK);
-    uint64_t mature_live = 0;
+    gc_phase_start(h, GEN_PHASE_MARK);
+    uint64_t old_live = 0; /* marked objects outside the nursery, large ones included */
     while (!gc_objstack_empty(&g->work)) {
         gc_object *o = gc_objstack_pop(&g->work);
-        if (gc_fls_contains(&g->mature, o))
-            mature_live += gc_object_size(o);
+        if (!in_nursery(g, o))
+            old_live += gc_object_size(o);
         gc_trace_object(o, major_mark_visit, g);
     }
-    gc_phase_start(h, GC_PHASE_SWEEP);
+    gc_phase_start(h, GEN_PHASE_SWEEP);
     /* Forget dead holders before their cells can be reused. */
     size_t keep = 0;
     for (size_t i = 0; i < g->remembered.n; i++) {
         gc_object *o = g->remembered.v[i];
-        bool live = gc_fls_contains(&g->mature, o) ? gc_fls_is_marked(&g->mature, o) : gc_los_is_marked(o);
-        if (live)
+        if (gc_nms_is_marked(&g->old, o))
             g->remembered.v[keep++] = o;
     }
     g->remembered.n = keep;
-    gc_fls_after_mark(&g->mature);
-    gc_los_sweep(&g->los);
-    g->old_bytes = mature_live;
+    size_t los_live = gc_nms_finish(&g->old);
+    GC_ASSERT(old_live >= los_live);
+    g->old_bytes = old_live - los_live; /* small ones: large objects count in the LOS */
     if (promotion_fits(h, g, true)) {
         evacuate(h, g); /* nursery-mark bits vanish with the nursery */
         return true;
     }
     g->stuck_live = 0;
-    gc_bump_walk(&g->nursery, h, unmark_nursery_object, &g->stuck_live);
+    gc_bump_each(&g->nursery, h, unmark_nursery_object, &g->stuck_live);
     g->stuck = true;
     return false;
 }
@@ -350,15 +351,9 @@ static bool gen_minor(gc_mutator *m, gc_reason reason)
 {
     gc_heap *h = m->heap;
     gen_heap *g = gen_of(h);
-    if (h->cfg.verify) { /* the remembered-set invariant, before the minor */
-        uint64_t t0 = uv_hrtime();
-        size_t errors = gen_verify(h);
-        h->verify_ns += uv_hrtime() - t0;
-        if (errors > 0)
-            gc_verify_abort(h, "before a minor collection");
-    }
+    gc_verify_collector(h, "before a minor collection"); /* GEN-1, with --verify */
     gc_pause_begin(h, GC_PAUSE_MINOR, reason);
-    retire_chunks(h, g);
+    gc_bump_prepare(&g->nursery, h);
     bool ok = true;
     if (promotion_fits(h, g, false)) {
         evacuate(h, g);
@@ -370,13 +365,18 @@ static bool gen_minor(gc_mutator *m, gc_reason reason)
     return ok;
 }
 
-static void gen_collect(gc_mutator *m, gc_reason reason)
+/* MINOR: a minor collection (a major when the survivors might not fit);
+ * MAJOR: a major one; ANY: as if allocation had triggered it (a minor),
+ * except that stress mode makes every GEN_STRESS_MAJOR_EVERY-th a major. */
+static void gen_collect(gc_mutator *m, gc_collection_kind kind, gc_reason reason)
 {
     gen_heap *g = gen_of(m->heap);
-    if (reason == GC_REASON_STRESS && ++g->stress_count % GEN_STRESS_MAJOR_EVERY != 0)
-        gen_minor(m, reason);
-    else
+    if (kind == GC_COLLECT_ANY && reason == GC_REASON_STRESS)
+        kind = ++g->stress_count % GEN_STRESS_MAJOR_EVERY != 0 ? GC_COLLECT_MINOR : GC_COLLECT_MAJOR;
+    if (kind == GC_COLLECT_MAJOR)
         gen_major(m, reason);
+    else
+        gen_minor(m, reason);
 }
 
 /* ---- allocation --------------------------------------------------------------------------- */
@@ -393,62 +393,66 @@ static void prefault_mature(gen_heap *g)
     size_t bound = promotion_bound(g->nursery_size);
     if (want > bound)
         want = bound;
-    g->prefaulted_bytes += gc_fls_prefault(&g->mature, want) * GC_FLS_BLOCK;
+    g->prefaulted_bytes += gc_fls_prefault(&g->old.fls, want) * GC_FLS_BLOCK;
+}
+
+/* A small object: a new nursery chunk (the inline fast path found the
+ * current one full), prefaulting mature pages first. */
+static void *gen_alloc_small(gc_mutator *m, size_t bytes)
+{
+    gen_heap *g = gen_of(m->heap);
+    prefault_mature(g);
+    return gc_bump_refill(&g->nursery, m, bytes, g->nursery_size);
+}
+
+/* A large object that does not fit needs a major collection; a full
+ * nursery a minor one, which fails when the nursery could not be emptied
+ * (its survivors do not fit). */
+static bool gen_collect_for_alloc(gc_mutator *m, bool large)
+{
+    if (large) {
+        gen_major(m, GC_REASON_HEAP_LIMIT);
+        return true;
+    }
+    return gen_minor(m, GC_REASON_NURSERY_FULL);
 }
 
 static void *gen_alloc_slow(gc_mutator *m, size_t bytes)
 {
-    gc_heap *h = m->heap;
-    gen_heap *g = gen_of(h);
-    for (int attempt = 0;; attempt++) {
-        if (bytes > GC_SMALL_MAX) {
-            if (gen_footprint(h) + bytes + GC_LOS_OVERHEAD <= h->limit)
-                return gc_los_alloc(&g->los, bytes);
-            if (attempt > 0)
-                return NULL;
-            gen_major(m, GC_REASON_HEAP_LIMIT);
-            continue;
-        }
-        void *p = gc_alloc_fast(m, GC_ALLOC_BUMP, bytes); /* stress mode comes here first */
-        if (!p) {
-            prefault_mature(g);
-            p = gc_bump_refill(&g->nursery, m, bytes, g->nursery_size);
-        }
-        if (p)
-            return p;
-        if (attempt > 0 || !gen_minor(m, GC_REASON_NURSERY_FULL))
-            return NULL; /* the nursery could not be emptied: survivors do not fit */
-    }
+    return gc_space_alloc_slow(m, bytes, &gen_of(m->heap)->old.los, gen_footprint, gen_alloc_small,
+                               gen_collect_for_alloc);
 }
 
 /* ---- lifecycle and queries ------------------------------------------------------------------ */
 
 static int gen_init(gc_heap *h)
 {
-    size_t n = h->cfg.nursery_size;
+    size_t limit = gc_heap_limit(h);
+    uint64_t opt = gc_heap_option_u64(h, "nursery");
+    size_t n = opt > SIZE_MAX ? SIZE_MAX : (size_t)opt;
     if (n == 0) {
         /* Young = a third of the heap, as HotSpot's default NewRatio=2. */
-        n = h->limit / GEN_NURSERY_DEFAULT_DIVISOR;
+        n = limit / GEN_NURSERY_DEFAULT_DIVISOR;
         if (n < GEN_NURSERY_MIN)
             n = GEN_NURSERY_MIN;
     }
-    if (n < GEN_NURSERY_MIN || n > h->limit / 2) {
-        snprintf(h->error, sizeof h->error,
-                 "nursery of %zu bytes: must be at least %zu bytes and at most half the heap (%zu)", n,
-                 GEN_NURSERY_MIN, h->limit / 2);
+    if (n < GEN_NURSERY_MIN || n > limit / 2) {
+        gc_heap_set_error(h,
+                          "nursery of %zu bytes (option nursery): must be at least %zu bytes and at most half "
+                          "the heap (%zu)",
+                          n, GEN_NURSERY_MIN, limit / 2);
         return -1;
     }
     n &= ~(size_t)7;
     gen_heap *g = gc_sys_alloc_zeroed(sizeof *g);
     g->nursery_size = n;
-    if (gc_bump_init(&g->nursery, n) != 0 || gc_fls_init(&g->mature, h->limit - n) != 0) {
-        snprintf(h->error, sizeof h->error, "cannot reserve the nursery and mature space");
+    if (gc_bump_init(&g->nursery, n) != 0 || gc_nms_init(&g->old, limit - n) != 0) {
+        gc_heap_set_error(h, "cannot reserve the nursery and mature space");
         gc_bump_destroy(&g->nursery);
         gc_sys_free(g, sizeof *g);
         return -1;
     }
-    gc_los_init(&g->los);
-    h->collector = g;
+    gc_heap_set_collector(h, g);
     return 0;
 }
 
@@ -456,8 +460,7 @@ static void gen_destroy(gc_heap *h)
 {
     gen_heap *g = gen_of(h);
     gc_bump_destroy(&g->nursery);
-    gc_fls_destroy(&g->mature);
-    gc_los_destroy(&g->los);
+    gc_nms_destroy(&g->old);
     gc_objstack_free(&g->remembered);
     gc_objstack_free(&g->work);
     gc_sys_free(g, sizeof *g);
@@ -477,13 +480,13 @@ static size_t gen_heap_used(gc_heap *h)
     gen_heap *g = gen_of(h);
     /* After a major that could not empty the nursery (the heap is exhausted),
      * count only its live objects: the rest is garbage it could not free. */
-    return g->old_bytes + g->los.bytes + (g->stuck ? g->stuck_live : nursery_used(h, g));
+    return g->old_bytes + gc_los_bytes(&g->old.los) + (g->stuck ? g->stuck_live : nursery_used(h, g));
 }
 
 static bool gen_contains(gc_heap *h, const void *p)
 {
     gen_heap *g = gen_of(h);
-    return in_nursery(g, p) || gc_fls_contains(&g->mature, p) || gc_los_contains(&g->los, p);
+    return in_nursery(g, p) || gc_nms_contains(&g->old, p);
 }
 
 static bool gen_is_object(gc_heap *h, const gc_object *o)
@@ -491,26 +494,23 @@ static bool gen_is_object(gc_heap *h, const gc_object *o)
     gen_heap *g = gen_of(h);
     if (in_nursery(g, o))
         return gc_bump_is_object(&g->nursery, o);
-    return gc_fls_contains(&g->mature, o) ? gc_fls_is_object(&g->mature, o) : gc_los_is_object(&g->los, o);
+    return gc_nms_is_object(&g->old, o);
 }
 
-/* ---- verification: the remembered-set invariant and the spaces ------------------------------- */
+/* ---- verification: the remembered-set invariant (GEN-1) and the spaces ---------------- */
 
 typedef struct gen_check {
     gc_heap *h;
     gen_heap *g;
     const gc_object *holder;
-    size_t errors;
 } gen_check;
 
 static void check_old_slot(gc_value *slot, void *arg)
 {
     gen_check *c = arg;
-    if (in_nursery(c->g, gc_ref(*slot)) && !(c->holder->header & GC_HDR_LOGGED)) {
+    if (in_nursery(c->g, gc_ref(*slot)) && !(c->holder->header & GC_HDR_LOGGED))
         gc_verify_fail(c->h, "old object %p points into the nursery (%p) but is not in the remembered set",
                        (void *)c->holder, (void *)gc_ref(*slot));
-        c->errors++;
-    }
 }
 
 static void check_old_object(gc_object *o, void *arg)
@@ -520,34 +520,13 @@ static void check_old_object(gc_object *o, void *arg)
     gc_trace_object(o, check_old_slot, c);
 }
 
-static void count_object(gc_object *o, void *arg)
-{
-    (void)o;
-    (*(size_t *)arg)++;
-}
-
-static size_t gen_verify(gc_heap *h)
+static void gen_verify(gc_heap *h)
 {
     gen_heap *g = gen_of(h);
     gen_check c = {.h = h, .g = g};
-    gc_fls_walk(&g->mature, check_old_object, &c);
-    for (gc_los_entry *e = g->los.head.next; e != &g->los.head; e = e->next) {
-        check_old_object((gc_object *)(e + 1), &c);
-        if (e->mark) {
-            gc_verify_fail(h, "large object %p still marked outside a collection", (void *)(e + 1));
-            c.errors++;
-        }
-    }
-    size_t n = 0;
-    if (!gc_bump_walk(&g->nursery, h, count_object, &n)) {
-        gc_verify_fail(h, "the nursery does not parse");
-        c.errors++;
-    }
-    if (gen_footprint(h) > h->limit) {
-        gc_verify_fail(h, "footprint %zu exceeds the limit %zu", gen_footprint(h), h->limit);
-        c.errors++;
-    }
-    return c.errors;
+    gc_nms_each(&g->old, check_old_object, &c);
+    gc_nms_check(&g->old, h);
+    gc_bump_check(&g->nursery, h);
 }
 
 static void gen_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx)
@@ -568,6 +547,8 @@ const gc_collector_ops gc_generational_ops = {
     .barrier = GC_BARRIER_GENERATIONAL,
     .moving = true,
     .reclaims_cycles = true,
+    .phases = gen_phases,
+    .options = gen_options,
     .init = gen_init,
     .destroy = gen_destroy,
     .mutator_init = gen_mutator_init,
@@ -575,7 +556,6 @@ const gc_collector_ops gc_generational_ops = {
     .alloc_slow = gen_alloc_slow,
     .write_barrier = gen_write_barrier,
     .collect = gen_collect,
-    .safepoint = gc_default_safepoint,
     .finish = gc_default_finish,
     .heap_used = gen_heap_used,
     .footprint = gen_footprint,

@@ -4,10 +4,13 @@
  * section 3). Objects come from jemalloc (core/sysalloc.h) behind an 8-byte
  * prefix word. See docs/collectors/refcount.md.
  *
- *   write barrier     Increment(new); store; Decrement(old)
+ *   write barrier     (core has stored new) Increment(new); Decrement(old)
  *   reclamation       IncrementRoots; deferred decrements; free the ZCT
+ *                     (phases roots, release; gc_collect MINOR)
  *   cycle collection  reclamation; MarkRoots (MarkGray); ScanRoots (Scan,
  *                     ScanBlack); CollectRoots (CollectWhite)
+ *                     (phases MarkGray, Scan, CollectWhite; MAJOR, ANY)
+ * Option "cycles" (on): off turns cycle collection off, to show the leak.
  *
  * Invariants (checked by rc_verify after every pause under --verify):
  *  - count(o) = references to o from fields of allocated, unreleased objects
@@ -26,8 +29,10 @@
  *    rooting discipline of core/heap.h promises.
  *  - Every traversal (cascade, MarkGray, Scan, ScanBlack, CollectWhite, the
  *    audit) uses an explicit stack in system memory, never C recursion.
+ *  - heap_used (the footprint) never exceeds the heap limit: alloc_slow
+ *    reclaims, then collects cycles, and fails rather than exceed it (core's
+ *    verifier checks the footprint).
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,11 +191,31 @@ static void rc_map_free(rc_objmap *map)
         gc_sys_free(map->l1[i], sizeof(rc_leaf *) << RC_L2_BITS);
 }
 
+/* ---- phases and options ---------------------------------------------------------- */
+
+/* Indices into rc_phases (the pause phases this collector declares). */
+enum { RC_PHASE_ROOTS, RC_PHASE_RELEASE, RC_PHASE_MARK_GRAY, RC_PHASE_SCAN, RC_PHASE_COLLECT_WHITE };
+
+static const char *const rc_phases[] = {
+    [RC_PHASE_ROOTS] = "roots",                /* IncrementRoots */
+    [RC_PHASE_RELEASE] = "release",            /* deferred decrements, ZCT, cascades */
+    [RC_PHASE_MARK_GRAY] = "MarkGray",         /* MarkRoots */
+    [RC_PHASE_SCAN] = "Scan",                  /* ScanRoots (Scan, ScanBlack) */
+    [RC_PHASE_COLLECT_WHITE] = "CollectWhite", /* CollectRoots */
+    NULL,
+};
+
+static const gc_option_desc rc_options[] = {
+    {"cycles", GC_OPTION_BOOL, "on", "Bacon-Rajan cycle collection (off shows the leak, reported as leaked_bytes)"},
+    {NULL, 0, NULL, NULL},
+};
+
 /* ---- state ------------------------------------------------------------------------ */
 
 typedef struct rc_heap {
     gc_heap *h;
-    bool cycles;               /* cycle collection on (!cfg.rc_cycles_off) */
+    bool cycles;               /* cycle collection on (option "cycles") */
+    size_t limit;              /* gc_heap_limit(h): heap_used never exceeds it */
     rc_objmap objects;         /* every allocated object not yet freed (incl. RELEASED) */
     uint64_t used_bytes, used_objects;
     gc_objstack zct;              /* zero-count table; NULL holes where entries left early */
@@ -207,8 +232,10 @@ typedef struct rc_heap {
     uint64_t leaked_bytes, leaked_objects;
 } rc_heap;
 
-static rc_heap *rc_of(gc_heap *h) { return h->collector; }
-
+static rc_heap *rc_of(gc_heap *h) { return gc_heap_collector(h); }
+/* The barrier and alloc_slow run on every store and every allocation: they
+ * find the state through the mutator (rc_mutator_init) without a call. */
+GC_INLINE rc_heap *rc_of_mutator(gc_mutator *m) { return m->collector_data; }
 
 /* ---- memory ---------------------------------------------------------------------- */
 
@@ -288,7 +315,7 @@ GC_INLINE rc_word rc_decrement_count(gc_object *o)
     rc_word c = rc_count(w);
     if (GC_UNLIKELY(c == RC_STICKY))
         return RC_STICKY;
-    assert(c > 0);
+    GC_ASSERT(c > 0);
     *rc_pfx(o) = w - RC_ONE;
     return c - 1;
 }
@@ -306,16 +333,21 @@ GC_INLINE void rc_decrement(rc_heap *rc, gc_object *o)
     }
 }
 
-static void rc_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+/* Core has stored v into *slot (GC_BARRIER_ALWAYS: every store, immediates
+ * and nil included) and reports the value it replaced, old. Increment
+ * before Decrement, as in the classic barrier (the other order would drop
+ * an object stored over itself to 0); a store of the same value changes
+ * nothing and is skipped outright. The barrier never frees: Decrement only
+ * moves objects into the ZCT or the root buffer. */
+static void rc_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old, gc_value v)
 {
     (void)holder;
-    rc_heap *rc = rc_of(m->heap);
-    gc_value old = *slot;
+    (void)slot;
     if (v == old)
         return;
+    rc_heap *rc = rc_of_mutator(m);
     if (gc_is_ref(v))
         rc_increment(rc, gc_ref(v));
-    *slot = v;
     if (gc_is_ref(old))
         rc_decrement(rc, gc_ref(old));
 }
@@ -343,6 +375,7 @@ static void rc_release_visit(gc_value *slot, void *arg)
  * or leave a buffered one RELEASED for MarkRoots to free. */
 static void rc_release(rc_heap *rc, gc_object *s)
 {
+    GC_ASSERT(rc_count(*rc_pfx(s)) == 0 && rc_zct_index(*rc_pfx(s)) == 0 && !(*rc_pfx(s) & RC_RELEASED));
     gc_objstack_push(&rc->work, s);
     while (rc->work.n > 0) {
         gc_object *o = rc->work.v[--rc->work.n];
@@ -423,7 +456,7 @@ static void rc_release_garbage(rc_heap *rc)
 static void rc_record_cascade(gc_heap *h, gc_reason reason, uint64_t t0, uint64_t t1, uint64_t before)
 {
     uint64_t t2 = uv_hrtime();
-    uint64_t phases[GC_PHASE_COUNT] = {[GC_PHASE_ROOTS] = t1 - t0, [GC_PHASE_SWEEP] = t2 - t1};
+    uint64_t phases[GC_MAX_PHASES] = {[RC_PHASE_ROOTS] = t1 - t0, [RC_PHASE_RELEASE] = t2 - t1};
     gc_pause_record(h, GC_PAUSE_RC_CASCADE, reason, t0, t2, before, phases);
 }
 
@@ -444,9 +477,11 @@ static void rc_reclaim(gc_heap *h, rc_heap *rc, gc_reason reason)
 
 /* ---- cycle collection (Bacon & Rajan, synchronous) -------------------------------------- */
 
-static void rc_phase(gc_heap *h, gc_phase p)
+/* Phases are marked only inside a recorded pause (finish's collection is
+ * not one). */
+static void rc_phase(gc_heap *h, unsigned p)
 {
-    if (h->in_pause)
+    if (gc_heap_in_pause(h))
         gc_phase_start(h, p);
 }
 
@@ -601,25 +636,29 @@ static void rc_collect_roots(rc_heap *rc)
     rc_free_white(rc);
 }
 
-/* A reclamation followed (cycles on) by a cycle collection; one pause of
- * kind cycle (rc-cascade with cycles off) when `record`. Counting the
- * roots first makes every root-referenced object externally counted, so
- * trial deletion treats it as live. */
-static void rc_collect_all(gc_heap *h, rc_heap *rc, gc_reason reason, bool record)
+/* A reclamation followed, when `cycles` (and the option is on), by a cycle
+ * collection; one pause of kind cycle (rc-cascade without the cycle
+ * collection) when `record`. Counting the roots first makes every
+ * root-referenced object externally counted, so trial deletion treats it
+ * as live. */
+static void rc_collect_all(gc_heap *h, rc_heap *rc, gc_reason reason, bool cycles, bool record)
 {
+    GC_ASSERT(!gc_heap_in_pause(h) && rc->work.n == 0 && rc->black.n == 0);
+    cycles = cycles && rc->cycles;
     uint64_t t0 = uv_hrtime();
     if (record)
-        gc_pause_begin(h, rc->cycles ? GC_PAUSE_CYCLE : GC_PAUSE_RC_CASCADE, reason);
-    rc_phase(h, GC_PHASE_ROOTS);
+        gc_pause_begin(h, cycles ? GC_PAUSE_CYCLE : GC_PAUSE_RC_CASCADE, reason);
+    rc_phase(h, RC_PHASE_ROOTS);
     rc_increment_roots(h, rc);
-    rc_phase(h, GC_PHASE_SWEEP);
+    rc_phase(h, RC_PHASE_RELEASE);
     rc_release_garbage(rc);
     rc->reclaim_ns += uv_hrtime() - t0;
-    if (rc->cycles) {
-        rc_phase(h, GC_PHASE_MARK);
+    if (cycles) {
+        rc_phase(h, RC_PHASE_MARK_GRAY);
         rc_mark_roots(rc);
+        rc_phase(h, RC_PHASE_SCAN);
         rc_scan_roots(rc);
-        rc_phase(h, GC_PHASE_SWEEP);
+        rc_phase(h, RC_PHASE_COLLECT_WHITE);
         rc_collect_roots(rc);
         rc->cycle_collections++;
     }
@@ -627,23 +666,29 @@ static void rc_collect_all(gc_heap *h, rc_heap *rc, gc_reason reason, bool recor
         gc_pause_end(h);
 }
 
-static void rc_collect(gc_mutator *m, gc_reason reason) { rc_collect_all(m->heap, rc_of(m->heap), reason, true); }
+/* MINOR: a reclamation alone, always one rc-cascade pause (garbage cycles
+ * wait in the root buffer). MAJOR and ANY (stress): reclamation and cycle
+ * collection, one cycle pause (rc-cascade with cycles=off). */
+static void rc_collect(gc_mutator *m, gc_collection_kind kind, gc_reason reason)
+{
+    rc_collect_all(m->heap, rc_of_mutator(m), reason, kind != GC_COLLECT_MINOR, true);
+}
 
 /* ---- allocation ---------------------------------------------------------------------- */
 
 static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
 {
     gc_heap *h = m->heap;
-    rc_heap *rc = rc_of(h);
+    rc_heap *rc = rc_of_mutator(m);
     if (rc->cycles && rc->buffer.n >= RC_BUFFER_THRESHOLD)
-        rc_collect_all(h, rc, GC_REASON_THRESHOLD, true);
+        rc_collect_all(h, rc, GC_REASON_THRESHOLD, true, true);
     else if (rc->zct.n >= RC_ZCT_THRESHOLD)
         rc_reclaim(h, rc, GC_REASON_THRESHOLD);
-    if (rc->used_bytes + bytes > h->limit) {
+    if (rc->used_bytes + bytes > rc->limit) {
         rc_reclaim(h, rc, GC_REASON_HEAP_LIMIT);
-        if (rc->used_bytes + bytes > h->limit && rc->cycles)
-            rc_collect_all(h, rc, GC_REASON_HEAP_LIMIT, true);
-        if (rc->used_bytes + bytes > h->limit)
+        if (rc->used_bytes + bytes > rc->limit && rc->cycles)
+            rc_collect_all(h, rc, GC_REASON_HEAP_LIMIT, true, true);
+        if (rc->used_bytes + bytes > rc->limit)
             return NULL;
     }
     char *p = gc_sys_alloc(bytes + RC_PREFIX);
@@ -698,7 +743,7 @@ static void rc_finish(gc_heap *h)
 {
     rc_heap *rc = rc_of(h);
     uint64_t t0 = uv_hrtime();
-    rc_collect_all(h, rc, GC_REASON_EXPLICIT, false);
+    rc_collect_all(h, rc, GC_REASON_EXPLICIT, true, false);
     rc_leak_audit(h, rc);
     rc->finish_ns += uv_hrtime() - t0;
 }
@@ -726,10 +771,14 @@ static int rc_init(gc_heap *h)
 {
     rc_heap *rc = gc_sys_alloc_zeroed(sizeof *rc);
     rc->h = h;
-    rc->cycles = !h->cfg.rc_cycles_off;
-    h->collector = rc;
+    rc->cycles = gc_heap_option_bool(h, "cycles");
+    rc->limit = gc_heap_limit(h);
+    gc_heap_set_collector(h, rc);
     return 0;
 }
+
+static void rc_mutator_init(gc_mutator *m) { m->collector_data = gc_heap_collector(m->heap); }
+static void rc_mutator_fini(gc_mutator *m) { m->collector_data = NULL; }
 
 static void rc_free_at_destroy(gc_object *o, void *ctx)
 {
@@ -750,11 +799,9 @@ static void rc_destroy(gc_heap *h)
 
 static size_t rc_heap_used(gc_heap *h) { return rc_of(h)->used_bytes; }
 
-static size_t rc_footprint(gc_heap *h)
-{
-    rc_heap *rc = rc_of(h);
-    return rc->used_bytes + rc->used_objects * RC_PREFIX;
-}
+/* What the limit bounds: the objects' bytes (prefix words and jemalloc's
+ * rounding are not counted; see docs/collectors/refcount.md). */
+static size_t rc_footprint(gc_heap *h) { return rc_of(h)->used_bytes; }
 
 static bool rc_contains(gc_heap *h, const void *addr)
 {
@@ -799,10 +846,9 @@ typedef struct rc_check {
     rc_heap *rc;
     gc_objstack edges; /* sorted: one entry per counted reference */
     uint64_t bytes, objects, buffered;
-    size_t errors;
 } rc_check;
 
-#define RC_FAIL(k, ...) (gc_verify_fail((k)->h, __VA_ARGS__), (k)->errors++)
+#define RC_FAIL(k, ...) gc_verify_fail((k)->h, __VA_ARGS__)
 
 static void rc_check_edges(gc_object *o, void *arg)
 {
@@ -844,8 +890,9 @@ static void rc_check_object(gc_object *o, void *arg)
 }
 
 /* Recounts every reference (fields of unreleased objects, snapshot
- * entries) and checks each object's word against it. */
-static size_t rc_verify(gc_heap *h)
+ * entries) and checks each object's word against it: the invariants at the
+ * top of this file. (Core checks footprint <= limit.) */
+static void rc_verify(gc_heap *h)
 {
     rc_heap *rc = rc_of(h);
     rc_check k = {.h = h, .rc = rc};
@@ -866,9 +913,6 @@ static size_t rc_verify(gc_heap *h)
         RC_FAIL(&k, "object map holds %llu objects / %llu bytes, counters say %llu / %llu",
                 (unsigned long long)k.objects, (unsigned long long)k.bytes,
                 (unsigned long long)rc->used_objects, (unsigned long long)rc->used_bytes);
-    if (rc->used_bytes > h->limit)
-        RC_FAIL(&k, "%llu bytes allocated, over the limit %zu", (unsigned long long)rc->used_bytes, h->limit);
-    return k.errors;
 }
 #undef RC_FAIL
 
@@ -878,15 +922,16 @@ const gc_collector_ops gc_refcount_ops = {
     .alloc_mode = GC_ALLOC_SLOW,
     .barrier = GC_BARRIER_ALWAYS,
     .moving = false,
-    .reclaims_cycles = true, /* unless --rc-cycles=off */
+    .reclaims_cycles = true, /* unless cycles=off */
+    .phases = rc_phases,
+    .options = rc_options,
     .init = rc_init,
     .destroy = rc_destroy,
-    .mutator_init = gc_default_mutator_init,
-    .mutator_fini = gc_default_mutator_fini,
+    .mutator_init = rc_mutator_init,
+    .mutator_fini = rc_mutator_fini,
     .alloc_slow = rc_alloc_slow,
     .write_barrier = rc_write_barrier,
     .collect = rc_collect,
-    .safepoint = gc_default_safepoint,
     .finish = rc_finish,
     .heap_used = rc_heap_used,
     .footprint = rc_footprint,

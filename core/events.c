@@ -1,21 +1,20 @@
-/* core/events.c — pause recording. Invariant: at most one pause is open
- * (h->in_pause); its phases partition its duration (time outside any named
- * phase is charged to GC_PHASE_OTHER). The log grows with the system
- * allocator, never in the collected heap. */
+/* core/events.c — pause recording. Invariants: at most one pause is open
+ * (h->in_pause); its declared phases and other_ns partition its duration
+ * (time outside any declared phase is other_ns); phase indices are below the
+ * collector's declared count. The log grows with the system allocator,
+ * never in the collected heap. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <uv.h>
 
-#include "collector.h"
+#include "heap_impl.h"
 #include "sysalloc.h"
 
 static const char *const kind_names[GC_PAUSE_KIND_COUNT] = {
     "full", "minor", "major", "cycle", "rc-cascade"};
 static const char *const reason_names[GC_REASON_COUNT] = {
     "heap-limit", "explicit", "stress", "nursery-full", "threshold"};
-static const char *const phase_names[GC_PHASE_COUNT] = {
-    "roots", "mark", "sweep", "copy", "other"};
 
 const char *gc_pause_kind_name(gc_pause_kind k)
 {
@@ -24,10 +23,6 @@ const char *gc_pause_kind_name(gc_pause_kind k)
 const char *gc_reason_name(gc_reason r)
 {
     return (unsigned)r < GC_REASON_COUNT ? reason_names[r] : "?";
-}
-const char *gc_phase_name(gc_phase p)
-{
-    return (unsigned)p < GC_PHASE_COUNT ? phase_names[p] : "?";
 }
 
 void gc_pause_begin(gc_heap *h, gc_pause_kind kind, gc_reason reason)
@@ -46,17 +41,30 @@ void gc_pause_begin(gc_heap *h, gc_pause_kind kind, gc_reason reason)
     h->current.heap_before = h->ops->heap_used(h);
     if (h->current.heap_before > h->peak_heap)
         h->peak_heap = h->current.heap_before;
-    h->current_phase = GC_PHASE_OTHER;
+    h->current_phase = -1;
     h->phase_start_ns = now;
 }
 
-void gc_phase_start(gc_heap *h, gc_phase phase)
+/* Charges the time since the last boundary to the running phase. */
+static void phase_close(gc_heap *h, uint64_t now)
 {
-    assert(h->in_pause);
-    uint64_t now = uv_hrtime();
-    h->current.phase_ns[h->current_phase] += now - h->phase_start_ns;
-    h->current_phase = phase;
+    if (h->current_phase < 0)
+        h->current.other_ns += now - h->phase_start_ns;
+    else
+        h->current.phase_ns[h->current_phase] += now - h->phase_start_ns;
     h->phase_start_ns = now;
+}
+
+void gc_phase_start(gc_heap *h, unsigned phase)
+{
+    GC_ASSERT(h->in_pause);
+    if (phase >= h->nphases) {
+        fprintf(stderr, "gcbench: collector %s started phase %u but declares %u phases\n", h->ops->name,
+                phase, h->nphases);
+        abort();
+    }
+    phase_close(h, uv_hrtime());
+    h->current_phase = (int)phase;
 }
 
 void gc_pause_set_kind(gc_heap *h, gc_pause_kind kind)
@@ -98,13 +106,14 @@ void gc_pause_end(gc_heap *h)
 {
     assert(h->in_pause);
     uint64_t now = uv_hrtime();
-    h->current.phase_ns[h->current_phase] += now - h->phase_start_ns;
+    phase_close(h, now);
+    h->current_phase = -1;
     h->current.duration_ns = now - h->epoch_ns - h->current.start_ns;
     pause_commit(h);
 }
 
 void gc_pause_record(gc_heap *h, gc_pause_kind kind, gc_reason reason, uint64_t start_hrtime,
-                     uint64_t end_hrtime, uint64_t heap_before, const uint64_t phase_ns[GC_PHASE_COUNT])
+                     uint64_t end_hrtime, uint64_t heap_before, const uint64_t phase_ns[GC_MAX_PHASES])
 {
     assert(!h->in_pause && end_hrtime >= start_hrtime);
     h->in_pause = true;
@@ -118,11 +127,12 @@ void gc_pause_record(gc_heap *h, gc_pause_kind kind, gc_reason reason, uint64_t 
     if (heap_before > h->peak_heap)
         h->peak_heap = heap_before;
     uint64_t sum = 0;
-    for (int p = 0; p < GC_PHASE_COUNT; p++) {
+    for (unsigned p = 0; phase_ns && p < h->nphases; p++) {
         h->current.phase_ns[p] = phase_ns[p];
         sum += phase_ns[p];
     }
+    GC_ASSERT(sum <= h->current.duration_ns);
     if (sum < h->current.duration_ns)
-        h->current.phase_ns[GC_PHASE_OTHER] += h->current.duration_ns - sum;
+        h->current.other_ns = h->current.duration_ns - sum;
     pause_commit(h);
 }

@@ -13,28 +13,53 @@
 #include <string.h>
 #include <uv.h>
 
-#include "collector.h"
+#include <ctype.h>
+#include <stdarg.h>
+
+#include "heap_impl.h"
 #include "sysalloc.h"
 
-/* ---- registry ---------------------------------------------------------------- */
+/* ---- descriptors ---------------------------------------------------------------- */
 
-const gc_collector_ops *gc_collector_find(const char *name)
+_Noreturn void gc_assert_fail(const char *expr, const char *file, int line, const char *func)
 {
-    if (!name)
-        return NULL;
-    for (size_t i = 0; gc_registered_collectors[i]; i++)
-        if (strcmp(gc_registered_collectors[i]->name, name) == 0)
-            return gc_registered_collectors[i];
+    fprintf(stderr, "gcbench: assertion failed: %s (%s:%d, in %s)\n", expr, file, line, func);
+    fflush(stderr);
+    abort();
+}
+
+static const char *check_phases(const gc_collector_ops *ops)
+{
+    size_t n = 0;
+    for (; ops->phases[n]; n++) {
+        if (n == GC_MAX_PHASES)
+            return "phases: more than GC_MAX_PHASES names";
+        const char *c = ops->phases[n];
+        if (!*c)
+            return "phases: an empty name";
+        for (; *c; c++)
+            if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '-'))
+                return "phases: a name is not [A-Za-z0-9_-]+";
+        if (strcmp(ops->phases[n], "other") == 0)
+            return "phases: 'other' is reserved (time outside any phase)";
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(ops->phases[j], ops->phases[n]) == 0)
+                return "phases: a name is declared twice";
+    }
     return NULL;
 }
 
 const char *gc_collector_check(const gc_collector_ops *ops)
 {
+    if (!ops)
+        return "no descriptor";
 #define CHECK_SLOT(s) \
     if (!ops->s)      \
-        return #s;
+        return "slot '" #s "' is unset";
     CHECK_SLOT(name)
     CHECK_SLOT(description)
+    CHECK_SLOT(phases)
+    CHECK_SLOT(options)
     CHECK_SLOT(init)
     CHECK_SLOT(destroy)
     CHECK_SLOT(mutator_init)
@@ -42,7 +67,6 @@ const char *gc_collector_check(const gc_collector_ops *ops)
     CHECK_SLOT(alloc_slow)
     CHECK_SLOT(write_barrier)
     CHECK_SLOT(collect)
-    CHECK_SLOT(safepoint)
     CHECK_SLOT(finish)
     CHECK_SLOT(heap_used)
     CHECK_SLOT(footprint)
@@ -51,7 +75,8 @@ const char *gc_collector_check(const gc_collector_ops *ops)
     CHECK_SLOT(verify)
     CHECK_SLOT(stats)
 #undef CHECK_SLOT
-    return NULL;
+    const char *bad = check_phases(ops);
+    return bad ? bad : gc_options_check_decls(ops);
 }
 
 /* ---- defaults for unused slots -------------------------------------------------- */
@@ -59,13 +84,15 @@ const char *gc_collector_check(const gc_collector_ops *ops)
 void gc_default_destroy(gc_heap *h) { (void)h; }
 void gc_default_mutator_init(gc_mutator *m) { (void)m; }
 void gc_default_mutator_fini(gc_mutator *m) { (void)m; }
-void gc_default_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+const gc_option_desc gc_no_options[] = {{NULL, GC_OPTION_BOOL, NULL, NULL}};
+void gc_default_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old, gc_value v)
 {
     (void)m;
     (void)holder;
-    *slot = v;
+    (void)slot;
+    (void)old;
+    (void)v;
 }
-void gc_default_safepoint(gc_mutator *m) { (void)m; }
 void gc_default_finish(gc_heap *h) { (void)h; }
 bool gc_default_contains(gc_heap *h, const void *addr)
 {
@@ -83,19 +110,16 @@ void gc_default_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx)
     (void)emit;
     (void)ctx;
 }
-size_t gc_default_verify(gc_heap *h)
-{
-    (void)h;
-    return 0;
-}
+void gc_default_verify(gc_heap *h) { (void)h; }
 void *gc_no_alloc_slow(gc_mutator *m, size_t bytes)
 {
     fprintf(stderr, "gcbench: collector %s has no alloc_slow (request %zu bytes)\n",
             m->heap->ops->name, bytes);
     abort();
 }
-void gc_no_collect(gc_mutator *m, gc_reason reason)
+void gc_no_collect(gc_mutator *m, gc_collection_kind kind, gc_reason reason)
 {
+    (void)kind;
     fprintf(stderr, "gcbench: collector %s cannot collect (reason %s)\n", m->heap->ops->name,
             gc_reason_name(reason));
     abort();
@@ -114,23 +138,30 @@ static void default_exhausted(gc_heap *h, size_t request, void *data)
     exit(GC_EXIT_HEAP_EXHAUSTED);
 }
 
-gc_heap *gc_heap_create(const char *collector, const gc_config *cfg, char *err, size_t errlen)
+static void default_corrupt(gc_heap *h, const char *when, size_t problems, void *data)
+{
+    (void)data;
+    fprintf(stderr, "gcbench: heap verification failed %s (%s): %zu problem%s, the heap is corrupt\n", when,
+            h->ops->name, problems, problems == 1 ? "" : "s");
+    fflush(stdout);
+    exit(GC_EXIT_HEAP_CORRUPT);
+}
+
+gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, char *err, size_t errlen)
 {
     char dummy[8];
     if (!err) {
         err = dummy;
         errlen = sizeof dummy;
     }
-    const gc_collector_ops *ops = gc_collector_find(collector);
-    if (!ops) {
-        snprintf(err, errlen, "unknown collector '%s'", collector ? collector : "(null)");
+    const char *bad = gc_collector_check(ops);
+    if (bad) {
+        snprintf(err, errlen, "collector '%s': %s", ops && ops->name ? ops->name : "(unnamed)", bad);
         return NULL;
     }
-    const char *missing = gc_collector_check(ops);
-    if (missing) {
-        snprintf(err, errlen, "collector '%s' leaves slot '%s' unset", ops->name, missing);
+    gc_option_value values[GC_MAX_OPTIONS];
+    if (gc_options_parse(ops, cfg ? cfg->options : NULL, values, err, errlen) != 0)
         return NULL;
-    }
     if (!cfg || cfg->heap_limit < GC_MIN_HEAP_LIMIT) {
         snprintf(err, errlen, "heap limit %zu bytes is below the minimum of %zu bytes",
                  cfg ? cfg->heap_limit : 0, GC_MIN_HEAP_LIMIT);
@@ -139,15 +170,28 @@ gc_heap *gc_heap_create(const char *collector, const gc_config *cfg, char *err, 
     gc_heap *h = gc_sys_alloc_zeroed(sizeof *h);
     h->ops = ops;
     h->cfg = *cfg;
+    if (cfg->options) {
+        size_t n = strlen(cfg->options) + 1;
+        h->options_text = gc_sys_alloc(n);
+        memcpy(h->options_text, cfg->options, n);
+    }
+    h->cfg.options = h->options_text;
+    memcpy(h->options, values, sizeof values);
+    while (ops->phases[h->nphases])
+        h->nphases++;
     h->limit = cfg->heap_limit;
     uv_mutex_init(&h->lock);
     atomic_init(&h->stop_requested, 0);
     h->exhausted = default_exhausted;
+    h->corrupt = default_corrupt;
+    h->current_phase = -1;
     h->epoch_ns = uv_hrtime();
     if (ops->init(h) != 0) {
         snprintf(err, errlen, "collector '%s': %s", ops->name,
                  h->error[0] ? h->error : "initialisation failed");
         uv_mutex_destroy(&h->lock);
+        if (h->options_text)
+            gc_sys_free(h->options_text, strlen(h->options_text) + 1);
         gc_sys_free(h, sizeof *h);
         return NULL;
     }
@@ -163,6 +207,8 @@ void gc_heap_destroy(gc_heap *h)
     h->ops->destroy(h);
     gc_sys_free(h->global_roots, h->global_roots_cap * sizeof *h->global_roots);
     gc_sys_free(h->pauses, h->pauses_cap * sizeof *h->pauses);
+    if (h->options_text)
+        gc_sys_free(h->options_text, strlen(h->options_text) + 1);
     uv_mutex_destroy(&h->lock);
     gc_sys_free(h, sizeof *h);
 }
@@ -181,6 +227,18 @@ void gc_heap_set_exhausted_handler(gc_heap *h, gc_exhausted_fn fn, void *data)
     h->exhausted_data = data;
 }
 
+void gc_heap_get_exhausted_handler(const gc_heap *h, gc_exhausted_fn *fn, void **data)
+{
+    *fn = h->exhausted;
+    *data = h->exhausted_data;
+}
+
+void gc_heap_set_corrupt_handler(gc_heap *h, gc_corrupt_fn fn, void *data)
+{
+    h->corrupt = fn ? fn : default_corrupt;
+    h->corrupt_data = data;
+}
+
 _Noreturn void gc_heap_exhausted(gc_heap *h, size_t request)
 {
     h->exhausted(h, request, h->exhausted_data);
@@ -195,6 +253,23 @@ void gc_heap_collector_stats(gc_heap *h, void (*emit)(void *ctx, const char *nam
 }
 
 uint64_t gc_heap_epoch(gc_heap *h) { return h->epoch_ns; }
+const char *gc_heap_collector_name(const gc_heap *h) { return h->ops->name; }
+size_t gc_heap_limit(const gc_heap *h) { return h->limit; }
+void *gc_heap_collector(const gc_heap *h) { return h->collector; }
+void gc_heap_set_collector(gc_heap *h, void *state) { h->collector = state; }
+const gc_config *gc_heap_config(const gc_heap *h) { return &h->cfg; }
+bool gc_heap_in_pause(const gc_heap *h) { return h->in_pause; }
+gc_mutator *gc_heap_mutators(gc_heap *h) { return h->mutators; }
+unsigned gc_heap_nphases(const gc_heap *h) { return h->nphases; }
+const char *gc_heap_phase_name(const gc_heap *h, unsigned i) { return i < h->nphases ? h->ops->phases[i] : "other"; }
+
+void gc_heap_set_error(gc_heap *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->error, sizeof h->error, fmt, ap);
+    va_end(ap);
+}
 
 void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l)
 {
@@ -302,14 +377,28 @@ void gc_mutator_remove_root_scanner(gc_mutator *m, gc_root_scanner_fn fn, void *
         }
 }
 
+/* A root scanner may pass any slot; collectors see only references. */
+typedef struct ref_filter {
+    gc_visit_fn visit;
+    void *ctx;
+} ref_filter;
+
+static void visit_if_ref(gc_value *slot, void *arg)
+{
+    ref_filter *f = arg;
+    if (gc_is_ref(*slot))
+        f->visit(slot, f->ctx);
+}
+
 void gc_visit_roots(gc_heap *h, gc_visit_fn visit, void *ctx)
 {
+    ref_filter f = {visit, ctx};
     for (gc_mutator *m = h->mutators; m; m = m->next) {
         for (size_t i = 0; i < m->nroots; i++)
             if (gc_is_ref(*m->roots[i]))
                 visit(m->roots[i], ctx);
         for (size_t i = 0; i < m->nscanners; i++)
-            m->scanners[i].fn(m->scanners[i].data, visit, ctx);
+            m->scanners[i].fn(m->scanners[i].data, visit_if_ref, &f);
     }
     for (size_t i = 0; i < h->nglobal_roots; i++)
         if (gc_is_ref(*h->global_roots[i]))
@@ -325,7 +414,7 @@ void *gc_alloc_slow(gc_mutator *m, size_t bytes)
     if (h->cfg.stress) {
         if (--m->stress_countdown == 0) {
             m->stress_countdown = h->cfg.stress;
-            h->ops->collect(m, GC_REASON_STRESS);
+            h->ops->collect(m, GC_COLLECT_ANY, GC_REASON_STRESS);
         }
         void *p = gc_alloc_fast(m, h->ops->alloc_mode, bytes);
         if (p)
@@ -344,14 +433,27 @@ void *gc_alloc_slow(gc_mutator *m, size_t bytes)
     return p;
 }
 
-void gc_write_slow(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
+void gc_write_slow(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old, gc_value v)
 {
-    m->heap->ops->write_barrier(m, holder, slot, v);
+    GC_ASSERT(*slot == v); /* core stored first */
+    m->heap->ops->write_barrier(m, holder, slot, old, v);
 }
 
-void gc_safepoint_slow(gc_mutator *m) { m->heap->ops->safepoint(m); }
+/* One mutator per heap for now: nobody else can request a stop. */
+void gc_safepoint_slow(gc_mutator *m) { (void)m; }
 
-void gc_collect(gc_mutator *m) { m->heap->ops->collect(m, GC_REASON_EXPLICIT); }
+void gc_collect(gc_mutator *m, gc_collection_kind kind)
+{
+    gc_heap *h = m->heap;
+    GC_ASSERT(!h->in_pause && !h->verifying);
+    GC_ASSERT(kind == GC_COLLECT_ANY || kind == GC_COLLECT_MINOR || kind == GC_COLLECT_MAJOR);
+    size_t before = h->npauses;
+    h->ops->collect(m, kind, GC_REASON_EXPLICIT);
+    if (h->npauses == before) {
+        fprintf(stderr, "gcbench: collector %s recorded no pause for a requested collection\n", h->ops->name);
+        abort();
+    }
+}
 
 void gc_check_ref_field(const gc_object *o, uint32_t i)
 {

@@ -1,6 +1,11 @@
 /* core/heap.h — the mutator's view of the heap: create a heap with a
- * collector chosen by name, attach a mutator, allocate, store through the
- * write barrier, keep roots, reach safepoints.
+ * collector, attach a mutator, allocate, store through the write barrier,
+ * keep roots, reach safepoints, request collections. (To pick a collector
+ * by name, "NAME[:OPTIONS]", use gc_heap_create in collectors/registry.h.)
+ *
+ * The heap itself (struct gc_heap) is opaque: clients and collectors use
+ * the functions below and in core/collector.h. A mutator (struct
+ * gc_mutator) is open because the inline fast paths read it.
  *
  * Rooting discipline (the rule every workload follows):
  *  - Any gc_value that must survive an allocation, a safepoint or gc_collect()
@@ -10,9 +15,15 @@
  *    keep a raw gc_object* across such a call.
  *  - Root slots form a stack per mutator; gc_roots_save/gc_roots_restore pop
  *    back to a saved depth (do it before the slots go out of scope).
- *  - Stores of references into objects go through gc_write / gc_set_field /
- *    gc_set_elem so the collector's write barrier sees holder, slot, old and
- *    new value. Raw (non-reference) words may be stored directly.
+ *  - Every store into a reference slot of an object goes through gc_write /
+ *    gc_set_field / gc_set_elem, whatever the value: a reference, an
+ *    immediate integer or nil (a reference counter must see the old
+ *    referent go). Core performs the store and the collector's barrier sees
+ *    holder, slot, old and new value. Raw (non-reference) words — value
+ *    arrays, non-reference record fields — are stored with gc_set_word.
+ *  - A slot may be registered as a root more than once (gc_root twice, or
+ *    a global root that is also on a root stack); collectors then visit it
+ *    more than once and must cope (see docs/collector-interface.md, Roots).
  */
 #ifndef GC_HEAP_H
 #define GC_HEAP_H
@@ -38,29 +49,44 @@ typedef enum gc_alloc_mode {
     GC_ALLOC_FREELIST   /* per-size-class free lists of cells (first word = next) */
 } gc_alloc_mode;
 
-/* What the inline write-barrier fast path does. */
+/* Which stores the collector's write barrier sees. In every case core
+ * performs the store first; then, for the stores the kind selects, it calls
+ * ops->write_barrier(m, holder, slot, old, new). */
 typedef enum gc_barrier_kind {
-    GC_BARRIER_NONE = 0,     /* plain store */
-    GC_BARRIER_ALWAYS,       /* every reference store calls ops->write_barrier */
-    GC_BARRIER_GENERATIONAL  /* store; call ops->write_barrier only when an
-                                object outside [young_lo, young_lo + young_size)
-                                and not yet logged gets a young reference */
+    GC_BARRIER_NONE = 0,     /* no store is reported */
+    GC_BARRIER_ALWAYS,       /* every store into a reference slot is reported */
+    GC_BARRIER_GENERATIONAL  /* only stores of a value inside
+                                [young_lo, young_lo + young_size) into a holder
+                                outside that range whose header lacks
+                                GC_HDR_LOGGED (the inline filter; the value may
+                                be an immediate whose bits fall in the range) */
 } gc_barrier_kind;
+
+/* What a mutator asks gc_collect for. */
+typedef enum gc_collection_kind {
+    GC_COLLECT_ANY = 0, /* the collector's own choice, as if allocation had triggered it */
+    GC_COLLECT_MINOR,   /* its cheapest collection: a nursery collection (generational),
+                           a reclamation without cycle collection (refcount); a collector
+                           with one kind of collection runs that */
+    GC_COLLECT_MAJOR    /* everything it can reclaim: whole heap, cycles included */
+} gc_collection_kind;
 
 /* Header bit of an object recorded in a generational remembered set: the
  * inline barrier filter skips logged holders. */
 #define GC_HDR_LOGGED GC_HDR_BIT(0)
 
 /* Extra root sources (bytecode VM registers and frames, ...). The scanner
- * calls visit on every slot it owns that holds a reference. */
+ * calls visit on every slot it owns; core passes collectors only the slots
+ * that hold a reference, so a scanner may pass nil and immediates too. */
 typedef void (*gc_root_scanner_fn)(void *data, gc_visit_fn visit, void *vctx);
 
 typedef struct gc_config {
     size_t heap_limit;    /* hard limit on the collected heap, bytes (required) */
-    size_t nursery_size;  /* for generational collectors; 0 = collector default */
     uint64_t stress;      /* collect every `stress` allocations; 0 = off */
     bool verify;          /* run the heap verifier after every collection */
-    bool rc_cycles_off;   /* reference counting: no cycle collection (--rc-cycles=off) */
+    const char *options;  /* collector options "name=value,name=value" (NULL or ""
+                             for none), checked against the options the collector
+                             declares; see docs/collector-interface.md */
 } gc_config;
 
 #define GC_DEFAULT_HEAP_LIMIT ((size_t)64 << 20)
@@ -95,22 +121,27 @@ struct gc_mutator {
 
 /* ---- Heap lifecycle ------------------------------------------------------- */
 
-/* Creates a heap run by the named collector. Returns NULL and writes a
- * message into err (if given) for an unknown collector or a bad config. */
-gc_heap *gc_heap_create(const char *collector, const gc_config *cfg, char *err, size_t errlen);
+/* Creates a heap run by the collector `ops`. Returns NULL and writes a
+ * message into err (if given) for a bad collector descriptor, a bad config
+ * or a bad option. */
+gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, char *err,
+                             size_t errlen);
 void gc_heap_destroy(gc_heap *h);
 
 gc_mutator *gc_mutator_attach(gc_heap *h);
 void gc_mutator_detach(gc_mutator *m);
 
-/* Full collection requested by the mutator (reason: explicit). */
-void gc_collect(gc_mutator *m);
+/* A collection of the given kind requested by the mutator (reason:
+ * explicit). Records at least one pause. */
+void gc_collect(gc_mutator *m, gc_collection_kind kind);
 
 /* Called when a workload ends: lets the collector finish deferred work
  * (lazy sweeping, audits) before statistics are read. */
 void gc_heap_finish(gc_heap *h);
 
-/* Global root slots (outlive any mutator frame). */
+/* Global root slots (outlive any mutator frame). A root scanner calls
+ * visit for each slot it owns (it may pass nil and immediates: core
+ * filters them, so collectors only see slots holding references). */
 void gc_heap_add_root(gc_heap *h, gc_value *slot);
 void gc_heap_remove_root(gc_heap *h, gc_value *slot);
 void gc_mutator_add_root_scanner(gc_mutator *m, gc_root_scanner_fn fn, void *data);
@@ -139,6 +170,8 @@ void gc_heap_collector_stats(gc_heap *h, void (*emit)(void *ctx, const char *nam
                              void *ctx);
 uint64_t gc_heap_epoch(gc_heap *h); /* uv_hrtime() at creation; pause times are relative to it */
 void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l);
+const char *gc_heap_collector_name(const gc_heap *h);
+size_t gc_heap_limit(const gc_heap *h);
 
 /* What happens when the heap cannot satisfy an allocation even after a full
  * collection. The default prints "heap exhausted: ..." to stderr and exits
@@ -149,6 +182,18 @@ void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l);
 #define GC_EXIT_HEAP_CORRUPT 6
 typedef void (*gc_exhausted_fn)(gc_heap *h, size_t request, void *data);
 void gc_heap_set_exhausted_handler(gc_heap *h, gc_exhausted_fn fn, void *data);
+/* The handler now installed (to restore it after a temporary one). */
+void gc_heap_get_exhausted_handler(const gc_heap *h, gc_exhausted_fn *fn, void **data);
+
+/* What happens when the heap verifier (cfg.verify, or a collector's own
+ * check before a collection) finds problems. They are already reported on
+ * stderr; `when` says at which point ("after pause 12"), `problems` how many
+ * there were. The default prints "heap verification failed ..." and exits
+ * with GC_EXIT_HEAP_CORRUPT; embedders and test harnesses may override. The
+ * handler must not return (it may longjmp out; the heap is corrupt and may
+ * only be destroyed). */
+typedef void (*gc_corrupt_fn)(gc_heap *h, const char *when, size_t problems, void *data);
+void gc_heap_set_corrupt_handler(gc_heap *h, gc_corrupt_fn fn, void *data);
 
 /* ---- Roots (inline) ------------------------------------------------------- */
 
@@ -234,25 +279,31 @@ gc_object *gc_alloc_string(gc_mutator *m, const char *s, size_t n);
 
 /* ---- Write barrier (inline fast path) -------------------------------------- */
 
-GC_NOINLINE void gc_write_slow(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v);
+GC_NOINLINE void gc_write_slow(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old,
+                               gc_value v);
 
-/* Stores v into a reference slot of holder. */
+/* Stores v (a reference, an immediate or nil) into a reference slot of
+ * holder, then reports the store to the collector if its barrier kind
+ * selects it (see gc_barrier_kind). */
 GC_INLINE void gc_write(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value v)
 {
     if (GC_LIKELY(m->barrier == GC_BARRIER_NONE)) {
         *slot = v;
         return;
     }
+    gc_value old = *slot;
+    *slot = v;
     if (m->barrier == GC_BARRIER_GENERATIONAL) {
-        *slot = v;
-        /* Old-to-young store into a holder not yet logged? (A nil or an
-         * immediate is never in the nursery range.) */
+        /* Old-to-young store into a holder not yet logged? (Nil is never
+         * in the nursery range; an immediate whose bits happen to fall in
+         * it passes this filter, so the collector's barrier checks
+         * gc_is_ref.) */
         if (GC_UNLIKELY(v - m->young_lo < m->young_size) &&
             (uintptr_t)holder - m->young_lo >= m->young_size && !(holder->header & GC_HDR_LOGGED))
-            gc_write_slow(m, holder, slot, v);
+            gc_write_slow(m, holder, slot, old, v);
         return;
     }
-    gc_write_slow(m, holder, slot, v);
+    gc_write_slow(m, holder, slot, old, v);
 }
 /* Field i of a record must be a reference field (checked in debug builds). */
 void gc_check_ref_field(const gc_object *o, uint32_t i);

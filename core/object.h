@@ -25,6 +25,19 @@
 #define GC_NOINLINE __attribute__((noinline))
 #define GC_INLINE static inline __attribute__((always_inline))
 
+/* ---- Executable invariants -------------------------------------------------
+ * GC_ASSERT(cond) checks an invariant in debug builds (NDEBUG not defined):
+ * on failure it prints the expression, file, line and function and aborts.
+ * In release builds it compiles to nothing (cond is not evaluated). Spaces
+ * and collectors use it at their entry points; the invariant blocks in the
+ * comments say what each one checks. */
+_Noreturn void gc_assert_fail(const char *expr, const char *file, int line, const char *func);
+#ifndef NDEBUG
+#define GC_ASSERT(cond) ((cond) ? (void)0 : gc_assert_fail(#cond, __FILE__, __LINE__, __func__))
+#else
+#define GC_ASSERT(cond) ((void)0)
+#endif
+
 /* ---- Values --------------------------------------------------------------- */
 
 typedef uintptr_t gc_value;
@@ -147,17 +160,40 @@ GC_INLINE const gc_type *gc_object_type(const gc_object *o)
 }
 GC_INLINE gc_kind gc_object_kind(const gc_object *o) { return gc_object_type(o)->kind; }
 GC_INLINE uint64_t gc_object_length(const gc_object *o) { return gc_header_length(o->header); }
-GC_INLINE size_t gc_object_size(const gc_object *o)
+/* Size in bytes of the object whose (valid) header word is h. */
+GC_INLINE size_t gc_header_size(uint64_t h)
 {
-    return gc_size_for(gc_object_kind(o), gc_object_length(o));
+    return gc_size_for(gc_type_table[gc_header_type(h)]->kind, gc_header_length(h));
+}
+GC_INLINE size_t gc_object_size(const gc_object *o) { return gc_header_size(o->header); }
+
+/* ---- Moving objects -----------------------------------------------------------
+ * The forwarding-word protocol shared by every moving collector: when an
+ * object is moved, its header word in the old copy is replaced by the new
+ * address (8-byte aligned, so bit 0 is clear and the word can never be taken
+ * for a header). Only the collector that moved it may read it, and only
+ * while the old copy's memory is still there (before from-space is reset). */
+GC_INLINE bool gc_is_forwarded(const gc_object *o) { return !gc_header_valid(o->header); }
+GC_INLINE gc_object *gc_forwarding_address(const gc_object *o)
+{
+    GC_ASSERT(gc_is_forwarded(o));
+    return (gc_object *)(uintptr_t)o->header;
+}
+GC_INLINE void gc_set_forwarding_address(gc_object *o, gc_object *to)
+{
+    GC_ASSERT(((uintptr_t)to & (GC_GRANULE - 1)) == 0);
+    o->header = (uint64_t)(uintptr_t)to;
 }
 
 /* Copies the words after the header of an object of `size` bytes (a
- * multiple of 8) from src to dst, for moving collectors: small objects word
- * by word without a call (a memcpy call dominated promotion's cost). The
- * caller writes dst's header. */
+ * multiple of 8) from src to dst, for evacuating collectors: small objects
+ * word by word without a call (a memcpy call dominated promotion's cost).
+ * The caller writes dst's header. memcpy semantics: the two objects must not
+ * overlap (asserted in debug builds); a sliding compactor, whose moves may
+ * overlap, uses gc_move_object. */
 GC_INLINE void gc_copy_body(gc_object *dst, const gc_object *src, size_t size)
 {
+    GC_ASSERT((const char *)dst + size <= (const char *)src || (const char *)src + size <= (const char *)dst);
     uint64_t *d = (uint64_t *)dst;
     const uint64_t *s = (const uint64_t *)src;
     switch (size / 8) {
@@ -171,6 +207,14 @@ GC_INLINE void gc_copy_body(gc_object *dst, const gc_object *src, size_t size)
     case 1: break;
     default: memcpy(d + 1, s + 1, size - 8);
     }
+}
+
+/* Moves a whole object of `size` bytes (header included) from src to dst;
+ * the ranges may overlap in either direction (memmove semantics), as in
+ * sliding compaction. */
+GC_INLINE void gc_move_object(gc_object *dst, const gc_object *src, size_t size)
+{
+    memmove(dst, src, size);
 }
 
 /* ---- Field access (reads; stores to reference slots go through gc_write) ---- */

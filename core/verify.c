@@ -5,13 +5,15 @@
  * checks, for every reference: aligned, inside the collector's memory, the
  * start of an object (ops->is_object), a valid header tag (not a forwarding
  * word or a free cell), a registered type, a length consistent with the type,
- * and the whole object inside the collector's memory. Then the collector's
- * own invariants (ops->verify). */
+ * and the whole object inside the collector's memory; that the footprint is
+ * within the heap limit; then the collector's own invariants (ops->verify).
+ * Problems go to stderr (at most VERIFY_MAX_REPORTS shown, all counted); a
+ * verification that found any ends in the heap's corrupt handler. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "collector.h"
+#include "heap_impl.h"
 #include "objstack.h"
 #include "ptrset.h"
 #include "sysalloc.h"
@@ -105,6 +107,9 @@ size_t gc_verify_heap(gc_heap *h)
         c.holder = o;
         gc_trace_object(o, verify_visit, &c);
     }
+    size_t footprint = h->ops->footprint(h);
+    if (footprint > h->limit)
+        gc_verify_fail(h, "footprint %zu bytes exceeds the heap limit %zu bytes", footprint, h->limit);
     h->ops->verify(h);
     h->verifying = false;
     gc_objstack_free(&c.work);
@@ -113,6 +118,14 @@ size_t gc_verify_heap(gc_heap *h)
         fprintf(stderr, "heap verifier (%s): %zu more problems not shown\n", h->ops->name,
                 h->verify_errors - VERIFY_MAX_REPORTS);
     return h->verify_errors;
+}
+
+/* Runs the corrupt handler, which must not return. */
+static _Noreturn void verify_failed(gc_heap *h, const char *when, size_t errors)
+{
+    h->corrupt(h, when, errors, h->corrupt_data);
+    fprintf(stderr, "gcbench: heap-corrupt handler returned\n");
+    abort();
 }
 
 #ifndef NDEBUG
@@ -141,13 +154,25 @@ void gc_after_pause(gc_heap *h)
     if (errors > 0) {
         char when[64];
         snprintf(when, sizeof when, "after pause %zu", h->npauses);
-        gc_verify_abort(h, when);
+        verify_failed(h, when, errors);
     }
 }
 
-_Noreturn void gc_verify_abort(gc_heap *h, const char *when)
+void gc_verify_collector(gc_heap *h, const char *when)
 {
-    fprintf(stderr, "gcbench: heap verification failed %s (%s): the heap is corrupt\n", when, h->ops->name);
-    fflush(stdout);
-    exit(GC_EXIT_HEAP_CORRUPT);
+    if (!h->cfg.verify)
+        return;
+    uint64_t t0 = uv_hrtime();
+    bool was = h->verifying;
+    h->verifying = true;
+    h->verify_errors = 0;
+    h->ops->verify(h);
+    h->verifying = was;
+    size_t errors = h->verify_errors;
+    h->verify_ns += uv_hrtime() - t0;
+    if (errors > VERIFY_MAX_REPORTS)
+        fprintf(stderr, "heap verifier (%s): %zu more problems not shown\n", h->ops->name,
+                errors - VERIFY_MAX_REPORTS);
+    if (errors > 0)
+        verify_failed(h, when, errors);
 }

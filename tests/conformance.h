@@ -9,7 +9,12 @@
  * (allocated with cr_malloc, as Criterion requires for parameters it passes
  * to the sandboxed test process) holds no pointers.
  *
- * Every failure message starts with "<collector>/<mode>: ".
+ * Every failure message starts with "<collector>/<mode>: "; a case that
+ * crashes writes "conformance: crashed in <collector>/<mode>" to stderr.
+ *
+ * GCBENCH_COLLECTOR=NAME[,NAME...] (unset: all) restricts the parameter
+ * generators below, and the suites' own loops over collectors, to those
+ * collectors; an unknown name fails every case, naming it.
  */
 #ifndef GC_TESTS_CONFORMANCE_H
 #define GC_TESTS_CONFORMANCE_H
@@ -18,6 +23,7 @@
 #include <criterion/logging.h>
 #include <criterion/parameterized.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +31,19 @@
 #include <unistd.h>
 
 #include "core/collector.h"
+#include "collectors/registry.h"
 
 typedef enum conf_mode { CONF_NORMAL = 0, CONF_STRESS = 1, CONF_MODE_COUNT } conf_mode;
 
+/* conf_param.collector values that are not registry indices. */
+enum {
+    CONF_NO_COLLECTOR = -1,    /* the registry is empty: every case fails */
+    CONF_NONE_QUALIFIES = -2,  /* no selected collector has the property: skip */
+    CONF_BAD_FILTER = -3       /* GCBENCH_COLLECTOR names an unknown collector: fail */
+};
+
 typedef struct conf_param {
-    int collector; /* index into gc_registered_collectors[]; -1: none registered */
+    int collector; /* index into gc_registered_collectors[], or one of the values above */
     int mode;      /* conf_mode */
 } conf_param;
 
@@ -41,36 +55,138 @@ static inline size_t conf_ncollectors(void)
     return n;
 }
 
-static inline void conf_params_free(struct criterion_test_params *p) { cr_free(p->params); }
+/* ---- The collector filter ----------------------------------------------------------
+ * GCBENCH_COLLECTOR=NAME[,NAME...] restricts every parameterized suite (and
+ * the loops over collectors in the other suites) to the collectors named;
+ * unset or empty means all. A name that is not registered makes every case
+ * that reads the filter fail, naming it. */
+#define CONF_FILTER_ENV "GCBENCH_COLLECTOR"
 
-/* One size_t parameter per registered collector: its registry index. */
-static inline struct criterion_test_params conf_collector_index_params(void)
+/* Checks the filter: true if every name in it is registered; else writes
+ * the first unknown name into bad (and false). */
+static inline bool conf_filter_valid(char *bad, size_t badlen)
 {
-    size_t n = conf_ncollectors();
-    size_t *idx = cr_malloc((n ? n : 1) * sizeof *idx);
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    return cr_make_param_array(size_t, idx, n, conf_params_free);
+    const char *env = getenv(CONF_FILTER_ENV);
+    if (!env || !*env)
+        return true;
+    const char *p = env;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        if (len > 0) {
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)len, p);
+            if (!gc_collector_find(name)) {
+                snprintf(bad, badlen, "%s", name);
+                return false;
+            }
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return true;
 }
 
-/* One parameter per (collector, mode) for the collectors `pred` accepts
- * (all when pred is NULL). With an empty registry a single parameter with
- * collector = -1 makes every test fail loudly; when the registry has
- * collectors but pred accepts none, collector = -2 lets the test skip. */
+/* Is this collector selected by the filter? */
+static inline bool conf_selected(const gc_collector_ops *ops)
+{
+    const char *env = getenv(CONF_FILTER_ENV);
+    if (!env || !*env)
+        return true;
+    size_t n = strlen(ops->name);
+    for (const char *p = env; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, ops->name, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+/* Fails the current test loudly when the filter names an unknown collector. */
+static inline void conf_require_valid_filter(void)
+{
+    char bad[128] = "";
+    if (!conf_filter_valid(bad, sizeof bad)) {
+        char names[512] = "";
+        gc_collector_names(names, sizeof names);
+        cr_assert_fail(CONF_FILTER_ENV "=%s names an unknown collector '%s' (registered: %s)",
+                       getenv(CONF_FILTER_ENV), bad, names);
+    }
+}
+
+/* Parameter generators run in the runner process: say it there too. */
+static inline bool conf_filter_check_loudly(void)
+{
+    char bad[128] = "";
+    if (conf_filter_valid(bad, sizeof bad))
+        return true;
+    fprintf(stderr, "conformance: " CONF_FILTER_ENV "=%s names an unknown collector '%s'\n",
+            getenv(CONF_FILTER_ENV), bad);
+    return false;
+}
+
+/* The name of a collector the filter selects and that `pred` accepts (NULL:
+ * any), the first in registry order; NULL when there is none. For tests
+ * that need "some collector" rather than every one. */
+static inline const gc_collector_ops *conf_pick(bool (*pred)(const gc_collector_ops *ops))
+{
+    for (size_t i = 0; gc_registered_collectors[i]; i++)
+        if (conf_selected(gc_registered_collectors[i]) && (!pred || pred(gc_registered_collectors[i])))
+            return gc_registered_collectors[i];
+    return NULL;
+}
+
+static inline void conf_params_free(struct criterion_test_params *p) { cr_free(p->params); }
+
+/* One size_t parameter per selected collector: its registry index. With a
+ * bad filter, one parameter SIZE_MAX, which conf_collector_at reports. */
+static inline struct criterion_test_params conf_collector_index_params(void)
+{
+    size_t n = conf_ncollectors(), k = 0;
+    bool ok = conf_filter_check_loudly();
+    size_t *idx = cr_malloc((n ? n : 1) * sizeof *idx);
+    if (!ok) {
+        idx[0] = SIZE_MAX;
+        return cr_make_param_array(size_t, idx, 1, conf_params_free);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (conf_selected(gc_registered_collectors[i]))
+            idx[k++] = i;
+    return cr_make_param_array(size_t, idx, k, conf_params_free);
+}
+
+/* The collector of a conf_collector_index_params parameter. */
+static inline const gc_collector_ops *conf_collector_at(size_t i)
+{
+    conf_require_valid_filter();
+    cr_assert(i < conf_ncollectors(), "collector index %zu out of range", i);
+    return gc_registered_collectors[i];
+}
+
+/* One parameter per (collector, mode) for the selected collectors `pred`
+ * accepts (all when pred is NULL). With an empty registry a single
+ * parameter CONF_NO_COLLECTOR makes every test fail loudly; when the
+ * registry has collectors but none selected qualifies, CONF_NONE_QUALIFIES
+ * lets the test skip; a bad filter gives CONF_BAD_FILTER (fails). */
 static inline struct criterion_test_params
 conf_make_params_where(bool (*pred)(const gc_collector_ops *ops))
 {
     size_t n = conf_ncollectors(), k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += !pred || pred(gc_registered_collectors[i]);
+    bool ok = conf_filter_check_loudly();
+    for (size_t i = 0; ok && i < n; i++)
+        k += conf_selected(gc_registered_collectors[i]) && (!pred || pred(gc_registered_collectors[i]));
     size_t len = k ? k * CONF_MODE_COUNT : 1;
     conf_param *ps = cr_malloc(len * sizeof *ps);
     if (k == 0) {
-        ps[0] = (conf_param){n == 0 ? -1 : -2, CONF_NORMAL};
+        ps[0] = (conf_param){!ok ? CONF_BAD_FILTER : n == 0 ? CONF_NO_COLLECTOR : CONF_NONE_QUALIFIES,
+                             CONF_NORMAL};
     } else {
         size_t j = 0;
         for (size_t i = 0; i < n; i++)
-            if (!pred || pred(gc_registered_collectors[i]))
+            if (conf_selected(gc_registered_collectors[i]) && (!pred || pred(gc_registered_collectors[i])))
                 for (int mo = 0; mo < CONF_MODE_COUNT; mo++)
                     ps[j++] = (conf_param){(int)i, mo};
     }
@@ -85,6 +201,119 @@ static inline struct criterion_test_params conf_make_params(void)
 /* Defines the parameter generator of conformance/<name>. */
 #define CONF_PARAMS(name) \
     ParameterizedTestParameters(conformance, name) { return conf_make_params(); }
+
+/* The collector of a conf_param; fails (or skips) for the special values. */
+static inline const gc_collector_ops *conf_param_collector(const conf_param *p)
+{
+    if (p->collector == CONF_BAD_FILTER)
+        conf_require_valid_filter();
+    if (p->collector == CONF_NONE_QUALIFIES)
+        cr_skip_test("no selected collector has the property this suite needs");
+    cr_assert(p->collector >= 0, "no collector is registered in gc_registered_collectors[]");
+    const gc_collector_ops *ops = gc_registered_collectors[p->collector];
+    cr_assert(ops != NULL && ops->name != NULL, "registry entry %d is broken", p->collector);
+    return ops;
+}
+
+static inline const char *conf_mode_name(int mode) { return mode == CONF_STRESS ? "stress" : "normal"; }
+
+/* ---- Naming a crashing case ----------------------------------------------------------
+ * Criterion reports a case killed by a signal as "CRASH!" without its
+ * parameter. conf_name_crashes installs handlers for SIGSEGV, SIGBUS,
+ * SIGABRT, SIGFPE and SIGILL that write "conformance: crashed in
+ * <collector>/<mode> (signal N)" to stderr (with write(2), from text built
+ * beforehand) and then hand the signal to whatever handled it before
+ * (sanitizers included). A case that calls exit() before conf_close (heap
+ * exhausted or corrupt, a failed assertion) is named the same way:
+ * "conformance: exited in <collector>/<mode> before the end of the case". */
+
+static char conf_case_name[160]; /* "<collector>/<mode>" */
+static size_t conf_case_len;
+static bool conf_case_open;
+static bool conf_atexit_set;
+static const int conf_crash_signals[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL};
+#define CONF_NCRASH_SIGNALS (sizeof conf_crash_signals / sizeof conf_crash_signals[0])
+static struct sigaction conf_crash_old[CONF_NCRASH_SIGNALS];
+static bool conf_crash_installed;
+static char conf_crash_stack[64 * 1024] __attribute__((aligned(16)));
+
+static inline void conf_write_str(const char *s, size_t n)
+{
+    ssize_t w = write(2, s, n);
+    (void)w;
+}
+
+static inline void conf_crash_handler(int sig, siginfo_t *info, void *uctx)
+{
+    (void)uctx;
+    char num[16];
+    size_t d = sizeof num;
+    num[--d] = '\n';
+    num[--d] = ')';
+    int v = sig;
+    do {
+        num[--d] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0 && d > 0);
+    conf_write_str("conformance: crashed in ", 24);
+    conf_write_str(conf_case_name, conf_case_len);
+    conf_write_str(" (signal ", 9);
+    conf_write_str(num + d, sizeof num - d);
+    conf_case_open = false;
+    for (size_t i = 0; i < CONF_NCRASH_SIGNALS; i++)
+        if (conf_crash_signals[i] == sig)
+            sigaction(sig, &conf_crash_old[i], NULL);
+    /* A fault returns and faults again, now into the previous handler (or
+     * the default action) with the real fault address; a sent signal
+     * (abort, raise, kill) is sent again. */
+    if (info == NULL || info->si_code <= 0)
+        raise(sig);
+}
+
+static inline void conf_at_exit(void)
+{
+    if (!conf_case_open)
+        return;
+    conf_write_str("conformance: exited in ", 23);
+    conf_write_str(conf_case_name, conf_case_len);
+    conf_write_str(" before the end of the case\n", 28);
+}
+
+static inline void conf_name_crashes(const char *collector, const char *mode)
+{
+    int n = snprintf(conf_case_name, sizeof conf_case_name, "%s/%s", collector, mode);
+    conf_case_len = n < 0 ? 0 : (size_t)n >= sizeof conf_case_name ? sizeof conf_case_name - 1 : (size_t)n;
+    conf_case_open = true;
+    if (!conf_atexit_set) {
+        atexit(conf_at_exit);
+        conf_atexit_set = true;
+    }
+    if (conf_crash_installed)
+        return;
+    stack_t ss = {.ss_sp = conf_crash_stack, .ss_size = sizeof conf_crash_stack, .ss_flags = 0};
+    sigaltstack(&ss, NULL); /* so a stack overflow is named too */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = conf_crash_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < CONF_NCRASH_SIGNALS; i++)
+        sigaction(conf_crash_signals[i], &sa, &conf_crash_old[i]);
+    conf_crash_installed = true;
+}
+
+/* For a case that ends in exit() on purpose (.exit_code): no message then. */
+static inline void conf_expect_exit(void) { conf_case_open = false; }
+
+static inline void conf_unname_crashes(void)
+{
+    conf_case_open = false;
+    if (!conf_crash_installed)
+        return;
+    for (size_t i = 0; i < CONF_NCRASH_SIGNALS; i++)
+        sigaction(conf_crash_signals[i], &conf_crash_old[i], NULL);
+    conf_crash_installed = false;
+}
 
 /* A heap + mutator for one test run. */
 typedef struct conf_ctx {
@@ -107,19 +336,18 @@ typedef struct conf_ctx {
     } while (0)
 
 /* Creates the heap. In STRESS mode collects every `stress_interval`
- * allocations and verifies the heap after every pause. */
+ * allocations and verifies the heap after every pause. Names the case in
+ * the log and in the message of a crash. */
 static inline void conf_open(conf_ctx *c, const conf_param *p, size_t heap_limit,
                              uint64_t stress_interval)
 {
     memset(c, 0, sizeof *c);
     c->name = "?";
-    c->mode = p->mode == CONF_STRESS ? "stress" : "normal";
-    if (p->collector == -2)
-        cr_skip_test("no registered collector has the property this suite needs");
-    cr_assert(p->collector >= 0, "no collector is registered in gc_registered_collectors[]");
-    c->ops = gc_registered_collectors[p->collector];
-    cr_assert(c->ops != NULL && c->ops->name != NULL, "registry entry %d is broken", p->collector);
+    c->mode = conf_mode_name(p->mode);
+    c->ops = conf_param_collector(p);
     c->name = c->ops->name;
+    conf_name_crashes(c->name, c->mode);
+    cr_log_info("conformance: %s/%s", c->name, c->mode);
     c->stress = p->mode == CONF_STRESS;
     c->cfg.heap_limit = heap_limit;
     if (c->stress) {
@@ -141,6 +369,7 @@ static inline void conf_close(conf_ctx *c)
         gc_heap_destroy(c->h);
     c->m = NULL;
     c->h = NULL;
+    conf_unname_crashes();
 }
 
 /* Runs the verifier explicitly (NORMAL mode does not verify after pauses). */

@@ -19,6 +19,7 @@
 
 #include "bench/cli.h"
 #include "core/collector.h"
+#include "collectors/registry.h"
 #include "bench/gcbench.h"
 #include "bench/json.h"
 #include "bench/jsonread.h"
@@ -339,8 +340,7 @@ Test(options, defaults)
     cr_assert_eq(o.stress, 0);
     cr_assert_not(o.quiet);
     cr_assert_not(o.log_gc);
-    cr_assert_not(o.rc_cycles_off);
-    cr_assert_eq(o.nursery_size, 0);
+    cr_assert_str_eq(o.gc_options, "");
     cr_assert_eq(o.debug_corrupt, 0);
     cr_assert_null(o.program);
 }
@@ -353,15 +353,60 @@ Test(options, new_switches)
                        "--debug-corrupt=3", NULL),
                  0, "%s", err);
     cr_assert(o.log_gc);
-    cr_assert(o.rc_cycles_off);
-    cr_assert_eq(o.nursery_size, 4 << 20);
+    /* --rc-cycles and --nursery are aliases: they add collector options. */
+    cr_assert_str_eq(o.gc_options, "cycles=off,nursery=4M");
     cr_assert_eq(o.debug_corrupt, 3);
     cr_assert_eq(parse(&o, err, sizeof err, "--rc-cycles", "on", NULL), 0, "%s", err);
-    cr_assert_not(o.rc_cycles_off);
+    cr_assert_str_eq(o.gc_options, "cycles=on");
 
     cr_assert_eq(parse(&o, err, sizeof err, "--program=x.gca", NULL), 0, "%s", err);
     cr_assert_str_eq(o.program, "x.gca");
     cr_assert_str_eq(o.workload, GCB_PROGRAM_WORKLOAD);
+}
+
+/* Collector options: NAME:OPTIONS, --gc-options and the aliases make one
+ * string, the spec's options first, the rest in command-line order. */
+Test(options, collector_options)
+{
+    gcb_options o;
+    char err[256];
+    cr_assert_eq(parse(&o, err, sizeof err, "--collector=generational:nursery=1M", NULL), 0, "%s",
+                 err);
+    cr_assert_str_eq(o.collector, "generational");
+    cr_assert_str_eq(o.gc_options, "nursery=1M");
+    cr_assert_eq(parse(&o, err, sizeof err, "--gc-options=a=1,b=2", "--collector", "x:n=1",
+                       "--nursery=2M", "--gc-options", "c=on", NULL),
+                 0, "%s", err);
+    cr_assert_str_eq(o.collector, "x");
+    cr_assert_str_eq(o.gc_options, "n=1,a=1,b=2,nursery=2M,c=on");
+    /* The last --collector brings its own options (or none). */
+    cr_assert_eq(parse(&o, err, sizeof err, "--collector=x:n=1", "--collector=y", NULL), 0);
+    cr_assert_str_eq(o.collector, "y");
+    cr_assert_str_eq(o.gc_options, "");
+    cr_assert_eq(parse(&o, err, sizeof err, "--collector=x:", "--gc-options=", NULL), 0);
+    cr_assert_str_eq(o.collector, "x");
+    cr_assert_str_eq(o.gc_options, "");
+    /* --nursery's value in core's syntax, exactly. */
+    const char *const sizes[][2] = {{"4MiB", "nursery=4M"},   {"1536k", "nursery=1536K"},
+                                    {"1000", "nursery=1000"}, {"2G", "nursery=2G"},
+                                    {"3072M", "nursery=3G"},  {"1048577", "nursery=1048577"}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char arg[64];
+        snprintf(arg, sizeof arg, "--nursery=%s", sizes[i][0]);
+        cr_assert_eq(parse(&o, err, sizeof err, arg, NULL), 0, "%s", err);
+        cr_assert_str_eq(o.gc_options, sizes[i][1], "%s", arg);
+    }
+    /* Whether the options exist is the runner's business (it knows the
+     * collectors); the parser takes any text. */
+    cr_assert_eq(parse(&o, err, sizeof err, "--gc-options=whatever", NULL), 0);
+    cr_assert_str_eq(o.gc_options, "whatever");
+    /* Too long for the option string: a usage error, never truncated. */
+    char big[GCB_GC_OPTIONS_MAX + 16];
+    snprintf(big, sizeof big, "--gc-options=%0*d", GCB_GC_OPTIONS_MAX - 20, 0);
+    cr_assert_eq(parse(&o, err, sizeof err, big, NULL), 0, "%s", err);
+    cr_assert_eq(parse(&o, err, sizeof err, big, "--nursery=1M", "--rc-cycles=off", NULL),
+                 GCB_EXIT_USAGE);
+    cr_assert(strstr(err, "too long") != NULL, "%s", err);
 }
 
 Test(options, large_size_default_heap)
@@ -479,6 +524,7 @@ Test(options, errors)
     BAD("doesn't allow an argument", "--verify=1");
     BAD("ambiguous", "--s=1");
     BAD("needs a name", "--collector=");
+    BAD("needs a name", "--collector=:nursery=1M");
     BAD("needs a directory", "--out=");
     BAD("invalid --rc-cycles value 'maybe'", "--rc-cycles=maybe");
     BAD("invalid nursery size '0'", "--nursery=0");
@@ -740,11 +786,11 @@ Test(json, misuse_is_an_error)
     free(buf);
 }
 
+/* The phases of a made-up collector, for the writers. */
+static const gcb_phases three_phases = {3, {"roots", "mark", "sweep"}};
+
 Test(csv, header_and_rows)
 {
-    cr_assert_str_eq(gcb_pauses_csv_header(),
-                     "seq,start_ns,duration_ns,kind,reason,heap_before_bytes,heap_after_bytes,"
-                     "roots_ns,mark_ns,sweep_ns,copy_ns,other_ns");
     gc_pause p;
     memset(&p, 0, sizeof p);
     p.seq = 1;
@@ -754,16 +800,30 @@ Test(csv, header_and_rows)
     p.reason = GC_REASON_HEAP_LIMIT;
     p.heap_before = 100;
     p.heap_after = 40;
-    p.phase_ns[GC_PHASE_MARK] = 3;
+    p.phase_ns[1] = 3;
+    p.other_ns = 4;
+    p.phase_ns[3] = 99; /* beyond the declared phases: not written */
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    gcb_write_pauses_csv(f, &p, 1);
+    gcb_write_pauses_csv(f, &three_phases, &p, 1);
     fclose(f);
     char expect[256];
-    snprintf(expect, sizeof expect, "%s\n1,5,7,%s,%s,100,40,0,3,0,0,0\n",
-             gcb_pauses_csv_header(), gc_pause_kind_name(GC_PAUSE_FULL),
-             gc_reason_name(GC_REASON_HEAP_LIMIT));
+    snprintf(expect, sizeof expect,
+             "seq,start_ns,duration_ns,kind,reason,heap_before_bytes,heap_after_bytes,"
+             "phase_roots_ns,phase_mark_ns,phase_sweep_ns,other_ns\n"
+             "1,5,7,%s,%s,100,40,0,3,0,4\n",
+             gc_pause_kind_name(GC_PAUSE_FULL), gc_reason_name(GC_REASON_HEAP_LIMIT));
+    cr_assert_str_eq(buf, expect);
+    free(buf);
+
+    /* A collector without phases: other_ns only. */
+    const gcb_phases none = {0, {NULL}};
+    f = open_memstream(&buf, &len);
+    gcb_write_pauses_csv(f, &none, &p, 1);
+    fclose(f);
+    snprintf(expect, sizeof expect, GCB_PAUSES_CSV_FIXED ",other_ns\n1,5,7,%s,%s,100,40,4\n",
+             gc_pause_kind_name(GC_PAUSE_FULL), gc_reason_name(GC_REASON_HEAP_LIMIT));
     cr_assert_str_eq(buf, expect);
     free(buf);
 }
@@ -799,9 +859,9 @@ static gc_pause sample_pause(uint64_t seq, gc_pause_kind kind, uint64_t start, u
     p.heap_before = 63019827; /* 60.1M */
     p.heap_after = 13841203;  /* 13.2M */
     p.live_after = 12000000;
-    p.phase_ns[GC_PHASE_ROOTS] = 20000;
-    p.phase_ns[GC_PHASE_MARK] = 4100000;
-    p.phase_ns[GC_PHASE_SWEEP] = 190000;
+    p.phase_ns[0] = 20000;   /* three_phases: roots */
+    p.phase_ns[1] = 4100000; /* mark */
+    p.phase_ns[2] = 190000;  /* sweep */
     return p;
 }
 
@@ -825,22 +885,26 @@ Test(format, gc_log_line)
 {
     gc_pause p = sample_pause(12, GC_PAUSE_FULL, 1234000000, 4310000);
     char line[256];
-    cr_assert_str_eq(gcb_fmt_gc_log(line, sizeof line, &p, (uint64_t)64 << 20),
+    cr_assert_str_eq(gcb_fmt_gc_log(line, sizeof line, &p, &three_phases, (uint64_t)64 << 20),
                      "gc 12 @1.234s full (heap-limit) 4.31ms: 60.1M->13.2M (64.0M) "
                      "roots 0.0200ms mark 4.10ms sweep 0.190ms\n");
-    /* Small heaps in K, big ones in G; phases with no time are left out. */
+    /* Small heaps in K, big ones in G; phases with no time are left out;
+     * the names are the collector's, time outside them is "other". */
+    const gcb_phases rc = {5, {"roots", "release", "MarkGray", "Scan", "CollectWhite"}};
     memset(p.phase_ns, 0, sizeof p.phase_ns);
-    p.phase_ns[GC_PHASE_COPY] = 440;
+    p.phase_ns[2] = 440;
+    p.phase_ns[4] = 1000;
+    p.other_ns = 2000;
     p.heap_before = 512 << 10;
     p.heap_after = 1000;
     p.kind = GC_PAUSE_MINOR;
     p.reason = GC_REASON_NURSERY_FULL;
-    cr_assert_str_eq(gcb_fmt_gc_log(line, sizeof line, &p, (uint64_t)3 << 30),
+    cr_assert_str_eq(gcb_fmt_gc_log(line, sizeof line, &p, &rc, (uint64_t)3 << 30),
                      "gc 12 @1.234s minor (nursery-full) 4.31ms: 512.0K->1.0K (3.00G) "
-                     "copy 0.000440ms\n");
+                     "MarkGray 0.000440ms CollectWhite 0.00100ms other 0.00200ms\n");
     /* A too-small buffer still gives one terminated line. */
     char tiny[16];
-    gcb_fmt_gc_log(tiny, sizeof tiny, &p, 1);
+    gcb_fmt_gc_log(tiny, sizeof tiny, &p, &rc, 1);
     cr_assert_eq(strlen(tiny), sizeof tiny - 1);
     cr_assert_eq(tiny[sizeof tiny - 2], '\n');
 
@@ -884,11 +948,10 @@ Test(collector_stats, names_are_checked)
 static gcb_report sample_report(gcb_options *o, gc_pause *p)
 {
     gcb_options_init(o);
-    o->collector = "gen";
+    snprintf(o->collector, sizeof o->collector, "gen");
+    snprintf(o->gc_options, sizeof o->gc_options, "nursery=4M,cycles=off");
     o->workload = "program";
     o->program = "a.gca";
-    o->nursery_size = 4 << 20;
-    o->rc_cycles_off = true;
     o->debug_corrupt = 2;
     o->heap_limit = (size_t)64 << 20;
     p[0] = sample_pause(1, GC_PAUSE_MINOR, 1000000, 1000000);
@@ -906,6 +969,8 @@ static gcb_report sample_report(gcb_options *o, gc_pause *p)
     gcb_report r;
     memset(&r, 0, sizeof r);
     r.opt = o;
+    r.phases = three_phases;
+    p[2].other_ns = 5000;
     gcb_run_stats_compute(&st, 20000000, &r.stats); /* 20 ms */
     r.pauses = p;
     r.npauses = 3;
@@ -930,8 +995,23 @@ Test(json, summary_keys)
                   "key '%s'", doc->keys[i]);
     cr_assert_float_eq(jget(doc, "leaked_bytes")->num, 7.0, 0.0);
     cr_assert_str_eq(jget(doc, "program")->str, "a.gca");
-    cr_assert_float_eq(jget(doc, "nursery_option_bytes")->num, 4 << 20, 0.0);
-    cr_assert_not(jget(doc, "rc_cycles")->b);
+    cr_assert_str_eq(jget(doc, "collector")->str, "gen");
+    cr_assert_str_eq(jget(doc, "collector_options")->str, "nursery=4M,cycles=off");
+    /* The collector's phases, and the time in each over all pauses. */
+    const gcb_jv *phases = jget(doc, "phases");
+    cr_assert_eq(phases->t, GCB_J_ARR);
+    cr_assert_eq(phases->n, 3);
+    cr_assert_str_eq(phases->items[0]->str, "roots");
+    cr_assert_str_eq(phases->items[1]->str, "mark");
+    cr_assert_str_eq(phases->items[2]->str, "sweep");
+    const gcb_jv *totals = jget(doc, "phase_totals_ns");
+    cr_assert_eq(totals->t, GCB_J_OBJ);
+    cr_assert_eq(totals->n, 4, "three phases and other");
+    cr_assert_float_eq(jget(totals, "roots")->num, 3 * 20000.0, 0.0);
+    cr_assert_float_eq(jget(totals, "mark")->num, 3 * 4100000.0, 0.0);
+    cr_assert_float_eq(jget(totals, "sweep")->num, 3 * 190000.0, 0.0);
+    cr_assert_float_eq(jget(totals, "other")->num, 5000.0, 0.0);
+    cr_assert_str_eq(totals->keys[3], "other");
     cr_assert_float_eq(jget(doc, "debug_corrupt")->num, 2.0, 0.0);
     cr_assert_float_eq(jget(doc, "ns_per_alloc")->num, 20000.0, 1e-9);
     cr_assert_float_eq(jget(jget(doc, "pauses"), "p999_ns")->num, 3000000.0, 0.0);
@@ -966,7 +1046,9 @@ Test(summary, kinds_mmu_and_collector_lines)
     char *out;
     CAPTURE(out, gcb_write_summary(f, &r));
     const char *want[] = {
-        "  program=a.gca  nursery=4.0 MiB  rc-cycles=off  debug-corrupt=2\n",
+        "  collector=gen:nursery=4M,cycles=off  workload=program  ",
+        "  program=a.gca  debug-corrupt=2\n",
+        "\nphases          roots 60.0 us  mark 12.3 ms  sweep 570.0 us  other 5.0 us\n",
         "\npauses          count 3  p50 2.0 ms  p90 3.0 ms  p99 3.0 ms  p99.9 3.0 ms  max 3.0 ms\n",
         "\n  minor         count 2  p50 1.0 ms  p90 2.0 ms  p99 2.0 ms  p99.9 2.0 ms  max 2.0 ms\n",
         "\n  major         count 1  p50 3.0 ms",
@@ -979,15 +1061,20 @@ Test(summary, kinds_mmu_and_collector_lines)
 
     /* One kind only: no per-kind lines. */
     p[0].kind = p[1].kind = p[2].kind = GC_PAUSE_FULL;
+    p[2].other_ns = 0;
     gc_heap_stats st;
     memset(&st, 0, sizeof st);
     st.pauses = p;
     st.npauses = 3;
     gcb_run_stats_compute(&st, 20000000, &r.stats);
     r.cstats.n = 0;
+    o.gc_options[0] = '\0';
     CAPTURE(out, gcb_write_summary(f, &r));
     cr_assert_null(strstr(out, "\n  full"), "%s", out);
     cr_assert_null(strstr(out, "\ncollector"), "%s", out);
+    cr_assert(strstr(out, "  collector=gen  workload=") != NULL, "no options, no colon:\n%s", out);
+    cr_assert(strstr(out, "\nphases          roots 60.0 us  mark 12.3 ms  sweep 570.0 us\n") != NULL,
+              "no time outside the phases, no 'other':\n%s", out);
 }
 
 /* ---- the JSON reader ---- */
@@ -1109,8 +1196,8 @@ static const char *const required_keys[] = {
     "collections", "pauses", "allocated_bytes", "allocated_objects", "peak_heap_bytes",
     "verified", "seed", "gc_share", "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s",
     "collections_by_kind", "verify", "stress", "gcbench_version", "verification_detail",
-    "exit_code", "mmu", "pauses_by_kind", "ns_per_alloc", "program", "nursery_option_bytes",
-    "rc_cycles", "debug_corrupt", "huge_pages"};
+    "exit_code", "mmu", "pauses_by_kind", "ns_per_alloc", "program", "collector_options",
+    "phases", "phase_totals_ns", "debug_corrupt", "huge_pages"};
 static const char *const pause_keys[] = {"count",  "total_ns", "p50_ns", "p90_ns",
                                          "p99_ns", "p999_ns",  "max_ns"};
 
@@ -1141,12 +1228,13 @@ static size_t check_run_dir(const char *out, uint64_t heap_limit)
     char *csvp = path_join(out, "pauses.csv");
     char *csv = read_file(csvp);
     cr_assert_not_null(csv, "no %s", csvp);
-    const char *prefix = "seq,start_ns,duration_ns,kind,reason,heap_before_bytes,heap_after_bytes";
-    cr_assert(strncmp(csv, prefix, strlen(prefix)) == 0, "bad header: %.200s", csv);
+    /* marksweep's phases, named by the collector. */
+    const char *header = "seq,start_ns,duration_ns,kind,reason,heap_before_bytes,heap_after_bytes,"
+                         "phase_roots_ns,phase_mark_ns,phase_sweep_ns,other_ns\n";
+    cr_assert(strncmp(csv, header, strlen(header)) == 0, "bad header: %.200s", csv);
     char *nl = strchr(csv, '\n');
     cr_assert_not_null(nl);
     size_t header_commas = count_char(csv, (size_t)(nl - csv), ',');
-    cr_assert_eq(header_commas, 11, "12 columns expected");
     size_t rows = 0;
     uint64_t prev_seq = 0;
     for (char *line = nl + 1; *line != '\0';) {
@@ -1176,8 +1264,27 @@ static size_t check_run_dir(const char *out, uint64_t heap_limit)
     cr_assert_eq(jget(doc, "verified")->t, GCB_J_BOOL);
     cr_assert(jget(doc, "verified")->b, "verified is not true");
     cr_assert_str_eq(jget(doc, "collector")->str, "marksweep");
+    cr_assert_str_eq(jget(doc, "collector_options")->str, "");
     cr_assert_str_eq(jget(doc, "workload")->str, "trees");
     cr_assert_str_eq(jget(doc, "size")->str, "small");
+    const gcb_jv *phases = jget(doc, "phases"), *totals = jget(doc, "phase_totals_ns");
+    cr_assert_eq(phases->t, GCB_J_ARR);
+    cr_assert_eq(phases->n, 3);
+    cr_assert_str_eq(phases->items[0]->str, "roots");
+    cr_assert_str_eq(phases->items[1]->str, "mark");
+    cr_assert_str_eq(phases->items[2]->str, "sweep");
+    /* The phases and other partition every pause: their totals add up to
+     * the GC time exactly. */
+    cr_assert_eq(totals->n, 4);
+    uint64_t sum = 0, v, gc_total;
+    for (size_t i = 0; i < totals->n; i++) {
+        cr_assert_eq(gcb_jv_u64(totals->items[i], &v), 0);
+        sum += v;
+    }
+    cr_assert_not_null(jget(totals, "other"));
+    cr_assert_eq(gcb_jv_u64(jget(doc, "gc_ns"), &gc_total), 0);
+    cr_assert_eq(sum, gc_total, "phase totals %llu != gc_ns %llu", (unsigned long long)sum,
+                 (unsigned long long)gc_total);
     cr_assert_float_eq(jget(doc, "heap_limit_bytes")->num, (double)heap_limit, 0.5);
     cr_assert_float_eq(jget(pauses, "count")->num, (double)rows, 0.0,
                        "pauses.count != CSV rows (%zu)", rows);
@@ -1321,6 +1428,203 @@ Test(e2e, list)
     cr_assert(strstr(r.out, "collectors:") < strstr(r.out, "workloads:"));
 }
 
+/* The block of --list output about collector c: from its line to the next
+ * line indented by exactly two spaces (or "workloads:"). */
+static char *list_block(const char *out, const char *name)
+{
+    char head[96];
+    snprintf(head, sizeof head, "\n  %s ", name);
+    const char *at = strstr(out, head), *wl = strstr(out, "\nworkloads:\n");
+    cr_assert(at != NULL && wl != NULL && at < wl, "--list lacks collector %s:\n%s", name, out);
+    const char *end = at + 1;
+    while ((end = strchr(end, '\n')) != NULL && end < wl &&
+           !(end[1] == ' ' && end[2] == ' ' && end[3] != ' '))
+        end++;
+    if (end == NULL || end > wl)
+        end = wl;
+    size_t n = (size_t)(end - at);
+    char *b = malloc(n + 2);
+    memcpy(b, at, n);
+    b[n] = '\n';
+    b[n + 1] = '\0';
+    return b;
+}
+
+/* --list prints, under each collector, every option it declares with its
+ * type, help and default; nothing under a collector without options. */
+Test(e2e, list_shows_options)
+{
+    char *dir = make_tmpdir();
+    run_result r = run_gcbench(dir, "--list", NULL);
+    cr_assert_eq(r.status, 0, "stderr:\n%s", r.err);
+    size_t shown = 0;
+    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++) {
+        char *block = list_block(r.out, (*c)->name);
+        size_t lines = count_char(block, strlen(block), '\n') - 1;
+        size_t nopt = 0;
+        for (const gc_option_desc *d = (*c)->options; d->name != NULL; d++, nopt++) {
+            char want[96];
+            snprintf(want, sizeof want, "\n      %s=", d->name);
+            const char *line = strstr(block, want);
+            cr_assert_not_null(line, "%s: option %s not listed:\n%s", (*c)->name, d->name, block);
+            const char *eol = strchr(line + 1, '\n');
+            const char *help = strstr(line, d->help);
+            cr_assert(help != NULL && help < eol, "%s: no help for %s:\n%s", (*c)->name, d->name,
+                      block);
+            const char *def = strstr(help + strlen(d->help), d->def);
+            cr_assert(def != NULL && def < eol, "%s: no default for %s:\n%s", (*c)->name, d->name,
+                      block);
+        }
+        cr_assert_eq(lines, 1 + nopt, "%s: %zu option lines expected:\n%s", (*c)->name, nopt,
+                     block);
+        shown += nopt;
+    }
+    if (shown == 0)
+        cr_skip_test("no registered collector declares options");
+    /* The standard registry's options, as the docs show them. */
+    if (gc_collector_find("generational") != NULL)
+        cr_assert(strstr(list_block(r.out, "generational"), "\n      nursery=SIZE ") != NULL,
+                  "%s", r.out);
+    if (gc_collector_find("refcount") != NULL)
+        cr_assert(strstr(list_block(r.out, "refcount"), "\n      cycles=on|off ") != NULL, "%s",
+                  r.out);
+}
+
+/* The first registered collector that declares options, and the first that
+ * declares none (NULL when there is no such collector). */
+static const gc_collector_ops *collector_with_options(bool with)
+{
+    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++)
+        if (((*c)->options[0].name != NULL) == with)
+            return *c;
+    return NULL;
+}
+
+/* A collector option reaches the collector whichever way it is given:
+ * NAME:OPTIONS, --gc-options, the --nursery alias; the last value of a name
+ * counts. Generational reports the nursery it used as nursery_bytes. */
+Test(e2e, collector_options_reach_the_collector)
+{
+    if (gc_collector_find("generational") == NULL)
+        cr_skip_test("no generational collector in this registry");
+    struct {
+        const char *a, *b, *opts;
+        double nursery;
+    } cases[] = {
+        {"--collector=generational:nursery=1M", NULL, "nursery=1M", 1 << 20},
+        {"--collector=generational", "--gc-options=nursery=512K", "nursery=512K", 512 << 10},
+        {"--collector=generational", "--nursery=768K", "nursery=768K", 768 << 10},
+        {"--nursery=768K", "--collector=generational:nursery=1M", "nursery=1M,nursery=768K",
+         768 << 10},
+    };
+    char *dir = make_tmpdir();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "run%zu", i);
+        char *out = path_join(dir, name);
+        run_result r = cases[i].b != NULL
+                           ? run_gcbench(dir, cases[i].a, cases[i].b, "--size=small", "--heap=8M",
+                                         "--out", out, NULL)
+                           : run_gcbench(dir, cases[i].a, "--size=small", "--heap=8M", "--out",
+                                         out, NULL);
+        cr_assert_eq(r.status, 0, "%s %s: exit %d; stderr:\n%s", cases[i].a,
+                     cases[i].b ? cases[i].b : "", r.status, r.err);
+        char want[128];
+        snprintf(want, sizeof want, "  collector=generational:%s  ", cases[i].opts);
+        cr_assert(strstr(r.out, want) != NULL, "summary lacks '%s':\n%s", want, r.out);
+        const gcb_jv *doc = jparse(read_file(path_join(out, "summary.json")));
+        cr_assert_not_null(doc);
+        cr_assert_str_eq(jget(doc, "collector")->str, "generational");
+        cr_assert_str_eq(jget(doc, "collector_options")->str, cases[i].opts);
+        cr_assert_not_null(jget(doc, "nursery_bytes"), "%s", cases[i].a);
+        cr_assert_float_eq(jget(doc, "nursery_bytes")->num, cases[i].nursery, 0.0, "%s %s",
+                           cases[i].a, cases[i].b ? cases[i].b : "");
+    }
+}
+
+/* Runs gcbench with args (NULL-terminated) and --out: it must stop with exit
+ * 2 before running (no run directory, no summary), its message naming the
+ * collector and holding each needle. */
+static void expect_option_error(const char *collector, const char *const needles[], ...)
+{
+    char *dir = make_tmpdir();
+    char *out = path_join(dir, "run"), *outarg = malloc(strlen(out) + 8);
+    sprintf(outarg, "--out=%s", out);
+    const char *argv[8];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, needles);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && n < 5;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n++] = "--size=small";
+    argv[n++] = outarg;
+    while (n < 8)
+        argv[n++] = NULL;
+    run_result r = run_gcbench(dir, argv[0], argv[1], argv[2], argv[3], argv[4], argv[5],
+                               argv[6], argv[7], NULL);
+    cr_assert_eq(r.status, 2, "%s %s: exit %d, expected 2; stderr:\n%s", argv[0],
+                 argv[1] ? argv[1] : "", r.status, r.err);
+    cr_assert_str_eq(r.out, "", "%s: stdout not empty:\n%s", argv[0], r.out);
+    cr_assert(strncmp(r.err, "gcbench: ", 9) == 0, "%s", r.err);
+    char quoted[96];
+    snprintf(quoted, sizeof quoted, "'%s'", collector);
+    cr_assert(strstr(r.err, quoted) != NULL, "%s: stderr does not name %s:\n%s", argv[0],
+              quoted, r.err);
+    for (size_t i = 0; needles[i] != NULL; i++)
+        cr_assert(strstr(r.err, needles[i]) != NULL, "%s %s: stderr lacks '%s':\n%s", argv[0],
+                  argv[1] ? argv[1] : "", needles[i], r.err);
+    cr_assert(strstr(r.err, "\nTry 'gcbench --list' for each collector's options.\n") != NULL,
+              "%s: the runner's own check did not catch it:\n%s", argv[0], r.err);
+    struct stat st;
+    cr_assert_neq(stat(out, &st), 0, "%s: a run directory was written", argv[0]);
+}
+
+/* An option the collector does not declare, a malformed value, or any
+ * option for a collector that has none: exit 2 before running, naming the
+ * collector and listing its valid options. (In the standard registry:
+ * generational:bogus=1, generational with nursery=abc, marksweep:foo=1.) */
+Test(e2e, bad_collector_options_exit_2)
+{
+    const gc_collector_ops *with = collector_with_options(true),
+                           *without = collector_with_options(false);
+    if (with == NULL || without == NULL)
+        cr_skip_test("needs a collector with options and one without");
+    char spec[128], gcopt[128], opts[256];
+    /* Every valid option is listed as name=TYPE. */
+    const char *listed[GC_MAX_OPTIONS + 3];
+    size_t k = 0;
+    size_t len = 0;
+    for (const gc_option_desc *d = with->options; d->name != NULL; d++) {
+        char *item = opts + len;
+        len += (size_t)snprintf(item, sizeof opts - len, "%s=", d->name) + 1;
+        listed[k++] = item;
+    }
+    listed[k] = "unknown option 'bogus'";
+    listed[k + 1] = NULL;
+    snprintf(spec, sizeof spec, "--collector=%s:bogus=1", with->name);
+    expect_option_error(with->name, listed, spec, NULL);
+
+    /* A malformed value of its first option (no type accepts "abc"). */
+    snprintf(spec, sizeof spec, "--collector=%s", with->name);
+    snprintf(gcopt, sizeof gcopt, "--gc-options=%s=abc", with->options[0].name);
+    const char *const malformed[] = {"'abc'", with->options[0].name, NULL};
+    expect_option_error(with->name, malformed, spec, gcopt, NULL);
+    snprintf(gcopt, sizeof gcopt, "--gc-options=%s", with->options[0].name);
+    const char *const no_value[] = {"no value", NULL};
+    expect_option_error(with->name, no_value, spec, gcopt, NULL);
+
+    /* A collector without options takes none, the aliases included. */
+    const char *const none[] = {"unknown option 'foo'", "no options", NULL};
+    snprintf(spec, sizeof spec, "--collector=%s:foo=1", without->name);
+    expect_option_error(without->name, none, spec, NULL);
+    snprintf(spec, sizeof spec, "--collector=%s", without->name);
+    const char *const cycles[] = {"unknown option 'cycles'", "no options", NULL};
+    expect_option_error(without->name, cycles, spec, "--rc-cycles=off", NULL);
+    const char *const nursery[] = {"unknown option 'nursery'", "no options", NULL};
+    expect_option_error(without->name, nursery, spec, "--nursery=1M", NULL);
+}
+
 Test(e2e, help_and_version)
 {
     char *dir = make_tmpdir();
@@ -1389,7 +1693,9 @@ Test(e2e, log_gc_one_line_per_pause)
     cr_assert_str_eq(r.err, "");
 }
 
-/* Every registered collector through the runner: pauses_by_kind adds up,
+/* Every registered collector through the runner: pauses.csv has one column
+ * per phase the collector declares (phase_NAME_ns) then other_ns, and
+ * summary.json the same names; pauses_by_kind adds up,
  * the MMU curve ends at 1 - gc_share, and whatever the collector reports
  * through ops->stats appears both as a top-level integer key of
  * summary.json and on the stdout `collector` line. */
@@ -1403,6 +1709,29 @@ Test(e2e, every_collector_summary)
         cr_assert_eq(r.status, 0, "%s: exit %d; stderr:\n%s", (*c)->name, r.status, r.err);
         const gcb_jv *doc = jparse(read_file(path_join(out, "summary.json")));
         cr_assert_not_null(doc, "%s", (*c)->name);
+
+        char header[1024];
+        size_t hl = (size_t)snprintf(header, sizeof header, "%s", GCB_PAUSES_CSV_FIXED);
+        const gcb_jv *phases = jget(doc, "phases"), *totals = jget(doc, "phase_totals_ns");
+        size_t np = 0;
+        for (; (*c)->phases[np] != NULL; np++) {
+            hl += (size_t)snprintf(header + hl, sizeof header - hl, ",phase_%s_ns",
+                                   (*c)->phases[np]);
+            cr_assert(np < phases->n && strcmp(phases->items[np]->str, (*c)->phases[np]) == 0,
+                      "%s: summary.json phases", (*c)->name);
+            cr_assert_not_null(jget(totals, (*c)->phases[np]), "%s: no total for %s",
+                               (*c)->name, (*c)->phases[np]);
+        }
+        snprintf(header + hl, sizeof header - hl, ",other_ns\n");
+        cr_assert_eq(phases->n, np, "%s", (*c)->name);
+        cr_assert_eq(totals->n, np + 1, "%s", (*c)->name);
+        char *csv = read_file(path_join(out, "pauses.csv"));
+        cr_assert(strncmp(csv, header, strlen(header)) == 0, "%s: header %.300s, expected %s",
+                  (*c)->name, csv, header);
+        if (strcmp((*c)->name, "refcount") == 0)
+            cr_assert(strstr(header, ",phase_MarkGray_ns,phase_Scan_ns,phase_CollectWhite_ns,") !=
+                          NULL,
+                      "%s", header);
 
         double count = jget(jget(doc, "pauses"), "count")->num, sum = 0;
         const gcb_jv *byk = jget(doc, "pauses_by_kind");
@@ -1758,27 +2087,38 @@ Test(peers, gcbench_peers_verify)
 }
 
 /* compare-bdw runs collector configurations side by side with the peers
- * and reports per-kind pause figures; a malformed entry is a usage error. */
+ * (collector options as NAME:OPTIONS, or the older NAME:--opt form) and
+ * reports per-kind pause figures; a malformed entry is a usage error. */
 Test(peers, compare_bdw_side_by_side)
 {
     if (!peer_built("bdw_gcbench"))
         cr_skip_test("bdw_gcbench not in this build");
     char *dir = make_tmpdir();
     cr_assert_eq(sh("'%s/scripts/compare-bdw' --build='%s' --runs=1 --size=small "
-                    "--collectors=marksweep,generational:--nursery=256K >'%s/out' 2>'%s/err'",
+                    "--collectors=marksweep,generational:nursery=256K,generational:--nursery=512K "
+                    ">'%s/out' 2>'%s/err'",
                     GCBENCH_SOURCE_DIR, build_dir(), dir, dir),
                  0, "compare-bdw failed: %s", read_file(path_join(dir, "err")));
     char *out = read_file(path_join(dir, "out"));
     cr_assert_not_null(strstr(out, "  marksweep "), "%s", out);
-    cr_assert_not_null(strstr(out, "generational --nursery=256K"), "%s", out);
+    cr_assert_not_null(strstr(out, "generational:nursery=256K "), "%s", out);
+    cr_assert_not_null(strstr(out, "generational --nursery=512K "), "%s", out);
     cr_assert_not_null(strstr(out, "bdwgc (libgc)"), "%s", out);
     cr_assert_not_null(strstr(out, "minor p95"), "%s", out);
     cr_assert_not_null(strstr(out, "bdwgc GC_MALLOC"), "%s", out);
     if (peer_built("mimalloc_gcbench"))
         cr_assert_not_null(strstr(out, "mimalloc, explicit frees"), "%s", out);
-    cr_assert_eq(sh("'%s/scripts/compare-bdw' --build='%s' --runs=1 --collectors=generational:nursery=1M "
-                    ">/dev/null 2>'%s/err'",
+    /* Not an option in the old form; an option gcbench rejects. */
+    cr_assert_eq(sh("'%s/scripts/compare-bdw' --build='%s' --runs=1 "
+                    "--collectors=generational:--nursery=1M:foo >/dev/null 2>'%s/err'",
                     GCBENCH_SOURCE_DIR, build_dir(), dir),
                  2);
     cr_assert_not_null(strstr(read_file(path_join(dir, "err")), "is not an option"));
+    cr_assert_eq(sh("'%s/scripts/compare-bdw' --build='%s' --runs=1 "
+                    "--collectors=generational:bogus=1 >/dev/null 2>'%s/err'",
+                    GCBENCH_SOURCE_DIR, build_dir(), dir),
+                 2);
+    char *err = read_file(path_join(dir, "err"));
+    cr_assert_not_null(strstr(err, "unknown option 'bogus'"), "%s", err);
+    cr_assert_not_null(strstr(err, "rejected 'generational:bogus=1'"), "%s", err);
 }

@@ -10,7 +10,14 @@
  * or a collection lives in a root slot, and raw gc_object pointers are
  * re-read from root slots after anything that may collect.
  *
+ * Besides survival, reclamation, cycles, exhaustion, identity, barriers,
+ * pauses and roots, it checks the cases a new collector most often gets
+ * wrong: a root slot registered (or scanned) twice (k), large objects whose
+ * slots point at small objects that move (l), and the footprint staying
+ * within the heap limit through an allocation-heavy run (m).
+ *
  * Randomized tests print their seed; set GCBENCH_TEST_SEED to replay one.
+ * GCBENCH_COLLECTOR=NAME[,NAME] runs the suite against those collectors only.
  */
 #include <setjmp.h>
 #include <sys/wait.h>
@@ -304,10 +311,10 @@ ParameterizedTest(conf_param *p, conformance, survive)
         char when[64];
         snprintf(when, sizeof when, "round %d, after garbage", round);
         check_mix(c, keep, n, when);
-        gc_collect(c->m);
+        gc_collect(c->m, GC_COLLECT_MAJOR);
         snprintf(when, sizeof when, "round %d, after gc_collect", round);
         check_mix(c, keep, n, when);
-        gc_collect(c->m);
+        gc_collect(c->m, GC_COLLECT_MAJOR);
         snprintf(when, sizeof when, "round %d, after a second gc_collect", round);
         check_mix(c, keep, n, when);
     }
@@ -380,14 +387,14 @@ ParameterizedTest(conf_param *p, conformance, reclaim)
     const size_t n = 256;
     const uint64_t len = 500; /* 4008 bytes each: ~1 MiB in all */
     build_table(c, &table, n, len);
-    gc_collect(c->m);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
     check_table(c, table, n, len);
     uint64_t with = conf_heap_used(c);
     CONF_ASSERT(c, with >= n * gc_size_for(GC_KIND_VALUE_ARRAY, len),
                 "heap_used %llu after gc_collect is less than the %zu bytes known to be live",
                 (unsigned long long)with, (size_t)(n * gc_size_for(GC_KIND_VALUE_ARRAY, len)));
     table = GC_NIL;
-    gc_collect(c->m);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
     uint64_t without = conf_heap_used(c);
     CONF_ASSERT(c, without <= with / 4,
                 "heap_used %llu -> %llu after dropping ~1 MiB and gc_collect: not reclaimed",
@@ -480,13 +487,13 @@ ParameterizedTest(conf_param *p, conformance, cycles)
     /* A big rooted cycle: survives while rooted, goes when dropped. */
     const size_t k = 2000, payload = 400;
     build_ring(c, &ring, k, payload);
-    gc_collect(c->m);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
     check_ring(c, ring, k, payload);
     uint64_t with = conf_heap_used(c);
     CONF_ASSERT(c, with >= k * gc_size_for(GC_KIND_BYTES, payload),
                 "heap_used %llu is less than the live ring", (unsigned long long)with);
     ring = GC_NIL;
-    gc_collect(c->m);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
     uint64_t without = conf_heap_used(c);
     CONF_ASSERT(c, without <= with / 4,
                 "heap_used %llu -> %llu after dropping a %zu-node ring: cycle not reclaimed",
@@ -518,10 +525,10 @@ ParameterizedTest(conf_param *p, conformance, long_list)
         if (i % 1024 == 0)
             gc_safepoint(c->m);
         if (!stress && i % 250000 == 249999)
-            gc_collect(c->m); /* deep structure under construction */
+            gc_collect(c->m, GC_COLLECT_MAJOR); /* deep structure under construction */
     }
     for (int round = 0; round < 3; round++) {
-        gc_collect(c->m);
+        gc_collect(c->m, GC_COLLECT_MAJOR);
         uint64_t count = 0;
         for (gc_value v = head; !gc_is_nil(v); v = gc_field(gc_ref(v), LIST_NEXT)) {
             CONF_ASSERT(c, gc_is_ref(v), "round %d: node %llu's link is not a reference", round,
@@ -669,14 +676,14 @@ ParameterizedTest(conf_param *p, conformance, mixed_sizes)
             snprintf(when, sizeof when, "iteration %d (seed %llu)", it, (unsigned long long)seed);
             check_sized(c, slots, anchor, ex, when);
             if (it % 300 == 299) {
-                gc_collect(c->m);
+                gc_collect(c->m, GC_COLLECT_MAJOR);
                 snprintf(when, sizeof when, "iteration %d after gc_collect (seed %llu)", it,
                          (unsigned long long)seed);
                 check_sized(c, slots, anchor, ex, when);
             }
         }
     }
-    gc_collect(c->m);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
     check_sized(c, slots, anchor, ex, "at the end");
     CONF_ASSERT(c, large > 0, "no large object was allocated (seed %llu)", (unsigned long long)seed);
     conf_verify(c, "at the end");
@@ -709,6 +716,7 @@ ParameterizedTest(conf_param *p, conformance, exhaustion_exits, .exit_code = GC_
 {
     conf_ctx ctx_, *c = &ctx_;
     conf_open(c, p, 1u << 20, 50);
+    conf_expect_exit();
     gc_value head = GC_NIL;
     gc_root(c->m, &head);
     exhaust(c->m, &head, 100000); /* 200 MB of live data: must exhaust a 1 MiB heap */
@@ -720,9 +728,8 @@ ParameterizedTest(conf_param *p, conformance, exhaustion_exits, .exit_code = GC_
 CONF_PARAMS(exhaustion_message)
 ParameterizedTest(conf_param *p, conformance, exhaustion_message)
 {
-    const gc_collector_ops *ops = gc_registered_collectors[p->collector >= 0 ? p->collector : 0];
-    cr_assert(p->collector >= 0 && ops, "no collector registered");
-    const char *mode = p->mode == CONF_STRESS ? "stress" : "normal";
+    const gc_collector_ops *ops = conf_param_collector(p);
+    const char *mode = conf_mode_name(p->mode);
     int fds[2];
     cr_assert(pipe(fds) == 0);
     fflush(stdout);
@@ -853,7 +860,7 @@ ParameterizedTest(conf_param *p, conformance, exhaustion_handler)
     CONF_ASSERT(c, count == exh_count, "list has %llu nodes after exhaustion, want %llu",
                 (unsigned long long)count, (unsigned long long)exh_count);
     exh_head = GC_NIL;
-    gc_collect(c->m);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
     for (int i = 0; i < 50; i++) {
         gc_object *n = gc_alloc_ref_array(c->m, EXH_NODE_LEN);
         gc_set_elem(c->m, n, 0, exh_head);
@@ -893,7 +900,7 @@ ParameterizedTest(conf_param *p, conformance, identity)
     for (int round = 0; round < 6; round++) {
         make_garbage(c, &r, stress ? (64u << 10) : (1u << 20), 256);
         if (round % 2 == 0)
-            gc_collect(c->m);
+            gc_collect(c->m, GC_COLLECT_MAJOR);
         gc_object *x = gc_ref(r1);
         CONF_ASSERT(c, r1 == r2, "round %d: the two roots disagree (%p vs %p)", round, (void *)r1,
                     (void *)r2);
@@ -927,8 +934,8 @@ ParameterizedTest(conf_param *p, conformance, write_barrier)
     arr = gc_value_of(gc_alloc_ref_array(c->m, N));
     rec = gc_value_of(gc_alloc_record(c->m, node));
     /* Make the holders old. */
-    gc_collect(c->m);
-    gc_collect(c->m);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
 
     const int rounds = 4;
     for (int round = 0; round < rounds; round++) {
@@ -959,7 +966,7 @@ ParameterizedTest(conf_param *p, conformance, write_barrier)
             gc_bytes(g)[0] = 1;
         }
         if (round % 2 == 1)
-            gc_collect(c->m);
+            gc_collect(c->m, GC_COLLECT_MAJOR);
         make_garbage(c, &(conf_rng){0x5eed0008u + (unsigned)round}, stress ? (64u << 10) : (2u << 20),
                      1024);
         gc_object *a = gc_ref(arr);
@@ -1034,25 +1041,32 @@ ParameterizedTest(conf_param *p, conformance, pauses)
     uint64_t g = make_garbage(c, &r, stress ? (256u << 10) : (3u << 20), 512);
     expect_bytes += g;
 
+    size_t explicit_want = 0;
     for (int k = 0; k < 6; k++) {
         gc_heap_stats s0, s1;
         gc_heap_get_stats(c->h, &s0);
-        gc_collect(c->m);
+        gc_collect(c->m, GC_COLLECT_MAJOR);
         gc_heap_get_stats(c->h, &s1);
-        CONF_ASSERT(c, s1.npauses == s0.npauses + 1 && s1.collections == s0.collections + 1,
-                    "collection %d: npauses %zu -> %zu, collections %llu -> %llu (want +1)", k,
-                    s0.npauses, s1.npauses, (unsigned long long)s0.collections,
+        /* "Records at least one pause" (a refcount major may record a
+         * reclamation and a cycle collection). */
+        CONF_ASSERT(c, s1.npauses > s0.npauses && s1.collections == s0.collections + (s1.npauses - s0.npauses),
+                    "collection %d: npauses %zu -> %zu, collections %llu -> %llu (want at least +1, "
+                    "the same for both)", k, s0.npauses, s1.npauses, (unsigned long long)s0.collections,
                     (unsigned long long)s1.collections);
-        const gc_pause *pz = &s1.pauses[s1.npauses - 1];
-        CONF_ASSERT(c, pz->seq == s1.npauses, "collection %d: seq %llu, want %zu", k,
-                    (unsigned long long)pz->seq, s1.npauses);
-        CONF_ASSERT(c, pz->reason == GC_REASON_EXPLICIT, "collection %d: reason %s, want explicit", k,
-                    gc_reason_name(pz->reason));
-        CONF_ASSERT(c, pz->duration_ns > 0, "collection %d: zero duration", k);
-        if (tracing_full(pz->kind))
-            CONF_ASSERT(c, pz->heap_after <= pz->heap_before,
-                        "collection %d (%s): heap grew from %llu to %llu", k, gc_pause_kind_name(pz->kind),
-                        (unsigned long long)pz->heap_before, (unsigned long long)pz->heap_after);
+        explicit_want += s1.npauses - s0.npauses;
+        for (size_t q = s0.npauses; q < s1.npauses; q++) {
+            const gc_pause *pz = &s1.pauses[q];
+            CONF_ASSERT(c, pz->seq == q + 1, "collection %d: seq %llu, want %zu", k,
+                        (unsigned long long)pz->seq, q + 1);
+            CONF_ASSERT(c, pz->reason == GC_REASON_EXPLICIT, "collection %d: reason %s, want explicit", k,
+                        gc_reason_name(pz->reason));
+            CONF_ASSERT(c, pz->duration_ns > 0, "collection %d: zero duration", k);
+            if (tracing_full(pz->kind))
+                CONF_ASSERT(c, pz->heap_after <= pz->heap_before,
+                            "collection %d (%s): heap grew from %llu to %llu", k,
+                            gc_pause_kind_name(pz->kind), (unsigned long long)pz->heap_before,
+                            (unsigned long long)pz->heap_after);
+        }
         if (k > 0)
             CONF_ASSERT(c, s1.heap_used_bytes <= s0.heap_used_bytes,
                         "collection %d with no allocation since the last: heap_used %llu -> %llu", k,
@@ -1080,6 +1094,15 @@ ParameterizedTest(conf_param *p, conformance, pauses)
                 "listener saw %llu pauses (in order: %s), log has %zu", (unsigned long long)pause_listen.calls,
                 pause_listen.out_of_order ? "no" : "yes", st.npauses);
     CONF_ASSERT(c, st.peak_heap_bytes >= st.heap_used_bytes, "peak below current");
+    unsigned nphases = gc_heap_nphases(c->h);
+    CONF_ASSERT(c, nphases <= GC_MAX_PHASES, "%u phases declared, at most %d", nphases, GC_MAX_PHASES);
+    for (unsigned q = 0; q < nphases; q++) {
+        const char *pn = gc_heap_phase_name(c->h, q);
+        CONF_ASSERT(c, pn != NULL && *pn, "phase %u has no name", q);
+        for (unsigned q2 = 0; q2 < q; q2++)
+            CONF_ASSERT(c, strcmp(pn, gc_heap_phase_name(c->h, q2)) != 0, "phases %u and %u are both %s",
+                        q2, q, pn);
+    }
     size_t explicit_n = 0, stress_n = 0;
     for (size_t i = 0; i < st.npauses; i++) {
         const gc_pause *pz = &st.pauses[i];
@@ -1087,10 +1110,15 @@ ParameterizedTest(conf_param *p, conformance, pauses)
         CONF_ASSERT(c, (unsigned)pz->kind < GC_PAUSE_KIND_COUNT && (unsigned)pz->reason < GC_REASON_COUNT,
                     "pause %zu: kind %d reason %d out of range", i, (int)pz->kind, (int)pz->reason);
         CONF_ASSERT(c, pz->duration_ns > 0, "pause %zu: zero duration", i);
-        uint64_t phases = 0;
-        for (int q = 0; q < GC_PHASE_COUNT; q++)
+        uint64_t phases = pz->other_ns;
+        for (unsigned q = 0; q < GC_MAX_PHASES; q++) {
             phases += pz->phase_ns[q];
-        CONF_ASSERT(c, phases == pz->duration_ns, "pause %zu: phases sum to %llu ns, duration %llu ns", i,
+            CONF_ASSERT(c, q < nphases || pz->phase_ns[q] == 0,
+                        "pause %zu: %llu ns in phase %u, but the collector declares %u phases", i,
+                        (unsigned long long)pz->phase_ns[q], q, nphases);
+        }
+        CONF_ASSERT(c, phases == pz->duration_ns,
+                    "pause %zu: phases and other_ns sum to %llu ns, duration %llu ns", i,
                     (unsigned long long)phases, (unsigned long long)pz->duration_ns);
         if (i > 0) {
             const gc_pause *pv = &st.pauses[i - 1];
@@ -1106,7 +1134,8 @@ ParameterizedTest(conf_param *p, conformance, pauses)
         explicit_n += pz->reason == GC_REASON_EXPLICIT;
         stress_n += pz->reason == GC_REASON_STRESS;
     }
-    CONF_ASSERT(c, explicit_n == 6, "%zu explicit pauses, want 6", explicit_n);
+    CONF_ASSERT(c, explicit_n == explicit_want, "%zu explicit pauses, want %zu (from 6 gc_collect calls)",
+                explicit_n, explicit_want);
     if (stress)
         CONF_ASSERT(c, stress_n > 0, "stress mode (every %llu allocations) recorded no stress pause",
                     (unsigned long long)c->cfg.stress);
@@ -1140,7 +1169,7 @@ ParameterizedTest(conf_param *p, conformance, fresh_objects)
     for (int round = 0; round < (stress ? 2 : 4); round++) {
         /* Garbage filled with non-zero words, reclaimed, then reused. */
         make_garbage(c, &r, 2u << 20, 4096);
-        gc_collect(c->m);
+        gc_collect(c->m, GC_COLLECT_MAJOR);
         for (uint64_t len = 0; len < 300; len++) {
             check_fresh(c, gc_alloc_bytes(c->m, len * 3), GC_TYPE_BYTES, len * 3, "byte string");
             check_fresh(c, gc_alloc_value_array(c->m, len), GC_TYPE_VALUE_ARRAY, len, "value array");
@@ -1209,7 +1238,7 @@ ParameterizedTest(conf_param *p, conformance, roots)
 
     for (int round = 0; round < 3; round++) {
         make_garbage(c, &r, stress ? (128u << 10) : (2u << 20), 1024);
-        gc_collect(c->m);
+        gc_collect(c->m, GC_COLLECT_MAJOR);
         CONF_ASSERT(c, gc_is_ref(global) && gc_object_length(gc_ref(global)) == big &&
                             bad_byte(gc_ref(global), 77) == UINT64_MAX,
                     "round %d: object held by a global root lost or corrupt", round);
@@ -1233,11 +1262,364 @@ ParameterizedTest(conf_param *p, conformance, roots)
     global = GC_NIL;
     gc_mutator_remove_root_scanner(c->m, scan_fn, &sr);
     memset(&sr, 0, sizeof sr);
-    gc_collect(c->m);
+    gc_collect(c->m, GC_COLLECT_MAJOR);
     uint64_t without = conf_heap_used(c);
     CONF_ASSERT(c, without + big / 2 <= with,
                 "heap_used %llu -> %llu after removing the global root of a 1 MiB object",
                 (unsigned long long)with, (unsigned long long)without);
     CONF_ASSERT(c, sr.calls == 0, "a removed root scanner was called");
+    conf_close(c);
+}
+
+/* ---- k. a root slot registered more than once ------------------------------------------ */
+
+/* A scanner that visits its one slot twice per scan. */
+static void scan_twice(void *data, gc_visit_fn visit, void *vctx)
+{
+    gc_value *slot = data;
+    visit(slot, vctx);
+    visit(slot, vctx);
+}
+
+/* A ConfNode {A = a string "dup-<id>", B = int id, TAG = id}. */
+static gc_value dup_node(conf_ctx *c, gc_value *tmp, uint64_t id)
+{
+    uint32_t node = node_type();
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "dup-%llu", (unsigned long long)id);
+    *tmp = gc_value_of(gc_alloc_string(c->m, buf, (size_t)len));
+    gc_object *o = gc_alloc_record(c->m, node);
+    gc_set_field(c->m, o, NODE_A, *tmp);
+    gc_set_field(c->m, o, NODE_B, gc_int((int64_t)id));
+    gc_set_word(o, NODE_TAG, id);
+    *tmp = GC_NIL;
+    return gc_value_of(o);
+}
+
+static void check_dup_node(conf_ctx *c, gc_value v, uint64_t id, const char *what, int round)
+{
+    CONF_ASSERT(c, gc_is_ref(v), "round %d: %s lost (%#lx)", round, what, (unsigned long)v);
+    gc_object *o = gc_ref(v);
+    CONF_ASSERT(c, gc_header_valid(o->header) && gc_header_type(o->header) == node_type(),
+                "round %d: %s %p is not a ConfNode (header %#llx): a root visited twice was "
+                "forwarded twice?", round, what, (void *)o, (unsigned long long)o->header);
+    CONF_ASSERT(c, gc_words(o)[NODE_TAG] == id && gc_field(o, NODE_B) == gc_int((int64_t)id),
+                "round %d: %s has tag %llu, want %llu", round, what,
+                (unsigned long long)gc_words(o)[NODE_TAG], (unsigned long long)id);
+    char buf[32];
+    int len = snprintf(buf, sizeof buf, "dup-%llu", (unsigned long long)id);
+    gc_value s = gc_field(o, NODE_A);
+    CONF_ASSERT(c, gc_is_ref(s) && gc_header_type(gc_ref(s)->header) == GC_TYPE_BYTES &&
+                       gc_object_length(gc_ref(s)) == (uint64_t)len &&
+                       memcmp(gc_bytes(gc_ref(s)), buf, (size_t)len) == 0,
+                "round %d: %s's string is not \"%s\"", round, what, buf);
+}
+
+/* The same slot registered twice on the root stack, a global root that is
+ * also on the root stack, and a scanner that visits its slot twice: after
+ * every collection each slot holds its object (the one the other paths to
+ * it see), intact. A moving collector that forwards such a slot twice
+ * (taking the to-space address for a from-space one) fails here. */
+CONF_PARAMS(duplicate_root)
+ParameterizedTest(conf_param *p, conformance, duplicate_root)
+{
+    conf_ctx ctx_, *c = &ctx_;
+    bool stress = p->mode == CONF_STRESS;
+    conf_open(c, p, 4u << 20, 2);
+    conf_rng r = {0x5eed000c};
+    static gc_value both = GC_NIL; /* global root and root-stack slot */
+    static gc_value scanned = GC_NIL;
+    gc_value twice = GC_NIL, holder = GC_NIL, tmp = GC_NIL;
+    gc_root(c->m, &holder);
+    gc_root(c->m, &tmp);
+    /* Garbage first, so that a compacting collector has to move what follows. */
+    make_garbage(c, &r, stress ? (32u << 10) : (256u << 10), 256);
+    holder = gc_value_of(gc_alloc_ref_array(c->m, 6));
+    gc_root(c->m, &twice);
+    gc_root(c->m, &twice);
+    twice = dup_node(c, &tmp, 1);
+    gc_set_elem(c->m, gc_ref(holder), 0, twice);
+    gc_set_elem(c->m, gc_ref(holder), 1, twice);
+    make_garbage(c, &r, 4096, 64);
+    both = dup_node(c, &tmp, 2);
+    gc_root(c->m, &both);
+    gc_heap_add_root(c->h, &both);
+    gc_set_elem(c->m, gc_ref(holder), 2, both);
+    make_garbage(c, &r, 4096, 64);
+    scanned = dup_node(c, &tmp, 3);
+    gc_mutator_add_root_scanner(c->m, scan_twice, &scanned);
+    gc_set_elem(c->m, gc_ref(holder), 3, scanned);
+    /* The three also reachable from each other, so that a collector may
+     * reach them through a field before or after the roots. */
+    gc_set_field(c->m, gc_ref(both), NODE_A, twice); /* drops both's string */
+    tmp = gc_value_of(gc_alloc_string(c->m, "dup-2", 5));
+    gc_set_elem(c->m, gc_ref(holder), 4, tmp);
+    tmp = GC_NIL;
+    gc_set_field(c->m, gc_ref(both), NODE_A, gc_elem(gc_ref(holder), 4));
+
+    static const gc_collection_kind kinds[] = {GC_COLLECT_MAJOR, GC_COLLECT_ANY, GC_COLLECT_MINOR};
+    for (int round = 0; round < 6; round++) {
+        make_garbage(c, &r, stress ? (64u << 10) : (1u << 20), 256);
+        gc_collect(c->m, kinds[round % 3]);
+        check_dup_node(c, twice, 1, "the object in a slot rooted twice", round);
+        check_dup_node(c, both, 2, "the object in a slot that is a global and a stack root", round);
+        check_dup_node(c, scanned, 3, "the object in a slot a scanner visits twice", round);
+        gc_object *hd = gc_ref(holder);
+        CONF_ASSERT(c, gc_elem(hd, 0) == twice && gc_elem(hd, 1) == twice,
+                    "round %d: the slot rooted twice holds %p, fields of another object %p and %p",
+                    round, (void *)twice, (void *)gc_elem(hd, 0), (void *)gc_elem(hd, 1));
+        CONF_ASSERT(c, gc_elem(hd, 2) == both,
+                    "round %d: the global+stack root holds %p, a field %p", round, (void *)both,
+                    (void *)gc_elem(hd, 2));
+        CONF_ASSERT(c, gc_elem(hd, 3) == scanned,
+                    "round %d: the slot scanned twice holds %p, a field %p", round, (void *)scanned,
+                    (void *)gc_elem(hd, 3));
+        CONF_ASSERT(c, gc_field(gc_ref(both), NODE_A) == gc_elem(hd, 4),
+                    "round %d: both.A and holder[4] differ", round);
+        /* Keep mutating through the twice-rooted slot. */
+        twice = dup_node(c, &tmp, 1);
+        gc_set_elem(c->m, gc_ref(holder), 0, twice);
+        gc_set_elem(c->m, gc_ref(holder), 1, twice);
+    }
+    conf_verify(c, "at the end");
+    gc_mutator_remove_root_scanner(c->m, scan_twice, &scanned);
+    gc_heap_remove_root(c->h, &both);
+    both = scanned = GC_NIL;
+    conf_close(c);
+}
+
+/* ---- l. large objects whose slots point at small objects that move ------------------------ */
+
+enum { LREF_N = 3000 }; /* a ref array of 24,008 bytes: larger than GC_SMALL_MAX */
+
+/* What element i of the large array holds in generation g:
+ *   i % 11 == 10  nil;   i % 11 == 9  the int i*3+g;
+ *   i % 11 == 8   the same object as element i-1;
+ *   else          a ConfNode {A = string of 8+(i%40) pattern bytes (id), B = int id, TAG = id}
+ * with id = g*100000 + i. */
+static uint64_t lref_id(int g, uint64_t i) { return (uint64_t)g * 100000u + i; }
+
+static void lref_set(conf_ctx *c, gc_value *big, gc_value *tmp, int g, uint64_t i)
+{
+    uint32_t node = node_type();
+    if (i % 11 == 10) {
+        gc_set_elem(c->m, gc_ref(*big), i, GC_NIL);
+    } else if (i % 11 == 9) {
+        gc_set_elem(c->m, gc_ref(*big), i, gc_int((int64_t)(i * 3 + (uint64_t)g)));
+    } else if (i % 11 == 8) {
+        gc_set_elem(c->m, gc_ref(*big), i, gc_elem(gc_ref(*big), i - 1));
+    } else {
+        uint64_t id = lref_id(g, i);
+        gc_object *s = gc_alloc_bytes(c->m, 8 + i % 40);
+        fill_bytes(s, id);
+        *tmp = gc_value_of(s);
+        gc_object *o = gc_alloc_record(c->m, node);
+        gc_set_field(c->m, o, NODE_A, *tmp);
+        gc_set_field(c->m, o, NODE_B, gc_int((int64_t)id));
+        gc_set_word(o, NODE_TAG, id);
+        gc_set_elem(c->m, gc_ref(*big), i, gc_value_of(o));
+        *tmp = GC_NIL;
+    }
+}
+
+/* Checks elements [0, n); gen[i]: the generation element i was last written in. */
+static void lref_check(conf_ctx *c, gc_value big, const int *gen, uint64_t n, const char *when)
+{
+    uint32_t node = node_type();
+    CONF_ASSERT(c, gc_is_ref(big), "%s: the large array is lost", when);
+    gc_object *a = gc_ref(big);
+    CONF_ASSERT(c, gc_header_type(a->header) == GC_TYPE_REF_ARRAY && gc_object_length(a) == LREF_N,
+                "%s: the large array has type %s length %llu", when, kind_of(a),
+                (unsigned long long)gc_object_length(a));
+    for (uint64_t i = 0; i < n; i++) {
+        gc_value v = gc_elem(a, i);
+        int g = gen[i];
+        if (i % 11 == 10) {
+            CONF_ASSERT(c, gc_is_nil(v), "%s: element %llu should be nil", when, (unsigned long long)i);
+        } else if (i % 11 == 9) {
+            CONF_ASSERT(c, v == gc_int((int64_t)(i * 3 + (uint64_t)g)), "%s: element %llu = %#lx, want int %llu",
+                        when, (unsigned long long)i, (unsigned long)v, (unsigned long long)(i * 3 + (uint64_t)g));
+        } else if (i % 11 == 8) {
+            CONF_ASSERT(c, v == gc_elem(a, i - 1), "%s: element %llu is no longer the same object as %llu",
+                        when, (unsigned long long)i, (unsigned long long)(i - 1));
+        } else {
+            uint64_t id = lref_id(g, i);
+            CONF_ASSERT(c, gc_is_ref(v), "%s: element %llu (object %llu) lost", when, (unsigned long long)i,
+                        (unsigned long long)id);
+            gc_object *o = gc_ref(v);
+            CONF_ASSERT(c, gc_header_valid(o->header) && gc_header_type(o->header) == node &&
+                               gc_words(o)[NODE_TAG] == id && gc_field(o, NODE_B) == gc_int((int64_t)id),
+                        "%s: element %llu points at %p, not object %llu (header %#llx): a slot of the "
+                        "large object was not updated", when, (unsigned long long)i, (void *)o,
+                        (unsigned long long)id, (unsigned long long)o->header);
+            gc_value s = gc_field(o, NODE_A);
+            CONF_ASSERT(c, gc_is_ref(s) && gc_header_type(gc_ref(s)->header) == GC_TYPE_BYTES &&
+                               gc_object_length(gc_ref(s)) == 8 + i % 40 && bad_byte(gc_ref(s), id) == UINT64_MAX,
+                        "%s: element %llu's string corrupt", when, (unsigned long long)i);
+        }
+    }
+}
+
+/* A large reference array (and a second one reachable only from the first)
+ * whose elements are small objects that a moving collector moves: after
+ * every kind of collection, and after stores of young objects into the
+ * (by then old) large arrays, every element is the right object, intact. */
+CONF_PARAMS(large_refs)
+ParameterizedTest(conf_param *p, conformance, large_refs)
+{
+    conf_ctx ctx_, *c = &ctx_;
+    bool stress = p->mode == CONF_STRESS;
+    conf_open(c, p, 8u << 20, 97);
+    conf_rng r = {0x5eed000d};
+    static int gen[LREF_N], gen2[LREF_N];
+    memset(gen, 0, sizeof gen);
+    memset(gen2, 0, sizeof gen2);
+    gc_value big = GC_NIL, big2 = GC_NIL, tmp = GC_NIL;
+    gc_root(c->m, &big);
+    gc_root(c->m, &big2);
+    gc_root(c->m, &tmp);
+
+    make_garbage(c, &r, stress ? (32u << 10) : (512u << 10), 256);
+    big = gc_value_of(gc_alloc_ref_array(c->m, LREF_N));
+    big2 = gc_value_of(gc_alloc_ref_array(c->m, LREF_N));
+    CONF_ASSERT(c, gc_object_size(gc_ref(big)) > GC_SMALL_MAX, "the array is not a large object");
+    for (uint64_t i = 0; i < LREF_N; i++) {
+        (void)gc_alloc_bytes(c->m, 24); /* garbage between the elements */
+        lref_set(c, &big, &tmp, 0, i);
+        lref_set(c, &big2, &tmp, 0, i);
+    }
+    /* big2 is reachable only from big from now on. */
+    gc_set_elem(c->m, gc_ref(big), LREF_N - 1, big2);
+    big2 = GC_NIL;
+    lref_check(c, big, gen, LREF_N - 1, "after building");
+
+    static const gc_collection_kind kinds[] = {GC_COLLECT_MINOR, GC_COLLECT_MAJOR, GC_COLLECT_ANY};
+    const int rounds = stress ? 3 : 6;
+    for (int round = 1; round <= rounds; round++) {
+        make_garbage(c, &r, stress ? (64u << 10) : (1u << 20), 512);
+        gc_collect(c->m, kinds[round % 3]);
+        char when[96];
+        snprintf(when, sizeof when, "round %d after a %s collection", round,
+                 kinds[round % 3] == GC_COLLECT_MINOR ? "minor" : kinds[round % 3] == GC_COLLECT_MAJOR ? "major" : "any");
+        lref_check(c, big, gen, LREF_N - 1, when);
+        big2 = gc_elem(gc_ref(big), LREF_N - 1);
+        lref_check(c, big2, gen2, LREF_N, when);
+        /* Young objects into the old large arrays: a third of the slots. */
+        for (uint64_t i = (uint64_t)round % 3; i < LREF_N - 1; i += 3) {
+            lref_set(c, &big, &tmp, round, i);
+            gen[i] = round;
+            if (i % 11 == 7 && i + 1 < LREF_N - 1) { /* keep the "same as i-1" slot consistent */
+                lref_set(c, &big, &tmp, round, i + 1);
+                gen[i + 1] = round;
+            }
+            lref_set(c, &big2, &tmp, round, i);
+            gen2[i] = round;
+            if (i % 11 == 7 && i + 1 < LREF_N - 1) {
+                lref_set(c, &big2, &tmp, round, i + 1);
+                gen2[i + 1] = round;
+            }
+        }
+        big2 = GC_NIL;
+        snprintf(when, sizeof when, "round %d after the stores", round);
+        lref_check(c, big, gen, LREF_N - 1, when);
+        lref_check(c, gc_elem(gc_ref(big), LREF_N - 1), gen2, LREF_N, when);
+    }
+    gc_collect(c->m, GC_COLLECT_MAJOR);
+    lref_check(c, big, gen, LREF_N - 1, "at the end");
+    lref_check(c, gc_elem(gc_ref(big), LREF_N - 1), gen2, LREF_N, "at the end (the second array)");
+    conf_verify(c, "at the end");
+    conf_close(c);
+}
+
+/* ---- m. the footprint never exceeds the heap limit ------------------------------------------ */
+
+static struct {
+    gc_heap *h;
+    size_t limit;
+    uint64_t pauses, worst, worst_seq;
+} fp_watch;
+
+static void fp_listener(void *data, const gc_pause *pz)
+{
+    (void)data;
+    gc_heap_stats st;
+    gc_heap_get_stats(fp_watch.h, &st);
+    fp_watch.pauses++;
+    if (st.footprint_bytes > fp_watch.worst) {
+        fp_watch.worst = st.footprint_bytes;
+        fp_watch.worst_seq = pz->seq;
+    }
+}
+
+/* An allocation-heavy run with a churning live set of mixed sizes (large
+ * objects included) at a fifth of the limit: footprint_bytes stays within
+ * the limit after every pause (a listener checks), during the run and at the
+ * end. */
+CONF_PARAMS(footprint_limit)
+ParameterizedTest(conf_param *p, conformance, footprint_limit)
+{
+    conf_ctx ctx_, *c = &ctx_;
+    bool stress = p->mode == CONF_STRESS;
+    const size_t limit = 4u << 20;
+    conf_open(c, p, limit, 31);
+    uint64_t seed = conf_seed("conformance/footprint_limit", c->name, c->mode);
+    conf_rng r = {seed};
+    memset(&fp_watch, 0, sizeof fp_watch);
+    fp_watch.h = c->h;
+    fp_watch.limit = limit;
+    gc_event_listener l = {fp_listener, NULL};
+    gc_heap_set_listener(c->h, &l);
+
+    enum { SLOTS = 64 };
+    gc_value slots = GC_NIL;
+    gc_root(c->m, &slots);
+    slots = gc_value_of(gc_alloc_ref_array(c->m, SLOTS));
+    size_t sizes[SLOTS] = {0}, live = 0;
+    const size_t budget = limit / 5;
+    const uint64_t total = stress ? (8u << 20) : (48u << 20);
+    uint64_t start = gc_heap_allocated_bytes(c->h), n = 0, most = 0;
+    while (gc_heap_allocated_bytes(c->h) - start < total) {
+        size_t s = (size_t)(conf_rng_next(&r) % SLOTS);
+        uint64_t pick = conf_rng_next(&r) % 100;
+        size_t payload = pick < 80   ? (size_t)conf_rng_range(&r, 0, 512)
+                         : pick < 95 ? (size_t)conf_rng_range(&r, 513, GC_SMALL_MAX)
+                                     : (size_t)conf_rng_range(&r, GC_SMALL_MAX + 1, limit / 32);
+        size_t size = gc_size_for(GC_KIND_BYTES, payload);
+        gc_object *o = gc_alloc_bytes(c->m, payload);
+        if (payload > 0)
+            gc_bytes(o)[0] = (uint8_t)n;
+        if (live - sizes[s] + size <= budget) { /* keep it (else it is garbage at once) */
+            gc_set_elem(c->m, gc_ref(slots), s, gc_value_of(o));
+            live = live - sizes[s] + size;
+            sizes[s] = size;
+        }
+        n++;
+        gc_heap_stats st;
+        gc_heap_get_stats(c->h, &st);
+        CONF_ASSERT(c, st.footprint_bytes <= limit,
+                    "after %llu allocations (seed %llu): footprint %llu over the limit %zu",
+                    (unsigned long long)n, (unsigned long long)seed,
+                    (unsigned long long)st.footprint_bytes, limit);
+        if (st.footprint_bytes > most)
+            most = st.footprint_bytes;
+    }
+    gc_collect(c->m, GC_COLLECT_MAJOR);
+    gc_heap_finish(c->h);
+    gc_heap_stats st;
+    gc_heap_get_stats(c->h, &st);
+    CONF_ASSERT(c, fp_watch.pauses > 0 && st.collections > 0,
+                "%llu bytes allocated in a %zu-byte heap without a collection",
+                (unsigned long long)total, limit);
+    cr_log_info("%s/%s: %llu pauses; largest footprint %llu bytes after a pause, %llu between pauses, "
+                "limit %zu", c->name, c->mode, (unsigned long long)fp_watch.pauses,
+                (unsigned long long)fp_watch.worst, (unsigned long long)most, limit);
+    CONF_ASSERT(c, fp_watch.worst <= limit,
+                "footprint %llu over the limit %zu after pause %llu (seed %llu)",
+                (unsigned long long)fp_watch.worst, limit, (unsigned long long)fp_watch.worst_seq,
+                (unsigned long long)seed);
+    CONF_ASSERT(c, st.footprint_bytes <= limit, "footprint %llu over the limit %zu at the end",
+                (unsigned long long)st.footprint_bytes, limit);
+    gc_heap_set_listener(c->h, NULL);
+    conf_verify(c, "at the end");
     conf_close(c);
 }

@@ -1,18 +1,28 @@
 /* tests/test_core.c — unit tests of the core pieces: value tagging, header
  * packing, object sizes, size classes, the type table, the tracing routine,
- * the address set, the collector registry, heap creation errors, and the
- * heap verifier's ability to catch corruption. */
+ * the address set, the collector registry, heap creation errors, collector
+ * options, the heap verifier's ability to catch corruption and its handler
+ * hook, root filtering, the write-barrier contract, collection kinds and
+ * declared phases.
+ *
+ * Core services are tested against "toy", a test-local collector (a
+ * mark-sweep over system-allocated objects) created with
+ * gc_heap_create_with, so these tests do not depend on which collectors are
+ * registered; tests of registered collectors pick them by property. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
+#include "conformance.h"
 #include "core/collector.h"
 #include "core/ptrset.h"
 #include "core/sysalloc.h"
+#include "collectors/registry.h"
 
 /* ---- values ------------------------------------------------------------------------ */
 
@@ -434,23 +444,257 @@ Test(core, trace_object_fake)
     cr_assert_eq(l2.n, 0, "a value array was traced");
 }
 
-static gc_heap *open_marksweep(size_t limit, gc_mutator **m)
+/* ---- "toy": a test-local collector ---------------------------------------------------------
+ * A non-moving mark-sweep over objects allocated one by one with the system
+ * allocator, known by an address set: just enough collector to test core's
+ * services without the registry. What it sees is recorded in `toy`, and a
+ * few switches make it misbehave on purpose. */
+
+#define TOY_MARK GC_HDR_BIT(2)
+#define TOY_LOG 64
+
+static struct {
+    /* what the collector saw */
+    int collects;
+    gc_collection_kind kinds[TOY_LOG];
+    gc_reason reasons[TOY_LOG];
+    int barriers;
+    struct {
+        gc_object *holder;
+        gc_value *slot;
+        gc_value old, v, stored; /* stored: *slot when the barrier ran */
+    } bar[TOY_LOG];
+    size_t root_visits, root_nonrefs;
+    gc_value roots_seen[TOY_LOG];
+    /* option values read in init */
+    uint64_t opt_size, opt_count;
+    bool opt_flag;
+    /* misbehaviour */
+    bool footprint_lies; /* footprint() reports more than the limit */
+    bool verify_fails;   /* verify() reports a problem */
+    /* GC_BARRIER_GENERATIONAL: the "young" range given to mutators */
+    uintptr_t young_lo, young_size;
+} toy;
+
+typedef struct toy_obj {
+    gc_object *o;
+    size_t size;
+} toy_obj;
+
+typedef struct toy_heap {
+    gc_ptrset starts;
+    toy_obj *objs;
+    size_t n, cap;
+    size_t used;
+    gc_object **stack;
+    size_t sp, stack_cap;
+} toy_heap;
+
+static toy_heap *toy_of(gc_heap *h) { return gc_heap_collector(h); }
+
+static int toy_init(gc_heap *h)
 {
-    cr_assert_not_null(gc_collector_find("marksweep"), "marksweep is not registered");
-    gc_config cfg = {.heap_limit = limit};
-    char err[256] = "";
-    gc_heap *h = gc_heap_create("marksweep", &cfg, err, sizeof err);
-    cr_assert_not_null(h, "gc_heap_create(marksweep): %s", err);
+    toy_heap *t = gc_sys_alloc_zeroed(sizeof *t);
+    gc_ptrset_init(&t->starts);
+    gc_heap_set_collector(h, t);
+    toy.opt_size = gc_heap_option_u64(h, "size");
+    toy.opt_flag = gc_heap_option_bool(h, "flag");
+    toy.opt_count = gc_heap_option_u64(h, "count");
+    return 0;
+}
+
+static void toy_destroy(gc_heap *h)
+{
+    toy_heap *t = toy_of(h);
+    for (size_t i = 0; i < t->n; i++)
+        gc_sys_free(t->objs[i].o, t->objs[i].size);
+    gc_sys_free(t->objs, t->cap * sizeof *t->objs);
+    gc_sys_free(t->stack, t->stack_cap * sizeof *t->stack);
+    gc_ptrset_free(&t->starts);
+    gc_sys_free(t, sizeof *t);
+}
+
+static void toy_mutator_init(gc_mutator *m)
+{
+    m->young_lo = toy.young_lo;
+    m->young_size = toy.young_size;
+}
+
+static void toy_push(toy_heap *t, gc_object *o)
+{
+    if (!gc_ptrset_contains(&t->starts, o) || (o->header & TOY_MARK))
+        return; /* not ours (a planted bad reference), or marked */
+    o->header |= TOY_MARK;
+    if (t->sp == t->stack_cap) {
+        size_t cap = t->stack_cap ? 2 * t->stack_cap : 256;
+        t->stack = gc_sys_realloc(t->stack, t->stack_cap * sizeof *t->stack, cap * sizeof *t->stack);
+        t->stack_cap = cap;
+    }
+    t->stack[t->sp++] = o;
+}
+
+static void toy_mark_root(gc_value *slot, void *ctx)
+{
+    toy.root_visits++;
+    if (!gc_is_ref(*slot)) {
+        toy.root_nonrefs++;
+        return;
+    }
+    if (toy.root_visits <= TOY_LOG)
+        toy.roots_seen[toy.root_visits - 1] = *slot;
+    toy_push(ctx, gc_ref(*slot));
+}
+
+static void toy_mark_field(gc_value *slot, void *ctx) { toy_push(ctx, gc_ref(*slot)); }
+
+static void toy_collect(gc_mutator *m, gc_collection_kind kind, gc_reason reason)
+{
+    gc_heap *h = m->heap;
+    toy_heap *t = toy_of(h);
+    if (toy.collects < TOY_LOG) {
+        toy.kinds[toy.collects] = kind;
+        toy.reasons[toy.collects] = reason;
+    }
+    toy.collects++;
+    gc_pause_begin(h, GC_PAUSE_FULL, reason);
+    gc_phase_start(h, 0);
+    gc_visit_roots(h, toy_mark_root, t);
+    gc_phase_start(h, 1);
+    while (t->sp > 0)
+        gc_trace_object(t->stack[--t->sp], toy_mark_field, t);
+    gc_phase_start(h, 2);
+    size_t j = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        gc_object *o = t->objs[i].o;
+        if (o->header & TOY_MARK) {
+            o->header &= ~TOY_MARK;
+            t->objs[j++] = t->objs[i];
+        } else {
+            gc_ptrset_remove(&t->starts, o);
+            t->used -= t->objs[i].size;
+            gc_sys_free(o, t->objs[i].size);
+        }
+    }
+    t->n = j;
+    gc_pause_end(h);
+}
+
+static void *toy_alloc_slow(gc_mutator *m, size_t bytes)
+{
+    gc_heap *h = m->heap;
+    toy_heap *t = toy_of(h);
+    if (t->used + bytes > gc_heap_limit(h)) {
+        toy_collect(m, GC_COLLECT_ANY, GC_REASON_HEAP_LIMIT);
+        if (t->used + bytes > gc_heap_limit(h))
+            return NULL;
+    }
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        t->objs = gc_sys_realloc(t->objs, t->cap * sizeof *t->objs, cap * sizeof *t->objs);
+        t->cap = cap;
+    }
+    gc_object *o = gc_sys_alloc(bytes);
+    t->objs[t->n++] = (toy_obj){o, bytes};
+    gc_ptrset_add(&t->starts, o);
+    t->used += bytes;
+    return o;
+}
+
+static void toy_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old, gc_value v)
+{
+    (void)m;
+    if (toy.barriers < TOY_LOG) {
+        toy.bar[toy.barriers].holder = holder;
+        toy.bar[toy.barriers].slot = slot;
+        toy.bar[toy.barriers].old = old;
+        toy.bar[toy.barriers].v = v;
+        toy.bar[toy.barriers].stored = *slot;
+    }
+    toy.barriers++;
+}
+
+static size_t toy_heap_used(gc_heap *h) { return toy_of(h)->used; }
+
+static size_t toy_footprint(gc_heap *h)
+{
+    return toy.footprint_lies ? gc_heap_limit(h) + 4096 : toy_of(h)->used;
+}
+
+static bool toy_contains(gc_heap *h, const void *addr) { return gc_ptrset_contains(&toy_of(h)->starts, addr); }
+
+static bool toy_is_object(gc_heap *h, const gc_object *o)
+{
+    return toy_contains(h, o) && gc_header_valid(o->header);
+}
+
+static void toy_verify(gc_heap *h)
+{
+    if (toy.verify_fails)
+        gc_verify_fail(h, "toy: a problem planted by the test");
+}
+
+static const char *const toy_phases[] = {"roots", "mark", "sweep", NULL};
+static const gc_option_desc toy_options[] = {
+    {"size", GC_OPTION_SIZE, "1M", "a size"},
+    {"flag", GC_OPTION_BOOL, "on", "a switch"},
+    {"count", GC_OPTION_UINT, "7", "a number"},
+    {NULL, GC_OPTION_BOOL, NULL, NULL},
+};
+
+static const gc_collector_ops toy_ops = {
+    .name = "toy",
+    .description = "test-local mark-sweep over system-allocated objects",
+    .alloc_mode = GC_ALLOC_SLOW,
+    .barrier = GC_BARRIER_ALWAYS,
+    .alloc_zeroed = false,
+    .moving = false,
+    .reclaims_cycles = true,
+    .phases = toy_phases,
+    .options = toy_options,
+    .init = toy_init,
+    .destroy = toy_destroy,
+    .mutator_init = toy_mutator_init,
+    .mutator_fini = gc_default_mutator_fini,
+    .alloc_slow = toy_alloc_slow,
+    .write_barrier = toy_write_barrier,
+    .collect = toy_collect,
+    .finish = gc_default_finish,
+    .heap_used = toy_heap_used,
+    .footprint = toy_footprint,
+    .contains = toy_contains,
+    .is_object = toy_is_object,
+    .verify = toy_verify,
+    .stats = gc_default_stats,
+};
+
+/* Creates a heap run by ops (toy_ops or a variant of it); asserts success. */
+static gc_heap *open_with(const gc_collector_ops *ops, const gc_config *cfg, gc_mutator **m)
+{
+    char err[512] = "";
+    gc_heap *h = gc_heap_create_with(ops, cfg, err, sizeof err);
+    cr_assert_not_null(h, "gc_heap_create_with(%s): %s", ops->name, err);
     *m = gc_mutator_attach(h);
     cr_assert_not_null(*m);
     return h;
+}
+
+static gc_heap *open_toy(size_t limit, gc_mutator **m)
+{
+    gc_config cfg = {.heap_limit = limit};
+    return open_with(&toy_ops, &cfg, m);
+}
+
+static void close_heap(gc_heap *h, gc_mutator *m)
+{
+    gc_mutator_detach(m);
+    gc_heap_destroy(h);
 }
 
 Test(core, trace_object_heap)
 {
     uint32_t ty = trace_type();
     gc_mutator *m;
-    gc_heap *h = open_marksweep(4u << 20, &m);
+    gc_heap *h = open_toy(4u << 20, &m);
     gc_object *o = gc_alloc_record(m, ty);
     cr_assert_eq(gc_object_length(o), TRACE_FIELDS);
     for (uint32_t i = 0; i < TRACE_FIELDS; i++)
@@ -567,11 +811,6 @@ Test(core, event_names)
         for (int j = 0; j < r; j++)
             cr_assert_str_neq(gc_reason_name(r), gc_reason_name(j));
     }
-    for (int p = 0; p < GC_PHASE_COUNT; p++) {
-        cr_assert(gc_phase_name(p) && *gc_phase_name(p));
-        for (int j = 0; j < p; j++)
-            cr_assert_str_neq(gc_phase_name(p), gc_phase_name(j));
-    }
     cr_assert_str_eq(gc_pause_kind_name(GC_PAUSE_FULL), "full");
     cr_assert_str_eq(gc_reason_name(GC_REASON_EXPLICIT), "explicit");
     cr_assert_not_null(gc_pause_kind_name(GC_PAUSE_KIND_COUNT), "out-of-range kind gives NULL");
@@ -585,8 +824,8 @@ Test(core, registry)
     for (; gc_registered_collectors[n]; n++) {
         const gc_collector_ops *ops = gc_registered_collectors[n];
         cr_assert(ops->name && *ops->name, "collector %zu has no name", n);
-        const char *missing = gc_collector_check(ops);
-        cr_assert_null(missing, "collector %s leaves slot %s unset", ops->name, missing ? missing : "");
+        const char *bad = gc_collector_check(ops);
+        cr_assert_null(bad, "collector %s: %s", ops->name, bad ? bad : "");
         cr_assert(ops->description && *ops->description, "%s has no description", ops->name);
         cr_assert_eq(gc_collector_find(ops->name), ops, "gc_collector_find(\"%s\") finds another", ops->name);
         cr_assert((unsigned)ops->alloc_mode <= GC_ALLOC_FREELIST, "%s: alloc_mode %d", ops->name,
@@ -595,9 +834,10 @@ Test(core, registry)
         for (size_t j = 0; j < n; j++)
             cr_assert_str_neq(gc_registered_collectors[j]->name, ops->name, "two collectors named %s",
                               ops->name);
-        /* Each registered collector can make a heap. */
+        /* Each registered collector can make a heap, which reports the
+         * collector's name, limit and declared phases. */
         gc_config cfg = {.heap_limit = GC_DEFAULT_HEAP_LIMIT};
-        char err[256] = "";
+        char err[512] = "";
         gc_heap *h = gc_heap_create(ops->name, &cfg, err, sizeof err);
         cr_assert_not_null(h, "%s: gc_heap_create: %s", ops->name, err);
         gc_mutator *m = gc_mutator_attach(h);
@@ -605,30 +845,45 @@ Test(core, registry)
         gc_heap_stats st;
         gc_heap_get_stats(h, &st);
         cr_assert_str_eq(st.collector, ops->name);
+        cr_assert_str_eq(gc_heap_collector_name(h), ops->name);
+        cr_assert_eq(gc_heap_limit(h), GC_DEFAULT_HEAP_LIMIT);
         cr_assert_eq(st.heap_limit, GC_DEFAULT_HEAP_LIMIT);
         cr_assert_eq(st.collections, 0);
         cr_assert_eq(st.allocated_bytes, 0);
+        unsigned np = 0;
+        while (ops->phases[np])
+            np++;
+        cr_assert_eq(gc_heap_nphases(h), np, "%s: %u phases, declared %u", ops->name, gc_heap_nphases(h), np);
+        for (unsigned i = 0; i < np; i++)
+            cr_assert_str_eq(gc_heap_phase_name(h, i), ops->phases[i]);
         gc_mutator_detach(m);
         gc_heap_destroy(h);
     }
     cr_assert(n >= 1, "no collector registered");
-    cr_assert_not_null(gc_collector_find("marksweep"), "marksweep is not registered");
     cr_assert_null(gc_collector_find("nosuch"));
     cr_assert_null(gc_collector_find(""));
+    char names[512] = "";
+    gc_collector_names(names, sizeof names);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(strstr(names, gc_registered_collectors[i]->name) != NULL, "gc_collector_names gave \"%s\"",
+                  names);
 }
 
-Test(core, collector_check_rejects_null_slots)
+Test(core, collector_check)
 {
-    cr_assert_not_null(gc_registered_collectors[0], "no collector registered");
-    const gc_collector_ops *ops = gc_registered_collectors[0];
+    cr_assert_null(gc_collector_check(&toy_ops), "the toy descriptor is rejected: %s",
+                   gc_collector_check(&toy_ops));
 #define CHECK_NULL_SLOT(s)                                                                        \
     do {                                                                                          \
-        gc_collector_ops cp = *ops;                                                               \
+        gc_collector_ops cp = toy_ops;                                                            \
         cp.s = NULL;                                                                              \
         const char *r = gc_collector_check(&cp);                                                  \
         cr_assert_not_null(r, "a descriptor with " #s " = NULL passes the check");                \
         cr_assert(strstr(r, #s) != NULL, "a descriptor with " #s " = NULL is reported as \"%s\"", r); \
     } while (0)
+    CHECK_NULL_SLOT(name);
+    CHECK_NULL_SLOT(phases);
+    CHECK_NULL_SLOT(options);
     CHECK_NULL_SLOT(init);
     CHECK_NULL_SLOT(destroy);
     CHECK_NULL_SLOT(mutator_init);
@@ -636,7 +891,6 @@ Test(core, collector_check_rejects_null_slots)
     CHECK_NULL_SLOT(alloc_slow);
     CHECK_NULL_SLOT(write_barrier);
     CHECK_NULL_SLOT(collect);
-    CHECK_NULL_SLOT(safepoint);
     CHECK_NULL_SLOT(finish);
     CHECK_NULL_SLOT(heap_used);
     CHECK_NULL_SLOT(footprint);
@@ -645,14 +899,66 @@ Test(core, collector_check_rejects_null_slots)
     CHECK_NULL_SLOT(verify);
     CHECK_NULL_SLOT(stats);
 #undef CHECK_NULL_SLOT
-    gc_collector_ops cp = *ops;
-    cr_assert_null(gc_collector_check(&cp), "an intact copy is rejected");
+
+    /* Phase lists: at most GC_MAX_PHASES names of [A-Za-z0-9_-]. */
+    static const char *const too_many[] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", NULL};
+    static const char *const max_phases[] = {"a", "b", "c", "d", "e", "f", "g", "h", NULL};
+    static const char *const bad_name[] = {"roots", "mark and sweep", NULL};
+    static const char *const empty_name[] = {"roots", "", NULL};
+    static const char *const reserved[] = {"roots", "other", NULL};
+    static const char *const dup_phase[] = {"mark", "mark", NULL};
+    static const char *const no_phases[] = {NULL};
+    static const char *const bacon_rajan[] = {"MarkGray", "Scan", "Collect_White-2", NULL};
+    gc_collector_ops cp = toy_ops;
+    cp.phases = too_many;
+    cr_assert_not_null(gc_collector_check(&cp), "%d phases accepted (max %d)", GC_MAX_PHASES + 1, GC_MAX_PHASES);
+    cp.phases = bad_name;
+    cr_assert_not_null(gc_collector_check(&cp), "a phase name with spaces accepted");
+    cp.phases = empty_name;
+    cr_assert_not_null(gc_collector_check(&cp), "an empty phase name accepted");
+    cp.phases = reserved;
+    cr_assert_not_null(gc_collector_check(&cp), "a phase named 'other' (the time outside phases) accepted");
+    cp.phases = dup_phase;
+    cr_assert_not_null(gc_collector_check(&cp), "a phase declared twice accepted");
+    cp.phases = max_phases;
+    cr_assert_null(gc_collector_check(&cp), "GC_MAX_PHASES phases rejected");
+    cp.phases = bacon_rajan;
+    cr_assert_null(gc_collector_check(&cp), "mixed-case phase names rejected");
+    cp.phases = no_phases;
+    cr_assert_null(gc_collector_check(&cp), "an empty phase list rejected");
+
+    /* Option lists: names [a-z0-9-], unique, defaults that parse. */
+    static const gc_option_desc bad_default[] = {{"size", GC_OPTION_SIZE, "lots", "h"}, {NULL, 0, NULL, NULL}};
+    static const gc_option_desc bad_bool[] = {{"flag", GC_OPTION_BOOL, "maybe", "h"}, {NULL, 0, NULL, NULL}};
+    static const gc_option_desc bad_opt_name[] = {{"Size", GC_OPTION_SIZE, "1K", "h"}, {NULL, 0, NULL, NULL}};
+    static const gc_option_desc twice[] = {{"size", GC_OPTION_SIZE, "1K", "h"},
+                                           {"size", GC_OPTION_UINT, "1", "h"},
+                                           {NULL, 0, NULL, NULL}};
+    cp = toy_ops;
+    cp.options = bad_default;
+    cr_assert_not_null(gc_collector_check(&cp), "a size option defaulting to \"lots\" accepted");
+    cp.options = bad_bool;
+    cr_assert_not_null(gc_collector_check(&cp), "a bool option defaulting to \"maybe\" accepted");
+    cp.options = bad_opt_name;
+    cr_assert_not_null(gc_collector_check(&cp), "an option named \"Size\" accepted");
+    cp.options = twice;
+    cr_assert_not_null(gc_collector_check(&cp), "an option declared twice accepted");
+    cp.options = gc_no_options;
+    cr_assert_null(gc_collector_check(&cp), "gc_no_options rejected");
+
+    /* gc_heap_create_with runs the check. */
+    cp = toy_ops;
+    cp.collect = NULL;
+    gc_config cfg = {.heap_limit = 4u << 20};
+    char err[512] = "";
+    cr_assert_null(gc_heap_create_with(&cp, &cfg, err, sizeof err), "a descriptor without collect made a heap");
+    cr_assert(strstr(err, "collect") != NULL, "message does not name the slot: \"%s\"", err);
 }
 
 Test(core, heap_create_errors)
 {
     gc_config cfg = {.heap_limit = 4u << 20};
-    char err[256] = "";
+    char err[512] = "";
     cr_assert_null(gc_heap_create("nosuch", &cfg, err, sizeof err));
     cr_assert(strstr(err, "nosuch") != NULL, "message does not name the collector: \"%s\"", err);
     cr_assert_null(gc_heap_create("nosuch", &cfg, NULL, 0), "NULL err buffer");
@@ -662,10 +968,14 @@ Test(core, heap_create_errors)
 
     gc_config zero = {.heap_limit = 0};
     err[0] = 0;
-    cr_assert_null(gc_heap_create("marksweep", &zero, err, sizeof err), "heap_limit 0 accepted");
+    cr_assert_null(gc_heap_create_with(&toy_ops, &zero, err, sizeof err), "heap_limit 0 accepted");
     cr_assert(err[0] != 0, "no message for heap_limit 0");
+    gc_config small = {.heap_limit = GC_MIN_HEAP_LIMIT - 8};
     err[0] = 0;
-    cr_assert_null(gc_heap_create("marksweep", NULL, err, sizeof err), "NULL config accepted");
+    cr_assert_null(gc_heap_create_with(&toy_ops, &small, err, sizeof err), "a limit below the minimum accepted");
+    cr_assert(err[0] != 0);
+    err[0] = 0;
+    cr_assert_null(gc_heap_create_with(&toy_ops, NULL, err, sizeof err), "NULL config accepted");
     cr_assert(err[0] != 0, "no message for a NULL config");
     for (size_t i = 0; gc_registered_collectors[i]; i++) {
         err[0] = 0;
@@ -675,51 +985,468 @@ Test(core, heap_create_errors)
     }
 }
 
+/* ---- collector options ------------------------------------------------------------------------------ */
+
+/* err must name the collector, the offending text and every valid option. */
+static void expect_option_error(const char *options, const char *offending)
+{
+    char err[512] = "";
+    cr_assert_eq(gc_collector_check_options(&toy_ops, options, err, sizeof err), -1,
+                 "options \"%s\" accepted", options);
+    cr_assert(strstr(err, "toy") != NULL, "\"%s\": the message does not name the collector: %s", options, err);
+    cr_assert(strstr(err, offending) != NULL, "\"%s\": the message does not show \"%s\": %s", options,
+              offending, err);
+    for (size_t i = 0; toy_options[i].name; i++)
+        cr_assert(strstr(err, toy_options[i].name) != NULL,
+                  "\"%s\": the message does not list option %s: %s", options, toy_options[i].name, err);
+    /* The same string refused by heap creation, with a message. */
+    gc_config cfg = {.heap_limit = 4u << 20, .options = options};
+    err[0] = 0;
+    int collects = toy.collects;
+    cr_assert_null(gc_heap_create_with(&toy_ops, &cfg, err, sizeof err), "a heap with options \"%s\"", options);
+    cr_assert(strstr(err, offending) != NULL, "gc_heap_create_with(\"%s\"): %s", options, err);
+    cr_assert_eq(toy.collects, collects);
+}
+
+Test(core, options_check)
+{
+    char err[512] = "";
+    cr_assert_eq(gc_collector_check_options(&toy_ops, "", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(gc_collector_check_options(&toy_ops, NULL, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(gc_collector_check_options(&toy_ops, "size=64K", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(gc_collector_check_options(&toy_ops, "size=2K,flag=off,count=3", err, sizeof err), 0, "%s", err);
+    expect_option_error("nosuch=1", "nosuch");
+    expect_option_error("size=1K,nosuch=1", "nosuch");
+    expect_option_error("sizes=1K", "sizes");
+    expect_option_error("size=12Q", "12Q");
+    expect_option_error("size=K", "size");
+    expect_option_error("size=-1", "-1");
+    expect_option_error("size=", "size");
+    expect_option_error("size=1.5M", "1.5M");
+    expect_option_error("flag=maybe", "maybe");
+    expect_option_error("flag=", "flag");
+    expect_option_error("count=x", "count");
+    expect_option_error("count=-3", "count");
+    /* A collector without options says so. */
+    gc_collector_ops none = toy_ops;
+    none.name = "plain";
+    none.options = gc_no_options;
+    cr_assert_eq(gc_collector_check_options(&none, "", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(gc_collector_check_options(&none, "size=1K", err, sizeof err), -1);
+    cr_assert(strstr(err, "plain") != NULL && strstr(err, "size") != NULL, "%s", err);
+}
+
+static void expect_options(const char *options, uint64_t size, bool flag, uint64_t count)
+{
+    gc_config cfg = {.heap_limit = 4u << 20, .options = options};
+    char err[512] = "";
+    memset(&toy, 0, sizeof toy);
+    gc_heap *h = gc_heap_create_with(&toy_ops, &cfg, err, sizeof err);
+    cr_assert_not_null(h, "options \"%s\": %s", options ? options : "(null)", err);
+    cr_assert_eq(toy.opt_size, size, "\"%s\": size %" PRIu64 ", want %" PRIu64, options, toy.opt_size, size);
+    cr_assert_eq(toy.opt_flag, flag, "\"%s\": flag %d, want %d", options, toy.opt_flag, flag);
+    cr_assert_eq(toy.opt_count, count, "\"%s\": count %" PRIu64 ", want %" PRIu64, options, toy.opt_count, count);
+    /* The same values after init, through the heap. */
+    cr_assert_eq(gc_heap_option_u64(h, "size"), size);
+    cr_assert_eq(gc_heap_option_bool(h, "flag"), flag);
+    cr_assert_eq(gc_heap_option_u64(h, "count"), count);
+    gc_heap_destroy(h);
+}
+
+Test(core, options_values)
+{
+    /* Defaults. */
+    expect_options(NULL, 1u << 20, true, 7);
+    expect_options("", 1u << 20, true, 7);
+    /* Sizes: bytes, K, M, G (binary). */
+    expect_options("size=4096", 4096, true, 7);
+    expect_options("size=64K", 64u << 10, true, 7);
+    expect_options("size=3M", 3u << 20, true, 7);
+    expect_options("size=2G", (uint64_t)2 << 30, true, 7);
+    expect_options("size=0", 0, true, 7);
+    /* Every bool spelling. */
+    static const char *const on[] = {"on", "true", "yes", "1"}, *const off[] = {"off", "false", "no", "0"};
+    for (int i = 0; i < 4; i++) {
+        char o[32];
+        snprintf(o, sizeof o, "flag=%s", off[i]);
+        expect_options(o, 1u << 20, false, 7);
+        snprintf(o, sizeof o, "flag=%s", on[i]);
+        expect_options(o, 1u << 20, true, 7);
+    }
+    /* Several at once; the others keep their defaults. */
+    expect_options("count=42,flag=off", 1u << 20, false, 42);
+    expect_options("size=2K,flag=no,count=3", 2048, false, 3);
+}
+
+Test(core, options_print)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    gc_collector_print_options(&toy_ops, f, "  ");
+    fclose(f);
+    for (size_t i = 0; toy_options[i].name; i++) {
+        cr_assert(strstr(buf, toy_options[i].name) && strstr(buf, toy_options[i].help) &&
+                      strstr(buf, toy_options[i].def),
+                  "option %s missing from:\n%s", toy_options[i].name, buf);
+    }
+    size_t lines = 0;
+    for (char *q = buf; *q; q++)
+        lines += *q == '\n';
+    cr_assert_eq(lines, 3, "want one line per option:\n%s", buf);
+    free(buf);
+    gc_collector_ops none = toy_ops;
+    none.options = gc_no_options;
+    buf = NULL;
+    f = open_memstream(&buf, &len);
+    gc_collector_print_options(&none, f, "  ");
+    fclose(f);
+    cr_assert_eq(len, 0, "a collector without options printed \"%s\"", buf);
+    free(buf);
+}
+
+static bool has_options(const gc_collector_ops *ops) { return ops->options[0].name != NULL; }
+
+/* "NAME:OPTIONS" specs, through the registry (whichever collectors it has). */
+Test(core, collector_spec)
+{
+    char name[64];
+    const char *o = gc_collector_spec_split("toy:size=1K,flag=off", name, sizeof name);
+    cr_assert_str_eq(name, "toy");
+    cr_assert_str_eq(o, "size=1K,flag=off");
+    o = gc_collector_spec_split("toy", name, sizeof name);
+    cr_assert_str_eq(name, "toy");
+    cr_assert_str_eq(o, "");
+    o = gc_collector_spec_split("toy:", name, sizeof name);
+    cr_assert_str_eq(name, "toy");
+    cr_assert_str_eq(o, "");
+
+    const gc_collector_ops *any = gc_registered_collectors[0];
+    cr_assert_not_null(any, "no collector registered");
+    gc_config cfg = {.heap_limit = 8u << 20};
+    char spec[256], err[512] = "";
+    snprintf(spec, sizeof spec, "%s:nosuch-option=1", any->name);
+    cr_assert_null(gc_heap_create(spec, &cfg, err, sizeof err), "\"%s\" made a heap", spec);
+    cr_assert(strstr(err, any->name) && strstr(err, "nosuch-option"),
+              "\"%s\": the message names neither the collector nor the option: %s", spec, err);
+    /* The same through cfg.options. */
+    gc_config cfg2 = {.heap_limit = 8u << 20, .options = "nosuch-option=1"};
+    err[0] = 0;
+    cr_assert_null(gc_heap_create(any->name, &cfg2, err, sizeof err));
+    cr_assert(strstr(err, "nosuch-option"), "%s", err);
+    /* An unknown collector in a spec is named without its options. */
+    err[0] = 0;
+    cr_assert_null(gc_heap_create("nosuch:size=1K", &cfg, err, sizeof err));
+    cr_assert(strstr(err, "nosuch") != NULL, "%s", err);
+
+    /* A registered collector with options accepts each at its default,
+     * from the spec and from cfg.options together. */
+    const gc_collector_ops *opt = NULL;
+    for (size_t i = 0; gc_registered_collectors[i] && !opt; i++)
+        if (has_options(gc_registered_collectors[i]))
+            opt = gc_registered_collectors[i];
+    if (!opt)
+        cr_skip_test("no registered collector declares options");
+    const gc_option_desc *d = &opt->options[0];
+    snprintf(spec, sizeof spec, "%s:%s=%s", opt->name, d->name, d->def);
+    gc_config cfg3 = {.heap_limit = 32u << 20};
+    char both[128];
+    snprintf(both, sizeof both, "%s=%s", d->name, d->def);
+    cfg3.options = both;
+    gc_heap *h = gc_heap_create(spec, &cfg3, err, sizeof err);
+    cr_assert_not_null(h, "\"%s\" with options \"%s\": %s", spec, both, err);
+    cr_assert_str_eq(gc_heap_collector_name(h), opt->name);
+    gc_heap_destroy(h);
+}
+
+/* ---- the pause log: declared phases ------------------------------------------------------------------ */
+
+Test(core, declared_phases)
+{
+    gc_mutator *m;
+    gc_heap *h = open_toy(4u << 20, &m);
+    cr_assert_eq(gc_heap_nphases(h), 3);
+    for (unsigned i = 0; i < 3; i++)
+        cr_assert_str_eq(gc_heap_phase_name(h, i), toy_phases[i]);
+    gc_value keep = GC_NIL;
+    gc_root(m, &keep);
+    keep = gc_value_of(gc_alloc_ref_array(m, 100));
+    for (int i = 0; i < 100; i++)
+        gc_set_elem(m, gc_ref(keep), (uint64_t)i, gc_value_of(gc_alloc_bytes(m, 100)));
+    for (int k = 0; k < 3; k++)
+        gc_collect(m, GC_COLLECT_MAJOR);
+    gc_heap_stats st;
+    gc_heap_get_stats(h, &st);
+    cr_assert_eq(st.npauses, 3);
+    for (size_t i = 0; i < st.npauses; i++) {
+        const gc_pause *pz = &st.pauses[i];
+        uint64_t sum = pz->other_ns;
+        for (unsigned q = 0; q < GC_MAX_PHASES; q++) {
+            sum += pz->phase_ns[q];
+            if (q >= 3)
+                cr_assert_eq(pz->phase_ns[q], 0, "pause %zu: time in undeclared phase %u", i, q);
+        }
+        cr_assert_eq(sum, pz->duration_ns, "pause %zu: phases + other = %" PRIu64 ", duration %" PRIu64, i, sum,
+                     pz->duration_ns);
+        cr_assert_eq(pz->kind, GC_PAUSE_FULL);
+        cr_assert_eq(pz->reason, GC_REASON_EXPLICIT);
+    }
+    close_heap(h, m);
+}
+
+/* ---- collections by kind ---------------------------------------------------------------------------- */
+
+Test(core, collect_kinds_reach_the_collector)
+{
+    memset(&toy, 0, sizeof toy);
+    gc_mutator *m;
+    gc_heap *h = open_toy(4u << 20, &m);
+    gc_collect(m, GC_COLLECT_MINOR);
+    gc_collect(m, GC_COLLECT_ANY);
+    gc_collect(m, GC_COLLECT_MAJOR);
+    cr_assert_eq(toy.collects, 3);
+    cr_assert(toy.kinds[0] == GC_COLLECT_MINOR && toy.kinds[1] == GC_COLLECT_ANY && toy.kinds[2] == GC_COLLECT_MAJOR,
+              "kinds %d %d %d, want minor any major", toy.kinds[0], toy.kinds[1], toy.kinds[2]);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(toy.reasons[i], GC_REASON_EXPLICIT, "gc_collect %d: reason %s", i,
+                     gc_reason_name(toy.reasons[i]));
+    close_heap(h, m);
+
+    /* Stress mode: (ANY, STRESS) every `stress` allocations. */
+    memset(&toy, 0, sizeof toy);
+    gc_config cfg = {.heap_limit = 4u << 20, .stress = 5};
+    h = open_with(&toy_ops, &cfg, &m);
+    for (int i = 0; i < 50; i++)
+        gc_alloc_bytes(m, 16);
+    cr_assert(toy.collects >= 9 && toy.collects <= 11, "%d stress collections for 50 allocations at stress=5",
+              toy.collects);
+    for (int i = 0; i < toy.collects; i++)
+        cr_assert(toy.kinds[i] == GC_COLLECT_ANY && toy.reasons[i] == GC_REASON_STRESS,
+                  "stress collection %d: kind %d reason %s", i, toy.kinds[i], gc_reason_name(toy.reasons[i]));
+    close_heap(h, m);
+}
+
+/* ---- roots: nil and immediates never reach the collector ------------------------------------------------ */
+
+typedef struct scan3 {
+    gc_value slots[3];
+} scan3;
+
+static void scan3_fn(void *data, gc_visit_fn visit, void *vctx)
+{
+    scan3 *s = data;
+    for (int i = 0; i < 3; i++)
+        visit(&s->slots[i], vctx); /* nil and immediates too: core filters */
+}
+
+Test(core, roots_filter_non_references)
+{
+    memset(&toy, 0, sizeof toy);
+    gc_mutator *m;
+    gc_heap *h = open_toy(4u << 20, &m);
+    gc_value a = GC_NIL, b = gc_int(11), c = GC_NIL;
+    gc_root(m, &a);
+    gc_root(m, &b);
+    gc_root(m, &c);
+    c = gc_value_of(gc_alloc_bytes(m, 10));
+    static gc_value g_nil = GC_NIL, g_int = GC_NIL, g_ref = GC_NIL;
+    g_int = gc_int(-4);
+    g_ref = gc_value_of(gc_alloc_bytes(m, 20));
+    gc_heap_add_root(h, &g_nil);
+    gc_heap_add_root(h, &g_int);
+    gc_heap_add_root(h, &g_ref);
+    static scan3 sc;
+    sc.slots[0] = GC_NIL;
+    sc.slots[1] = gc_int(5);
+    sc.slots[2] = gc_value_of(gc_alloc_bytes(m, 30));
+    gc_mutator_add_root_scanner(m, scan3_fn, &sc);
+    gc_value sc_obj = sc.slots[2];
+
+    gc_collect(m, GC_COLLECT_MAJOR);
+    cr_assert_eq(toy.root_nonrefs, 0, "the collector's root visitor saw %zu nil or immediate slots",
+                 toy.root_nonrefs);
+    cr_assert_eq(toy.root_visits, 3, "%zu root visits, want 3 (stack, global, scanner references)",
+                 toy.root_visits);
+    bool seen_c = false, seen_g = false, seen_s = false;
+    for (size_t i = 0; i < toy.root_visits; i++) {
+        seen_c |= toy.roots_seen[i] == c;
+        seen_g |= toy.roots_seen[i] == g_ref;
+        seen_s |= toy.roots_seen[i] == sc_obj;
+    }
+    cr_assert(seen_c && seen_g && seen_s, "a reference root was not visited (stack %d global %d scanner %d)",
+              seen_c, seen_g, seen_s);
+    cr_assert(toy_contains(h, gc_ref(sc_obj)), "the object held only by the scanner was freed");
+    cr_assert(b == gc_int(11) && g_int == gc_int(-4) && sc.slots[1] == gc_int(5) && a == GC_NIL && g_nil == GC_NIL,
+              "a non-reference root changed");
+    /* The verifier walks the same filtered roots. */
+    cr_assert_eq(gc_verify_heap(h), 0);
+    gc_mutator_remove_root_scanner(m, scan3_fn, &sc);
+    gc_heap_remove_root(h, &g_nil);
+    gc_heap_remove_root(h, &g_int);
+    gc_heap_remove_root(h, &g_ref);
+    close_heap(h, m);
+}
+
+/* ---- the write-barrier contract ------------------------------------------------------------------------ */
+
+static void expect_barrier(int i, gc_object *holder, gc_value *slot, gc_value old, gc_value v, const char *what)
+{
+    cr_assert(toy.barriers > i, "%s: the barrier was not called", what);
+    cr_assert_eq(toy.bar[i].holder, holder, "%s: wrong holder", what);
+    cr_assert_eq(toy.bar[i].slot, slot, "%s: wrong slot", what);
+    cr_assert_eq(toy.bar[i].old, old, "%s: old %#lx, want %#lx", what, (unsigned long)toy.bar[i].old,
+                 (unsigned long)old);
+    cr_assert_eq(toy.bar[i].v, v, "%s: new %#lx, want %#lx", what, (unsigned long)toy.bar[i].v, (unsigned long)v);
+    cr_assert_eq(toy.bar[i].stored, v, "%s: the slot held %#lx when the barrier ran: core must store first", what,
+                 (unsigned long)toy.bar[i].stored);
+}
+
+Test(core, barrier_always)
+{
+    uint32_t ty = gc_type_register("CoreBarrier", "rri");
+    memset(&toy, 0, sizeof toy);
+    gc_mutator *m;
+    gc_heap *h = open_toy(4u << 20, &m);
+    gc_value rec = GC_NIL, arr = GC_NIL, s = GC_NIL;
+    gc_root(m, &rec);
+    gc_root(m, &arr);
+    gc_root(m, &s);
+    rec = gc_value_of(gc_alloc_record(m, ty));
+    arr = gc_value_of(gc_alloc_ref_array(m, 4));
+    s = gc_value_of(gc_alloc_string(m, "x", 1));
+    cr_assert_eq(toy.barriers, 0, "allocation called the barrier");
+    gc_object *r = gc_ref(rec), *a = gc_ref(arr);
+    gc_set_field(m, r, 0, s);
+    expect_barrier(0, r, &gc_slots(r)[0], GC_NIL, s, "nil -> reference");
+    gc_set_field(m, r, 0, gc_int(3));
+    expect_barrier(1, r, &gc_slots(r)[0], s, gc_int(3), "reference -> int");
+    gc_set_field(m, r, 0, GC_NIL);
+    expect_barrier(2, r, &gc_slots(r)[0], gc_int(3), GC_NIL, "int -> nil");
+    gc_set_field(m, r, 1, GC_NIL);
+    expect_barrier(3, r, &gc_slots(r)[1], GC_NIL, GC_NIL, "nil -> nil");
+    gc_set_elem(m, a, 3, rec);
+    expect_barrier(4, a, &gc_slots(a)[3], GC_NIL, rec, "array element nil -> reference");
+    gc_set_elem(m, a, 3, s);
+    expect_barrier(5, a, &gc_slots(a)[3], rec, s, "array element reference -> reference");
+    gc_write(m, a, &gc_slots(a)[0], gc_int(-1));
+    expect_barrier(6, a, &gc_slots(a)[0], GC_NIL, gc_int(-1), "gc_write of an int");
+    cr_assert_eq(toy.barriers, 7);
+    /* Raw words are not reference stores. */
+    gc_set_word(r, 2, 12345);
+    cr_assert_eq(toy.barriers, 7, "gc_set_word called the barrier");
+    cr_assert_eq(gc_words(r)[2], 12345);
+    close_heap(h, m);
+}
+
+static gc_collector_ops toy_variant;
+
+Test(core, barrier_none_and_generational)
+{
+    uint32_t ty = gc_type_register("CoreBarrier", "rri");
+    gc_config cfg = {.heap_limit = 4u << 20};
+    gc_mutator *m;
+
+    /* GC_BARRIER_NONE: core stores, the collector hears nothing. */
+    memset(&toy, 0, sizeof toy);
+    toy_variant = toy_ops;
+    toy_variant.barrier = GC_BARRIER_NONE;
+    gc_heap *h = open_with(&toy_variant, &cfg, &m);
+    gc_value rec = GC_NIL, s = GC_NIL;
+    gc_root(m, &rec);
+    gc_root(m, &s);
+    rec = gc_value_of(gc_alloc_record(m, ty));
+    s = gc_value_of(gc_alloc_string(m, "y", 1));
+    gc_set_field(m, gc_ref(rec), 0, s);
+    gc_set_field(m, gc_ref(rec), 1, gc_int(2));
+    cr_assert(gc_field(gc_ref(rec), 0) == s && gc_field(gc_ref(rec), 1) == gc_int(2), "stores lost");
+    cr_assert_eq(toy.barriers, 0, "GC_BARRIER_NONE called the barrier %d times", toy.barriers);
+    close_heap(h, m);
+
+    /* GC_BARRIER_GENERATIONAL: only a store of a value in the young range
+     * into an unlogged holder outside it, with old and new. */
+    static uint64_t young[8] __attribute__((aligned(16)));
+    memset(&toy, 0, sizeof toy);
+    toy.young_lo = (uintptr_t)young;
+    toy.young_size = sizeof young;
+    toy_variant = toy_ops;
+    toy_variant.barrier = GC_BARRIER_GENERATIONAL;
+    h = open_with(&toy_variant, &cfg, &m);
+    cr_assert_eq(m->young_lo, (uintptr_t)young);
+    rec = s = GC_NIL;
+    gc_root(m, &rec);
+    gc_root(m, &s);
+    rec = gc_value_of(gc_alloc_record(m, ty));
+    s = gc_value_of(gc_alloc_string(m, "z", 1));
+    gc_object *r = gc_ref(rec);
+    gc_value yv = gc_value_of((gc_object *)&young[2]);
+    gc_set_field(m, r, 0, s); /* old -> old */
+    gc_set_field(m, r, 1, gc_int(9));
+    cr_assert_eq(toy.barriers, 0, "the generational filter let through a store of an old value or an int");
+    gc_set_field(m, r, 0, yv); /* old -> young */
+    expect_barrier(0, r, &gc_slots(r)[0], s, yv, "generational: old -> young");
+    gc_set_field(m, r, 0, GC_NIL);
+    cr_assert_eq(toy.barriers, 1, "the generational filter let through a nil store");
+    cr_assert_eq(gc_field(r, 0), GC_NIL);
+    r->header |= GC_HDR_LOGGED;
+    gc_set_field(m, r, 1, yv);
+    cr_assert_eq(toy.barriers, 1, "the generational filter let through a store into a logged holder");
+    cr_assert_eq(gc_field(r, 1), yv, "the store into a logged holder was lost");
+    gc_set_field(m, r, 1, GC_NIL);
+    r->header &= ~GC_HDR_LOGGED;
+    close_heap(h, m);
+}
+
 /* ---- the heap verifier ---------------------------------------------------------------------------- */
 
 static void expect_verify(gc_heap *h, bool bad, const char *what)
 {
     size_t n = gc_verify_heap(h);
     if (bad)
-        cr_assert(n > 0, "the verifier missed: %s", what);
+        cr_assert(n > 0, "%s: the verifier missed: %s", gc_heap_collector_name(h), what);
     else
-        cr_assert_eq(n, 0, "the verifier reports %zu problems in a good heap (%s)", n, what);
+        cr_assert_eq(n, 0, "%s: the verifier reports %zu problems in a good heap (%s)", gc_heap_collector_name(h),
+                     n, what);
 }
 
-Test(core, verifier_catches_corruption)
+/* Plants one corruption after another into a heap of a non-moving
+ * collector and expects the verifier to catch each. With headers false,
+ * leaves out the corrupt headers (1, 2: core's own checks, which a
+ * collector's verify may not survive: it walks its objects by header). */
+static void verifier_checks(gc_heap *h, gc_mutator *m, bool headers)
 {
     uint32_t ty = gc_type_register("CoreVerify", "rri");
     cr_assert(ty != GC_TYPE_INVALID);
-    gc_mutator *m;
-    gc_heap *h = open_marksweep(4u << 20, &m);
     gc_value rec = GC_NIL, small = GC_NIL, large = GC_NIL;
     gc_root(m, &rec);
     gc_root(m, &small);
     gc_root(m, &large);
     small = gc_value_of(gc_alloc_value_array(m, 8)); /* 72 bytes */
-    large = gc_value_of(gc_alloc_value_array(m, 4000)); /* 32 KB: large-object space */
+    large = gc_value_of(gc_alloc_value_array(m, 4000)); /* 32 KB: a large object */
     rec = gc_value_of(gc_alloc_record(m, ty));
     gc_object *s = gc_alloc_string(m, "target", 6);
     gc_set_field(m, gc_ref(rec), 0, gc_value_of(s));
     gc_set_field(m, gc_ref(rec), 1, gc_int(3));
-    gc_collect(m);
+    gc_collect(m, GC_COLLECT_MAJOR);
     expect_verify(h, false, "initial");
 
     gc_object *r = gc_ref(rec);
     gc_value saved = gc_field(r, 0);
     uint64_t hdr = r->header;
 
-    /* 1. An unregistered type id. */
-    r->header = gc_make_header(GC_MAX_TYPES - 2, 3);
-    cr_assert_null(gc_type_get(GC_MAX_TYPES - 2));
-    expect_verify(h, true, "a header with an unregistered type id");
-    r->header = hdr;
-    expect_verify(h, false, "after restoring the header");
+    if (headers) {
+        /* 1. An unregistered type id. */
+        r->header = gc_make_header(GC_MAX_TYPES - 2, 3);
+        cr_assert_null(gc_type_get(GC_MAX_TYPES - 2));
+        expect_verify(h, true, "a header with an unregistered type id");
+        r->header = hdr;
+        expect_verify(h, false, "after restoring the header");
 
-    /* 2. A record whose length disagrees with its type. */
-    r->header = gc_make_header(ty, 5);
-    expect_verify(h, true, "a record of length 5 whose type has 3 fields");
-    r->header = hdr;
+        /* 2. A record whose length disagrees with its type. */
+        r->header = gc_make_header(ty, 5);
+        expect_verify(h, true, "a record of length 5 whose type has 3 fields");
+        r->header = hdr;
+    }
 
     /* 3. A misaligned reference. */
     gc_slots(r)[0] = saved + 4;
@@ -759,36 +1486,192 @@ Test(core, verifier_catches_corruption)
     dead_slot = gc_value_of(gc_alloc_bytes(m, 200));
     gc_roots_restore(m, depth);
     gc_value dead = dead_slot;
-    gc_collect(m); /* marksweep does not move: `dead` is the freed address */
+    gc_collect(m, GC_COLLECT_MAJOR); /* non-moving: `dead` is the freed address */
     r = gc_ref(rec);
     gc_slots(r)[0] = dead;
     expect_verify(h, true, "a reference to a freed object");
     gc_slots(r)[0] = saved;
 
     expect_verify(h, false, "after restoring everything");
+}
+
+Test(core, verifier_catches_corruption)
+{
+    gc_mutator *m;
+    gc_heap *h = open_toy(4u << 20, &m);
+    verifier_checks(h, m, true);
+    close_heap(h, m);
+}
+
+static bool not_moving(const gc_collector_ops *ops) { return !ops->moving; }
+
+/* The same against every registered non-moving collector: its contains and
+ * is_object must reject misaligned and interior pointers, words that are not
+ * headers and freed objects. */
+ParameterizedTestParameters(core, verifier_catches_corruption_in) { return conf_make_params_where(not_moving); }
+ParameterizedTest(conf_param *p, core, verifier_catches_corruption_in)
+{
+    if (p->mode == CONF_STRESS)
+        cr_skip_test("planting bad references is a normal-mode test");
+    conf_ctx c;
+    conf_open(&c, p, 4u << 20, 0);
+    verifier_checks(c.h, c.m, false);
+    conf_close(&c);
+}
+
+/* The footprint check is core's, for every collector: a collector whose
+ * footprint exceeds the limit fails verification. */
+Test(core, verifier_checks_footprint)
+{
+    memset(&toy, 0, sizeof toy);
+    gc_mutator *m;
+    gc_heap *h = open_toy(4u << 20, &m);
+    gc_value keep = GC_NIL;
+    gc_root(m, &keep);
+    keep = gc_value_of(gc_alloc_bytes(m, 1000));
+    expect_verify(h, false, "an honest footprint");
+    toy.footprint_lies = true;
+    expect_verify(h, true, "a footprint over the limit");
+    toy.footprint_lies = false;
+    expect_verify(h, false, "an honest footprint again");
+    toy.verify_fails = true;
+    expect_verify(h, true, "a problem reported by ops->verify");
+    toy.verify_fails = false;
+    close_heap(h, m);
+}
+
+/* The corrupt handler: called with the point and the number of problems,
+ * may longjmp out; the heap can then be destroyed. */
+static struct {
+    jmp_buf jb;
+    int calls;
+    char when[128];
+    size_t problems;
+    gc_heap *heap;
+    void *data;
+} corrupt_seen;
+
+static void recording_corrupt(gc_heap *h, const char *when, size_t problems, void *data)
+{
+    corrupt_seen.calls++;
+    snprintf(corrupt_seen.when, sizeof corrupt_seen.when, "%s", when ? when : "(null)");
+    corrupt_seen.problems = problems;
+    corrupt_seen.heap = h;
+    corrupt_seen.data = data;
+    longjmp(corrupt_seen.jb, 1);
+}
+
+static gc_value corrupt_rec = GC_NIL;
+
+Test(core, corrupt_handler_after_pause)
+{
+    static int marker;
+    static gc_heap *h;
+    static gc_mutator *m;
+    uint32_t ty = gc_type_register("CoreVerify", "rri");
+    memset(&toy, 0, sizeof toy);
+    memset(&corrupt_seen, 0, sizeof corrupt_seen);
+    gc_config cfg = {.heap_limit = 4u << 20, .verify = true};
+    h = open_with(&toy_ops, &cfg, &m);
+    gc_heap_set_corrupt_handler(h, recording_corrupt, &marker);
+    corrupt_rec = GC_NIL;
+    gc_root(m, &corrupt_rec);
+    corrupt_rec = gc_value_of(gc_alloc_record(m, ty));
+    gc_collect(m, GC_COLLECT_MAJOR); /* a clean heap: not called */
+    cr_assert_eq(corrupt_seen.calls, 0, "the corrupt handler ran on a clean heap: %s", corrupt_seen.when);
+    /* A bad reference: to an object outside the heap. */
+    static uint64_t outside[2] __attribute__((aligned(16)));
+    outside[0] = gc_make_header(GC_TYPE_BYTES, 8);
+    gc_slots(gc_ref(corrupt_rec))[0] = gc_value_of((gc_object *)outside);
+    if (setjmp(corrupt_seen.jb) == 0) {
+        gc_collect(m, GC_COLLECT_MAJOR);
+        cr_assert_fail("a corrupt heap passed verification after a pause");
+    }
+    cr_assert_eq(corrupt_seen.calls, 1);
+    cr_assert(corrupt_seen.problems >= 1, "problems = %zu", corrupt_seen.problems);
+    cr_assert(corrupt_seen.heap == h && corrupt_seen.data == &marker, "the handler got the wrong heap or data");
+    cr_assert(strstr(corrupt_seen.when, "pause") != NULL, "when = \"%s\": does not say after which pause",
+              corrupt_seen.when);
     gc_mutator_detach(m);
     gc_heap_destroy(h);
 }
 
-/* With cfg.verify, a collection that leaves a broken heap stops the run
- * with GC_EXIT_HEAP_CORRUPT. */
+/* gc_verify_collector: with cfg.verify, the collector's own check at a
+ * point of its choosing, ending in the corrupt handler on a problem. */
+Test(core, corrupt_handler_from_verify_collector)
+{
+    static gc_heap *h;
+    static gc_mutator *m;
+    memset(&toy, 0, sizeof toy);
+    memset(&corrupt_seen, 0, sizeof corrupt_seen);
+    gc_config cfg = {.heap_limit = 4u << 20, .verify = true};
+    h = open_with(&toy_ops, &cfg, &m);
+    gc_heap_set_corrupt_handler(h, recording_corrupt, NULL);
+    gc_verify_collector(h, "before a test step");
+    cr_assert_eq(corrupt_seen.calls, 0, "called on a clean heap");
+    toy.verify_fails = true;
+    if (setjmp(corrupt_seen.jb) == 0) {
+        gc_verify_collector(h, "before a test step");
+        cr_assert_fail("gc_verify_collector ignored a problem reported by ops->verify");
+    }
+    cr_assert_eq(corrupt_seen.calls, 1);
+    cr_assert_str_eq(corrupt_seen.when, "before a test step");
+    cr_assert_eq(corrupt_seen.problems, 1);
+    toy.verify_fails = false;
+    gc_mutator_detach(m);
+    gc_heap_destroy(h);
+
+    /* Without cfg.verify it checks nothing. */
+    gc_config quiet = {.heap_limit = 4u << 20};
+    h = open_with(&toy_ops, &quiet, &m);
+    gc_heap_set_corrupt_handler(h, recording_corrupt, NULL);
+    toy.verify_fails = true;
+    gc_verify_collector(h, "unverified");
+    cr_assert_eq(corrupt_seen.calls, 1, "gc_verify_collector ran without cfg.verify");
+    toy.verify_fails = false;
+    gc_mutator_detach(m);
+    gc_heap_destroy(h);
+}
+
+/* A footprint over the limit after a pause reaches the handler too. */
+Test(core, corrupt_handler_footprint)
+{
+    static gc_heap *h;
+    static gc_mutator *m;
+    memset(&toy, 0, sizeof toy);
+    memset(&corrupt_seen, 0, sizeof corrupt_seen);
+    gc_config cfg = {.heap_limit = 4u << 20, .verify = true};
+    h = open_with(&toy_ops, &cfg, &m);
+    gc_heap_set_corrupt_handler(h, recording_corrupt, NULL);
+    toy.footprint_lies = true;
+    if (setjmp(corrupt_seen.jb) == 0) {
+        gc_collect(m, GC_COLLECT_MAJOR);
+        cr_assert_fail("a footprint over the limit passed verification after a pause");
+    }
+    cr_assert_eq(corrupt_seen.calls, 1);
+    toy.footprint_lies = false;
+    gc_mutator_detach(m);
+    gc_heap_destroy(h);
+}
+
+/* With cfg.verify and the default handler, a collection that leaves a
+ * broken heap stops the run with GC_EXIT_HEAP_CORRUPT. */
 Test(core, verify_after_pause_exits, .exit_code = GC_EXIT_HEAP_CORRUPT)
 {
     uint32_t ty = gc_type_register("CoreVerify", "rri");
     gc_config cfg = {.heap_limit = 4u << 20, .verify = true};
-    char err[256] = "";
-    gc_heap *h = gc_heap_create("marksweep", &cfg, err, sizeof err);
-    cr_assert_not_null(h, "%s", err);
-    gc_mutator *m = gc_mutator_attach(h);
+    gc_mutator *m;
+    gc_heap *h = open_with(&toy_ops, &cfg, &m);
     gc_value rec = GC_NIL;
     gc_root(m, &rec);
     rec = gc_value_of(gc_alloc_record(m, ty));
-    gc_collect(m); /* fine */
+    gc_collect(m, GC_COLLECT_MAJOR); /* fine */
     /* A length that disagrees with the type: harmless to the marker, caught
      * by the verifier after the pause. */
     gc_ref(rec)->header = gc_make_header(ty, 5);
-    gc_collect(m);
+    gc_collect(m, GC_COLLECT_MAJOR);
     cr_assert_fail("a corrupt heap passed verification");
+    (void)h;
 }
 
 #ifndef NDEBUG
@@ -797,7 +1680,7 @@ Test(core, set_field_checks_ref_field, .signal = SIGABRT)
 {
     uint32_t ty = gc_type_register("CoreVerify", "rri");
     gc_mutator *m;
-    gc_heap *h = open_marksweep(1u << 20, &m);
+    gc_heap *h = open_toy(1u << 20, &m);
     gc_object *o = gc_alloc_record(m, ty);
     gc_set_field(m, o, 2, gc_int(1));
     cr_assert_fail("storing a reference into raw field 2 did not abort");

@@ -3,14 +3,16 @@
  * across minor collections, minor and major pauses are distinct kinds, and
  * the verifier catches a store that bypassed the barrier.
  *
- * Heaps use a 64 KiB nursery so that a little garbage forces a minor
- * collection (fill_nursery), and a minor is observed in the pause log.
+ * Heaps use a 64 KiB nursery (option nursery=64K). A test that needs a
+ * minor collection asks for one (gc_collect(m, GC_COLLECT_MINOR));
+ * fill_nursery is kept for the tests about what allocation triggers.
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "core/collector.h"
+#include "collectors/registry.h"
 
 #define NURSERY ((size_t)64 << 10)
 
@@ -22,7 +24,7 @@ typedef struct gen_t {
 
 static void gen_open(gen_t *t, size_t limit, bool verify)
 {
-    gc_config cfg = {.heap_limit = limit, .nursery_size = NURSERY, .verify = verify};
+    gc_config cfg = {.heap_limit = limit, .verify = verify, .options = "nursery=64K"};
     char err[256] = "";
     t->h = gc_heap_create("generational", &cfg, err, sizeof err);
     cr_assert_not_null(t->h, "gc_heap_create(generational): %s", err);
@@ -50,13 +52,24 @@ static uint64_t pauses_of(gen_t *t, gc_pause_kind k)
     return st.collections_by_kind[k];
 }
 
-/* Allocates garbage until at least one more minor collection happened. */
+/* Allocates garbage until at least one more collection happened (allocation
+ * triggers minors: a full nursery). */
 static void fill_nursery(gen_t *t)
 {
     uint64_t before = pauses_of(t, GC_PAUSE_MINOR) + pauses_of(t, GC_PAUSE_MAJOR);
     for (size_t i = 0; i < 4 * NURSERY / 48 && pauses_of(t, GC_PAUSE_MINOR) + pauses_of(t, GC_PAUSE_MAJOR) == before; i++)
         (void)gc_alloc_bytes(t->m, 32);
     cr_assert_gt(pauses_of(t, GC_PAUSE_MINOR) + pauses_of(t, GC_PAUSE_MAJOR), before, "no collection happened");
+}
+
+/* Asks for one minor collection and checks that exactly one minor pause
+ * (not a major: the heaps here have room) was recorded. */
+static void minor(gen_t *t)
+{
+    uint64_t minors = pauses_of(t, GC_PAUSE_MINOR), majors = pauses_of(t, GC_PAUSE_MAJOR);
+    gc_collect(t->m, GC_COLLECT_MINOR);
+    cr_assert_eq(pauses_of(t, GC_PAUSE_MINOR), minors + 1, "gc_collect(MINOR) did not record one minor pause");
+    cr_assert_eq(pauses_of(t, GC_PAUSE_MAJOR), majors, "gc_collect(MINOR) ran a major collection");
 }
 
 typedef struct stat_find {
@@ -95,15 +108,13 @@ Test(generational, young_object_only_referenced_from_old_survives_minor)
     gc_root(t.m, &old);
     gc_root(t.m, &tmp);
     old = new_rec(&t, 1);
-    fill_nursery(&t); /* promotes `old` */
+    minor(&t); /* promotes `old` */
     cr_assert(!young(&t, old), "the holder was not promoted");
     tmp = new_rec(&t, 2);
     cr_assert(young(&t, tmp), "a fresh object is not in the nursery");
     gc_set_field(t.m, gc_ref(old), 0, tmp); /* old -> young, after promotion */
     tmp = GC_NIL;                           /* only the old object holds it */
-    uint64_t minors = pauses_of(&t, GC_PAUSE_MINOR);
-    fill_nursery(&t);
-    cr_assert_gt(pauses_of(&t, GC_PAUSE_MINOR), minors, "no minor collection happened");
+    minor(&t);
     gc_value child = gc_field(gc_ref(old), 0);
     cr_assert(gc_is_ref(child) && !young(&t, child), "the young object was not promoted through the remembered set");
     cr_assert_eq(gc_words(gc_ref(child))[2], 2, "the young object's contents were lost");
@@ -128,7 +139,7 @@ Test(generational, chain_survives_minors)
             first = tmp;
         tail = tmp;
         tmp = GC_NIL;
-        fill_nursery(&t);
+        minor(&t);
         cr_assert(!young(&t, tail), "link %" PRIu64 " not promoted", i);
     }
     uint64_t i = 0;
@@ -153,7 +164,7 @@ Test(generational, large_object_points_at_young_ones)
         gc_set_elem(t.m, gc_ref(arr), i, tmp);
         tmp = GC_NIL;
     }
-    fill_nursery(&t);
+    minor(&t);
     for (uint64_t i = 0; i < N; i++) {
         gc_value e = gc_elem(gc_ref(arr), i);
         cr_assert(gc_is_ref(e) && !young(&t, e), "element %" PRIu64 " not promoted", i);
@@ -170,7 +181,7 @@ Test(generational, overwritten_old_to_young_reference_lets_young_die)
     gc_root(t.m, &old);
     gc_root(t.m, &tmp);
     old = new_rec(&t, 1);
-    fill_nursery(&t);
+    minor(&t);
     enum { N = 200 };
     /* Store N young objects into the old one, each overwriting the last:
      * only the final one is reachable at the next minor collection. */
@@ -181,7 +192,7 @@ Test(generational, overwritten_old_to_young_reference_lets_young_die)
     gc_set_field(t.m, gc_ref(old), 0, GC_NIL); /* and then none */
     tmp = GC_NIL;
     uint64_t promoted = collector_stat(&t, "promoted_objects");
-    fill_nursery(&t);
+    minor(&t);
     uint64_t now = collector_stat(&t, "promoted_objects");
     cr_assert_lt(now - promoted, 5, "%" PRIu64 " objects promoted through a stale remembered entry", now - promoted);
     gen_close(&t);
@@ -191,10 +202,11 @@ Test(generational, minor_and_major_are_distinct_pause_kinds)
 {
     gen_t t;
     gen_open(&t, 8u << 20, false);
-    fill_nursery(&t);
+    fill_nursery(&t); /* allocation triggers a minor */
     cr_assert_gt(pauses_of(&t, GC_PAUSE_MINOR), 0, "no minor pause recorded");
+    minor(&t);
     uint64_t majors = pauses_of(&t, GC_PAUSE_MAJOR);
-    gc_collect(t.m);
+    gc_collect(t.m, GC_COLLECT_MAJOR);
     cr_assert_eq(pauses_of(&t, GC_PAUSE_MAJOR), majors + 1, "gc_collect did not record one major pause");
     cr_assert_eq(pauses_of(&t, GC_PAUSE_FULL), 0, "generational recorded a 'full' pause");
     gen_close(&t);
@@ -203,11 +215,48 @@ Test(generational, minor_and_major_are_distinct_pause_kinds)
 Test(generational, bad_nursery_size_is_rejected)
 {
     char err[256] = "";
-    gc_config cfg = {.heap_limit = 8u << 20, .nursery_size = 6u << 20};
+    gc_config cfg = {.heap_limit = 8u << 20, .options = "nursery=6M"};
     cr_assert_null(gc_heap_create("generational", &cfg, err, sizeof err), "a nursery of 3/4 of the heap was accepted");
     cr_assert(strstr(err, "nursery") != NULL, "message does not name the nursery: %s", err);
-    cfg.nursery_size = 1024;
+    cr_assert(strstr(err, "option nursery") != NULL, "message does not name the option: %s", err);
+    cfg.options = "nursery=1024";
     cr_assert_null(gc_heap_create("generational", &cfg, err, sizeof err), "a 1 KiB nursery was accepted");
+    cfg.options = NULL; /* the same through the collector spec */
+    cr_assert_null(gc_heap_create("generational:nursery=1K", &cfg, err, sizeof err), "a 1 KiB nursery was accepted");
+    cfg.options = "nursery=1M"; /* and a good one is taken */
+    gc_heap *h = gc_heap_create("generational", &cfg, err, sizeof err);
+    cr_assert_not_null(h, "nursery=1M rejected: %s", err);
+    gc_mutator *m = gc_mutator_attach(h);
+    cr_assert_eq(m->young_size, (size_t)1 << 20, "the nursery is %zu bytes, not 1 MiB", (size_t)m->young_size);
+    gc_mutator_detach(m);
+    gc_heap_destroy(h);
+}
+
+/* ANY is what allocation would trigger: a minor; stress-mode collections
+ * (ANY, reason stress) alternate seven minors and one major. */
+Test(generational, collect_kinds)
+{
+    gen_t t;
+    gen_open(&t, 8u << 20, true);
+    uint64_t minors = pauses_of(&t, GC_PAUSE_MINOR), majors = pauses_of(&t, GC_PAUSE_MAJOR);
+    gc_collect(t.m, GC_COLLECT_ANY);
+    cr_assert_eq(pauses_of(&t, GC_PAUSE_MINOR), minors + 1, "gc_collect(ANY) was not a minor collection");
+    gc_collect(t.m, GC_COLLECT_MAJOR);
+    cr_assert_eq(pauses_of(&t, GC_PAUSE_MAJOR), majors + 1, "gc_collect(MAJOR) was not a major collection");
+    gen_close(&t);
+
+    gc_config cfg = {.heap_limit = 8u << 20, .stress = 1, .verify = true, .options = "nursery=64K"};
+    char err[256] = "";
+    t.h = gc_heap_create("generational", &cfg, err, sizeof err);
+    cr_assert_not_null(t.h, "%s", err);
+    t.m = gc_mutator_attach(t.h);
+    for (int i = 0; i < 16; i++)
+        (void)gc_alloc_bytes(t.m, 16);
+    cr_assert_eq(pauses_of(&t, GC_PAUSE_MAJOR), 2, "16 stress collections ran %" PRIu64 " majors, not 2",
+                 pauses_of(&t, GC_PAUSE_MAJOR));
+    cr_assert_eq(pauses_of(&t, GC_PAUSE_MINOR), 14, "16 stress collections ran %" PRIu64 " minors, not 14",
+                 pauses_of(&t, GC_PAUSE_MINOR));
+    gen_close(&t);
 }
 
 /* A reference store that bypasses the write barrier leaves an old-to-young
@@ -221,11 +270,11 @@ Test(generational, verifier_catches_bypassed_barrier, .exit_code = GC_EXIT_HEAP_
     gc_root(t.m, &old);
     gc_root(t.m, &tmp);
     old = new_rec(&t, 1);
-    fill_nursery(&t);
+    minor(&t);
     tmp = new_rec(&t, 2);
     gc_slots(gc_ref(old))[0] = tmp; /* no barrier: the bug under test */
     tmp = GC_NIL;
-    fill_nursery(&t); /* the verifier runs before this minor and exits 6 */
+    gc_collect(t.m, GC_COLLECT_MINOR); /* the verifier runs before this minor and exits 6 */
     cr_assert_fail("the bypassed barrier went unnoticed");
 }
 
@@ -239,66 +288,13 @@ Test(generational, bypassed_barrier_without_verifier_loses_the_object)
     gc_root(t.m, &old);
     gc_root(t.m, &tmp);
     old = new_rec(&t, 1);
-    fill_nursery(&t);
+    minor(&t);
     tmp = new_rec(&t, 2);
     gc_slots(gc_ref(old))[0] = tmp;
     tmp = GC_NIL;
-    fill_nursery(&t);
+    minor(&t);
     gc_value dangling = gc_field(gc_ref(old), 0);
     cr_assert(young(&t, dangling), "the unremembered young object was promoted anyway");
     gc_slots(gc_ref(old))[0] = GC_NIL; /* repair before teardown */
     gen_close(&t);
-}
-
-/* ---- the free-list space's bump-filled blocks (promotion target) ------------------ */
-
-#include "collectors/freelist_space.h"
-
-static void count_walked(gc_object *o, void *ctx)
-{
-    (void)o;
-    (*(size_t *)ctx)++;
-}
-
-/* A block taken for bump allocation may hold stale objects from an earlier
- * life: only the cells below the published bump pointer are objects, and a
- * later sweep turns every unmarked cell (bumped or not) into a free cell. */
-Test(fls_bump, only_published_cells_are_objects)
-{
-    gc_fls s;
-    cr_assert_eq(gc_fls_init(&s, 4 * GC_FLS_BLOCK), 0);
-    unsigned cls = gc_size_class_of(32);
-    size_t cell = gc_size_class_bytes[cls];
-    cr_assert_eq(cell, 32);
-    char *end = NULL, *p = gc_fls_fresh_bump(&s, cls, &end);
-    cr_assert_not_null(p);
-    size_t ncells = (size_t)(end - p) / cell;
-    cr_assert_eq(ncells, GC_FLS_BLOCK / cell);
-    for (char *q = p; q < end; q += cell) /* stale, valid-looking objects everywhere */
-        ((gc_object *)q)->header = gc_make_header(GC_TYPE_VALUE_ARRAY, 3);
-    gc_fls_bump_publish(&s, p + 3 * cell);
-
-    size_t n = 0;
-    gc_fls_walk(&s, count_walked, &n);
-    cr_assert_eq(n, 3, "walk saw %zu objects, want the 3 bumped ones", n);
-    cr_assert(gc_fls_is_object(&s, (gc_object *)(p + 2 * cell)));
-    cr_assert_not(gc_fls_is_object(&s, (gc_object *)(p + 3 * cell)));
-
-    gc_fls_bump_publish(&s, end); /* a full block */
-    n = 0;
-    gc_fls_walk(&s, count_walked, &n);
-    cr_assert_eq(n, ncells);
-
-    /* Mark one cell; the sweep frees all the others. */
-    gc_fls_prepare_mark(&s);
-    cr_assert(gc_fls_mark(&s, (gc_object *)(p + cell)));
-    gc_fls_after_mark(&s);
-    size_t free_cells = 0;
-    for (void *c = gc_fls_sweep_for(&s, cls); c; c = *(void **)c)
-        free_cells++;
-    cr_assert_eq(free_cells, ncells - 1);
-    n = 0;
-    gc_fls_walk(&s, count_walked, &n);
-    cr_assert_eq(n, 1, "after the sweep only the marked cell is an object (saw %zu)", n);
-    gc_fls_destroy(&s);
 }

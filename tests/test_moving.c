@@ -1,22 +1,31 @@
 /* tests/test_moving.c — tests that catch moving-collector bugs, run against
- * every registered collector whose ops->moving is set (copying,
- * generational), in the normal mode and in stress mode with the verifier
- * after every pause.
+ * every registered collector whose ops->moving is set, in the normal mode
+ * and in stress mode with the verifier after every pause.
  *
- * In normal mode each test checks that objects really move (a collection
- * changes the address of a fresh small object), so a collector that silently
- * stopped moving could not pass vacuously. In stress mode collections happen
- * between any two allocations, so a generational collector may already have
- * promoted (moved, for the last time) an object before the test records its
- * address: there only contents, identity and the verifier are checked.
+ * They hold for any correct moving collector: a semispace copier, a
+ * generational collector, a sliding compactor that keeps the first objects
+ * of its space in place. Every object under test is allocated after some
+ * garbage (garbage_first), so each of those must move it at a full
+ * collection: the copier copies everything live, the generational collector
+ * promotes it out of the nursery, the compactor slides it down over the
+ * garbage. Only there, and only in normal mode, does a test assert that
+ * the object moved (so a collector that silently stopped moving could not
+ * pass vacuously). In stress mode collections happen between any two
+ * allocations, so an object may already have moved before the test records
+ * its address: there only contents, identity and the verifier are checked.
  */
+#include <setjmp.h>
+
 #include "conformance.h"
 
 static bool is_moving(const gc_collector_ops *ops) { return ops->moving; }
 
-/* The "it moved" guard, meaningful in normal mode (see above). */
-#define ASSERT_MOVED(c, moved, what) \
-    CONF_ASSERT(c, (c)->stress || (moved), "%s did not move: the test would pass vacuously", what)
+/* The "it moved" guard, for objects allocated after garbage_first, at a
+ * full collection, in normal mode (see above). */
+#define ASSERT_MOVED(c, moved, what)                                                              \
+    CONF_ASSERT(c, (c)->stress || (moved),                                                        \
+                "%s did not move at a full collection although garbage was allocated before it " \
+                "(the test would pass vacuously)", what)
 
 #define MOVING_PARAMS(name) \
     ParameterizedTestParameters(moving, name) { return conf_make_params_where(is_moving); }
@@ -48,6 +57,11 @@ static void churn(conf_ctx *c, size_t bytes)
         (void)gc_alloc_bytes(c->m, 48);
 }
 
+/* Garbage allocated before the objects under test, so that any moving
+ * collector has to move them at the next full collection (a compactor
+ * slides them down over it). */
+static void garbage_first(conf_ctx *c) { churn(c, 64u << 10); }
+
 MOVING_PARAMS(root_only)
 ParameterizedTest(conf_param *p, moving, root_only)
 {
@@ -55,14 +69,15 @@ ParameterizedTest(conf_param *p, moving, root_only)
     conf_open(&c, p, 4u << 20, 3);
     gc_value r = GC_NIL;
     gc_root(c.m, &r);
+    garbage_first(&c);
     r = new_rec(&c, 42);
     uintptr_t before = (uintptr_t)r;
-    gc_collect(c.m);
+    gc_collect(c.m, GC_COLLECT_MAJOR);
     ASSERT_MOVED(&c, (uintptr_t)r != before, "the root-only object");
     check_rec(&c, r, 42, "root-only object");
     for (int i = 0; i < 5; i++) {
         churn(&c, 1u << 20);
-        gc_collect(c.m);
+        gc_collect(c.m, GC_COLLECT_MAJOR);
         check_rec(&c, r, 42, "root-only object after churn");
     }
     conf_verify(&c, "at the end");
@@ -77,17 +92,18 @@ ParameterizedTest(conf_param *p, moving, field_only)
     gc_value holder = GC_NIL, tmp = GC_NIL;
     gc_root(c.m, &holder);
     gc_root(c.m, &tmp);
+    garbage_first(&c);
     holder = new_rec(&c, 1);
     tmp = new_rec(&c, 2);
     gc_set_field(c.m, gc_ref(holder), 0, tmp);
     uintptr_t old_child = (uintptr_t)tmp;
     tmp = GC_NIL; /* now reachable only through holder.next */
-    gc_collect(c.m);
+    gc_collect(c.m, GC_COLLECT_MAJOR);
     gc_value child = gc_field(gc_ref(holder), 0);
     ASSERT_MOVED(&c, (uintptr_t)child != old_child, "the child");
     check_rec(&c, child, 2, "field-only object");
     churn(&c, 2u << 20);
-    gc_collect(c.m);
+    gc_collect(c.m, GC_COLLECT_MAJOR);
     check_rec(&c, gc_field(gc_ref(holder), 0), 2, "field-only object after churn");
     conf_verify(&c, "at the end");
     conf_close(&c);
@@ -103,6 +119,7 @@ ParameterizedTest(conf_param *p, moving, identity)
     gc_root(c.m, &b);
     gc_root(c.m, &b); /* the same slot twice: must not be forwarded twice */
     gc_root(c.m, &holder);
+    garbage_first(&c);
     a = new_rec(&c, 9);
     b = a;
     holder = new_rec(&c, 10);
@@ -111,11 +128,12 @@ ParameterizedTest(conf_param *p, moving, identity)
     uintptr_t before = (uintptr_t)a;
     for (int i = 0; i < 4; i++) {
         churn(&c, 512u << 10);
-        gc_collect(c.m);
+        gc_collect(c.m, GC_COLLECT_MAJOR);
         CONF_ASSERT(&c, a == b, "two roots to one object now differ: %p vs %p", (void *)a, (void *)b);
         CONF_ASSERT(&c, gc_field(gc_ref(holder), 0) == a && gc_field(gc_ref(holder), 1) == a,
                     "fields and roots to one object differ after the move");
-        /* Semispaces alternate, so only the first flip must change the address. */
+        /* Only the first collection must change the address (semispaces
+         * alternate; a compactor has nothing left to slide over). */
         if (i == 0)
             ASSERT_MOVED(&c, (uintptr_t)a != before, "the shared object");
     }
@@ -136,6 +154,7 @@ ParameterizedTest(conf_param *p, moving, cycle)
     gc_root(c.m, &head);
     gc_root(c.m, &cur);
     gc_root(c.m, &tmp);
+    garbage_first(&c);
     head = new_rec(&c, 0);
     cur = head;
     for (uint64_t i = 1; i < N; i++) {
@@ -148,11 +167,11 @@ ParameterizedTest(conf_param *p, moving, cycle)
     gc_set_field(c.m, gc_ref(head), 1, cur);
     cur = tmp = GC_NIL;
     uintptr_t before = (uintptr_t)head;
-    gc_collect(c.m);
+    gc_collect(c.m, GC_COLLECT_MAJOR);
     ASSERT_MOVED(&c, (uintptr_t)head != before, "the ring");
     for (int round = 0; round < 3; round++) {
         churn(&c, 1u << 20);
-        gc_collect(c.m);
+        gc_collect(c.m, GC_COLLECT_MAJOR);
         gc_value v = head;
         for (uint64_t i = 0; i < N; i++) {
             check_rec(&c, v, i, "ring node");
@@ -166,8 +185,10 @@ ParameterizedTest(conf_param *p, moving, cycle)
     conf_close(&c);
 }
 
-/* A 1e5-element reference array (a large, non-moving object) whose elements
- * are small objects that move: every element slot must be updated. */
+/* A 1e5-element reference array (a large object) whose elements are small
+ * objects that move: every element slot must be updated. Each element is
+ * allocated after a little garbage, so any moving collector moves it. (The
+ * array itself may or may not move: either is correct.) */
 MOVING_PARAMS(big_ref_array)
 ParameterizedTest(conf_param *p, moving, big_ref_array)
 {
@@ -177,34 +198,47 @@ ParameterizedTest(conf_param *p, moving, big_ref_array)
     gc_value arr = GC_NIL, tmp = GC_NIL;
     gc_root(c.m, &arr);
     gc_root(c.m, &tmp);
+    garbage_first(&c);
     arr = gc_value_of(gc_alloc_ref_array(c.m, N));
     for (uint64_t i = 0; i < N; i++) {
         if (i % 3 == 2) { /* some elements share an object with their neighbour */
             gc_set_elem(c.m, gc_ref(arr), i, gc_elem(gc_ref(arr), i - 1));
             continue;
         }
+        (void)gc_alloc_bytes(c.m, 24); /* garbage before each element */
         tmp = new_rec(&c, i);
         gc_set_elem(c.m, gc_ref(arr), i, tmp);
     }
     tmp = GC_NIL;
-    uintptr_t arr_before = (uintptr_t)arr, elem0_before = (uintptr_t)gc_elem(gc_ref(arr), 0);
-    gc_collect(c.m);
-    CONF_ASSERT(&c, (uintptr_t)arr == arr_before, "a large object moved (it lives in the large-object space)");
-    ASSERT_MOVED(&c, (uintptr_t)gc_elem(gc_ref(arr), 0) != elem0_before, "the elements");
-    for (uint64_t i = 0; i < N; i++) {
-        uint64_t id = i % 3 == 2 ? i - 1 : i;
-        gc_value e = gc_elem(gc_ref(arr), i);
-        if (i % 3 == 2)
-            CONF_ASSERT(&c, e == gc_elem(gc_ref(arr), i - 1), "element %" PRIu64 ": sharing lost", i);
-        if (!gc_is_ref(e) || gc_words(gc_ref(e))[2] != id)
-            check_rec(&c, e, id, "array element");
+    uintptr_t elem0_before = (uintptr_t)gc_elem(gc_ref(arr), 0);
+    uintptr_t elem_last_before = (uintptr_t)gc_elem(gc_ref(arr), N - 2);
+    gc_collect(c.m, GC_COLLECT_MAJOR);
+    CONF_ASSERT(&c, gc_is_ref(arr) && gc_header_type(gc_ref(arr)->header) == GC_TYPE_REF_ARRAY &&
+                        gc_object_length(gc_ref(arr)) == N,
+                "the large array is lost or corrupt");
+    ASSERT_MOVED(&c, (uintptr_t)gc_elem(gc_ref(arr), 0) != elem0_before, "the first element");
+    ASSERT_MOVED(&c, (uintptr_t)gc_elem(gc_ref(arr), N - 2) != elem_last_before, "the last element");
+    for (int round = 0; round < 2; round++) {
+        for (uint64_t i = 0; i < N; i++) {
+            uint64_t id = i % 3 == 2 ? i - 1 : i;
+            gc_value e = gc_elem(gc_ref(arr), i);
+            if (i % 3 == 2)
+                CONF_ASSERT(&c, e == gc_elem(gc_ref(arr), i - 1), "element %" PRIu64 ": sharing lost", i);
+            if (!gc_is_ref(e) || gc_words(gc_ref(e))[2] != id)
+                check_rec(&c, e, id, "array element");
+        }
+        churn(&c, 1u << 20);
+        gc_collect(c.m, GC_COLLECT_MAJOR);
     }
     conf_verify(&c, "at the end");
     conf_close(&c);
 }
 
-/* The verifier must catch a reference into from-space: plant the old
- * address of a moved object into a live field. */
+/* The verifier must catch a reference to where a moved object used to be:
+ * plant the old address of a moved object into a live field. The two live
+ * objects follow 64 KiB of garbage, so after the collection nothing live
+ * starts at the old address under any moving collector (a compactor slid
+ * both down below it; a copier or a nursery left it in evacuated space). */
 MOVING_PARAMS(verifier_catches_from_space)
 ParameterizedTest(conf_param *p, moving, verifier_catches_from_space)
 {
@@ -215,14 +249,16 @@ ParameterizedTest(conf_param *p, moving, verifier_catches_from_space)
     gc_value holder = GC_NIL, victim = GC_NIL;
     gc_root(c.m, &holder);
     gc_root(c.m, &victim);
+    garbage_first(&c);
     holder = new_rec(&c, 1);
     victim = new_rec(&c, 2);
     gc_value stale = victim;
-    gc_collect(c.m);
+    gc_collect(c.m, GC_COLLECT_MAJOR);
     ASSERT_MOVED(&c, victim != stale, "the victim");
+    CONF_ASSERT(&c, stale != holder, "the holder moved to the victim's old address");
     CONF_ASSERT(&c, gc_verify_heap(c.h) == 0, "verifier fails on a clean heap");
-    gc_set_field(c.m, gc_ref(holder), 0, stale); /* a reference into from-space */
-    CONF_ASSERT(&c, gc_verify_heap(c.h) > 0, "verifier missed a reference into from-space");
+    gc_set_field(c.m, gc_ref(holder), 0, stale); /* a reference to the old copy */
+    CONF_ASSERT(&c, gc_verify_heap(c.h) > 0, "verifier missed a reference to a moved object's old address");
     gc_set_field(c.m, gc_ref(holder), 0, GC_NIL);
     CONF_ASSERT(&c, gc_verify_heap(c.h) == 0, "verifier still fails after the repair");
     conf_close(&c);
@@ -250,30 +286,77 @@ ParameterizedTest(conf_param *p, moving, footprint_within_limit)
         gc_heap_get_stats(c.h, &st);
         CONF_ASSERT(&c, st.footprint_bytes <= limit, "footprint %" PRIu64 " over the limit", st.footprint_bytes);
     }
-    gc_collect(c.m);
+    gc_collect(c.m, GC_COLLECT_MAJOR);
     for (gc_value v = list; gc_is_ref(v); v = gc_field(gc_ref(v), 0))
         check_rec(&c, v, --n, "list node");
     CONF_ASSERT(&c, n == 0, "list lost %" PRIu64 " nodes", n);
     conf_close(&c);
 }
 
-/* Live data beyond half the limit cannot be copied: clean exhaustion. */
-Test(moving, exhausts_past_half, .exit_code = GC_EXIT_HEAP_EXHAUSTED)
+/* Live small objects added until the heap is exhausted: a moving collector
+ * must stop with a clean exhaustion (the handler, not a crash while
+ * copying into a full space), after keeping at least a third of the limit
+ * live, with the heap consistent and usable afterwards. */
+static struct {
+    jmp_buf jb;
+    int calls;
+    size_t request;
+} mv_exh;
+
+static void mv_exhausted(gc_heap *h, size_t request, void *data)
 {
-    const gc_collector_ops *ops = gc_collector_find("copying");
-    if (!ops)
-        cr_skip_test("copying is not registered");
-    gc_config cfg = {.heap_limit = 4u << 20};
-    gc_heap *h = gc_heap_create("copying", &cfg, NULL, 0);
-    cr_assert_not_null(h);
-    gc_mutator *m = gc_mutator_attach(h);
-    gc_value list = GC_NIL, tmp = GC_NIL;
-    gc_root(m, &list);
-    gc_root(m, &tmp);
-    for (size_t live = 0; live < (3u << 20); live += 40) { /* 75% of the limit */
-        tmp = gc_value_of(gc_alloc_record(m, rec_type()));
-        gc_set_field(m, gc_ref(tmp), 0, list);
-        list = tmp;
+    (void)h;
+    (void)data;
+    mv_exh.calls++;
+    mv_exh.request = request;
+    longjmp(mv_exh.jb, 1);
+}
+
+static gc_value mv_list = GC_NIL, mv_tmp = GC_NIL;
+static volatile uint64_t mv_count;
+
+MOVING_PARAMS(exhausts_cleanly)
+ParameterizedTest(conf_param *p, moving, exhausts_cleanly)
+{
+    static conf_ctx c; /* static: used after longjmp */
+    const size_t limit = 4u << 20;
+    conf_open(&c, p, limit, 4999);
+    memset(&mv_exh, 0, sizeof mv_exh);
+    gc_heap_set_exhausted_handler(c.h, mv_exhausted, NULL);
+    mv_list = mv_tmp = GC_NIL;
+    gc_root(c.m, &mv_list);
+    gc_root(c.m, &mv_tmp);
+    mv_count = 0;
+    const size_t rec_bytes = gc_size_for(GC_KIND_RECORD, 4);
+    if (setjmp(mv_exh.jb) == 0) {
+        for (;;) {
+            mv_tmp = new_rec(&c, mv_count);
+            gc_set_field(c.m, gc_ref(mv_tmp), 0, mv_list);
+            mv_list = mv_tmp;
+            mv_tmp = GC_NIL;
+            mv_count++;
+            CONF_ASSERT(&c, mv_count * rec_bytes <= limit, "%" PRIu64 " bytes of live data fit a %zu-byte heap",
+                        (uint64_t)(mv_count * rec_bytes), limit);
+        }
     }
-    cr_assert_fail("3 MiB of live data fit a 4 MiB semispace heap");
+    CONF_ASSERT(&c, mv_exh.calls == 1 && mv_exh.request == rec_bytes,
+                "exhaustion handler called %d times, request %zu (want once, %zu)", mv_exh.calls,
+                mv_exh.request, rec_bytes);
+    CONF_ASSERT(&c, mv_count * rec_bytes >= limit / 3,
+                "exhausted with only %" PRIu64 " bytes live in a %zu-byte heap",
+                (uint64_t)(mv_count * rec_bytes), limit);
+    conf_verify(&c, "after exhaustion");
+    uint64_t n = mv_count;
+    for (gc_value v = mv_list; gc_is_ref(v); v = gc_field(gc_ref(v), 0))
+        check_rec(&c, v, --n, "list node after exhaustion");
+    CONF_ASSERT(&c, n == 0, "the list lost %" PRIu64 " nodes", n);
+    mv_list = GC_NIL;
+    gc_collect(c.m, GC_COLLECT_MAJOR);
+    for (int i = 0; i < 1000; i++) {
+        mv_tmp = new_rec(&c, (uint64_t)i);
+        gc_set_field(c.m, gc_ref(mv_tmp), 0, mv_list);
+        mv_list = mv_tmp;
+    }
+    CONF_ASSERT(&c, mv_exh.calls == 1, "exhausted again after the heap was emptied");
+    conf_close(&c);
 }

@@ -18,7 +18,8 @@
 
 #include "shell.h"
 
-static const char *const plot_scripts[] = {"plot-pauses", "plot-cdf", "plot-mmu", "plot-heap"};
+static const char *const plot_scripts[] = {"plot-pauses", "plot-cdf", "plot-mmu", "plot-heap",
+                                           "plot-phases"};
 #define NSCRIPTS (sizeof plot_scripts / sizeof plot_scripts[0])
 
 static char tmpdir[] = "/tmp/gcbench-plots-XXXXXX";
@@ -128,6 +129,17 @@ static void expect_no_temp_files(const char *dir)
     closedir(d);
 }
 
+/* A run's label in an SVG: in one piece (legends), or broken into two text
+ * lines at its first " / " (plot-phases' bar labels). */
+static bool svg_has_label(const char *svg, const char *label)
+{
+    if (strstr(svg, label) != NULL)
+        return true;
+    const char *cut = strstr(label, " / ");
+    return cut != NULL && strstr(svg, fmt(">%.*s<", (int)(cut - label), label)) != NULL &&
+           strstr(svg, fmt(">%s<", cut + 3)) != NULL;
+}
+
 static void expect_message(void)
 {
     char *err = slurp(fmt("%s/err.txt", tmpdir));
@@ -173,12 +185,113 @@ Test(plots, legend_names_collector_workload_heap)
         const char *out = fmt("%s/legend-%s.svg", tmpdir, plot_scripts[i]);
         cr_assert_eq(script(plot_scripts[i], fmt("'%s' '%s' -o '%s'", run_ms, run_cp, out)), 0);
         char *svg = expect_svg(out);
-        cr_assert_not_null(strstr(svg, "marksweep / trees / 1 MiB"), "%s: legend lacks the marksweep run",
-                           plot_scripts[i]);
-        cr_assert_not_null(strstr(svg, "copying / trees / 2 MiB"), "%s: legend lacks the copying run",
-                           plot_scripts[i]);
+        cr_assert(svg_has_label(svg, "marksweep / trees / 1 MiB"), "%s: legend lacks the marksweep run",
+                  plot_scripts[i]);
+        cr_assert(svg_has_label(svg, "copying / trees / 2 MiB"), "%s: legend lacks the copying run",
+                  plot_scripts[i]);
         free(svg);
     }
+}
+
+/* The phase names of a run: the NAME of every phase_NAME_ns column of its
+ * pauses.csv, then "other". Returns how many (at most 9). */
+static size_t run_phases(const char *run, char names[][64])
+{
+    char *csv = slurp(fmt("%s/pauses.csv", run));
+    *strchr(csv, '\n') = '\0';
+    size_t n = 0;
+    for (char *c = strtok(csv, ","); c != NULL && n < 8; c = strtok(NULL, ","))
+        if (strncmp(c, "phase_", 6) == 0 && strlen(c) > 9) {
+            snprintf(names[n], 64, "%.*s", (int)(strlen(c) - 9), c + 6);
+            n++;
+        }
+    snprintf(names[n++], 64, "other");
+    free(csv);
+    return n;
+}
+
+/* The total pause time of a run as plot-phases labels its bar: "%.3g ms". */
+static const char *run_total_label(const char *run)
+{
+    char *csv = slurp(fmt("%s/pauses.csv", run));
+    double total = 0;
+    for (char *line = strchr(csv, '\n') + 1; *line != '\0'; line = strchr(line, '\n') + 1) {
+        char *q;
+        strtoull(line, &q, 10);
+        strtoull(q + 1, &q, 10);
+        total += (double)strtoull(q + 1, NULL, 10);
+    }
+    free(csv);
+    return fmt("%.3g ms", total / 1e6);
+}
+
+/* plot-phases: one colour per phase the collectors declare (the key names
+ * them all, other included) and each bar labelled with its run's total
+ * pause time. */
+Test(plots, phases_named_by_the_collectors)
+{
+    NEED_GNUPLOT();
+    const char *out = fmt("%s/phases.svg", tmpdir);
+    cr_assert_eq(script("plot-phases", fmt("'%s' '%s' -o '%s'", run_ms, run_cp, out)), 0);
+    char *svg = expect_svg(out);
+    const char *runs[] = {run_ms, run_cp};
+    for (size_t r = 0; r < 2; r++) {
+        char names[9][64];
+        size_t n = run_phases(runs[r], names);
+        cr_assert_gt(n, 1, "%s declares no phases", runs[r]);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_not_null(strstr(svg, fmt(">%s<", names[i])), "the key lacks phase %s of %s", names[i],
+                               runs[r]);
+        const char *total = run_total_label(runs[r]);
+        cr_assert_not_null(strstr(svg, fmt(">%s<", total)), "no bar label '%s' for %s", total, runs[r]);
+    }
+    free(svg);
+}
+
+/* Run directories written before collectors named their phases (pauses.csv
+ * with roots_ns, mark_ns, sweep_ns, copy_ns, other_ns; summary.json without
+ * collector_options) still plot, phases included. */
+Test(plots, older_run_directories_still_plot)
+{
+    NEED_GNUPLOT();
+    const char *old = fmt("%s/old", tmpdir);
+    cr_assert_eq(sh("cp -r '%s' '%s' && awk -F, -v OFS=, 'NR == 1 { print \"seq,start_ns,duration_ns,kind,reason,"
+                    "heap_before_bytes,heap_after_bytes,roots_ns,mark_ns,sweep_ns,copy_ns,other_ns\"; next }"
+                    "{ print $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11 }' '%s/pauses.csv' >'%s/p.csv' && "
+                    "mv '%s/p.csv' '%s/pauses.csv' && sed -i '/\"collector_options\"/d' '%s/summary.json'",
+                    run_ms, old, run_ms, old, old, old, old),
+                 0);
+    cr_assert_eq(sh("head -1 '%s/pauses.csv' | grep -q ',copy_ns,other_ns$'", old), 0);
+    for (size_t i = 0; i < NSCRIPTS; i++) {
+        const char *out = fmt("%s/old-%s.svg", tmpdir, plot_scripts[i]);
+        cr_assert_eq(script(plot_scripts[i], fmt("'%s' -o '%s'", old, out)), 0, "%s on an older run directory",
+                     plot_scripts[i]);
+        char *svg = expect_svg(out);
+        cr_assert(svg_has_label(svg, "marksweep / trees / 1 MiB"), "%s: legend", plot_scripts[i]);
+        if (strcmp(plot_scripts[i], "plot-phases") == 0) {
+            cr_assert_not_null(strstr(svg, ">mark<"), "old phase columns not read");
+            cr_assert_not_null(strstr(svg, ">copy<"), "old phase columns not read");
+            cr_assert_not_null(strstr(svg, fmt(">%s<", run_total_label(run_ms))), "bar total");
+        }
+        free(svg);
+    }
+}
+
+/* A run with collector options is labelled with them. */
+Test(plots, labels_show_collector_options)
+{
+    NEED_GNUPLOT();
+    const char *opt = fmt("%s/opt", tmpdir);
+    cr_assert_eq(sh("cp -r '%s' '%s' && sed -i 's/\"collector_options\": \"\"/\"collector_options\": \"x=1\"/' "
+                    "'%s/summary.json' && grep -q 'x=1' '%s/summary.json'",
+                    run_ms, opt, opt, opt),
+                 0);
+    const char *out = fmt("%s/opt.svg", tmpdir);
+    cr_assert_eq(script("plot-cdf", fmt("'%s' '%s' -o '%s'", run_ms, opt, out)), 0);
+    char *svg = expect_svg(out);
+    cr_assert_not_null(strstr(svg, "marksweep:x=1 / trees / 1 MiB"), "options not in the label");
+    cr_assert_not_null(strstr(svg, "marksweep / trees / 1 MiB"), "the run without options");
+    free(svg);
 }
 
 /* Two runs with the same collector / workload / heap get their directory

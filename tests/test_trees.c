@@ -15,6 +15,7 @@
 
 #include "conformance.h"
 #include "core/collector.h"
+#include "collectors/registry.h"
 #include "workloads/workload.h"
 
 extern const wl_workload wl_trees;
@@ -33,11 +34,7 @@ static int debug_corrupt_mode; /* passed to the workload as wl_config.debug_corr
 /* ---- Parameters: one per registered collector ---------------------------------- */
 
 
-static const char *collector_name(size_t i)
-{
-    cr_assert_lt(i, conf_ncollectors(), "collector index %zu out of range", i);
-    return gc_registered_collectors[i]->name;
-}
+static const char *collector_name(size_t i) { return conf_collector_at(i)->name; }
 
 /* ---- Running the workload ---------------------------------------------------------- */
 

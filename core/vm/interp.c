@@ -411,7 +411,7 @@ static vm_status vm_exec(vm_thread *t)
         }
         case VM_OP_GC:
             t->cur = in;
-            gc_collect(m);
+            gc_collect(m, GC_COLLECT_MAJOR);
             break;
 
         /* ---- fields and elements ---- */
@@ -549,7 +549,7 @@ static vm_status vm_exec_trapped(vm_thread *t)
         return vm_error(t, t->cur, VM_EXHAUSTED,
                         "%s: heap exhausted (could not allocate %zu bytes "
                         "within the %zu-byte limit)",
-                        vm_op_names[t->cur->op], t->exhausted_request, t->m->heap->limit);
+                        vm_op_names[t->cur->op], t->exhausted_request, gc_heap_limit(t->m->heap));
     return vm_exec(t);
 }
 
@@ -579,8 +579,9 @@ vm_status vm_run(const vm_program *p, gc_mutator *m, FILE *out, const vm_options
     t->errlen = errlen;
     t->cur = &p->code[p->entry];
 
-    gc_exhausted_fn saved_fn = h->exhausted;
-    void *saved_data = h->exhausted_data;
+    gc_exhausted_fn saved_fn;
+    void *saved_data;
+    gc_heap_get_exhausted_handler(h, &saved_fn, &saved_data);
     gc_mutator_add_root_scanner(m, vm_scan_frames, t);
     vm_status st;
     if (opt->trap_exhaustion) {

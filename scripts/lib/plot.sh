@@ -22,6 +22,10 @@ declare -A PLOT_KIND_COLOR=(
 PLOT_KIND_ORDER=(full minor major cycle rc-cascade)
 PLOT_OTHER_COLOR='#777777'
 PLOT_RUN_COLORS=('#0072B2' '#D55E00' '#009E73' '#CC79A7' '#E69F00' '#56B4E9' '#000000')
+# Pause phases (plot-phases): more of them than runs, all told apart; other
+# gets PLOT_OTHER_COLOR.
+PLOT_PHASE_COLORS=('#0072B2' '#E69F00' '#009E73' '#CC79A7' '#56B4E9' '#D55E00' '#F0E442'
+                   '#332288' '#882255' '#44AA99' '#999933' '#AA4499' '#88CCEE' '#117733')
 # Filled point types per run: circle, square, triangle up/down, diamond,
 # pentagon; each type minus 1 is the same shape open (plot-heap uses both).
 PLOT_RUN_POINTS=(7 5 9 11 13 15)
@@ -32,6 +36,7 @@ declare -A PLOT_NEEDS=(
     [cdf]="pauses.csv:duration_ns"
     [mmu]="mmu.csv:window_ns,utilization"
     [heap]="heap.csv:time_ns,heap_before_bytes,heap_after_bytes"
+    [phases]="pauses.csv:duration_ns,other_ns"
 )
 
 plot_die() { echo "$PLOT_PROG: $*" >&2; exit 1; }
@@ -131,13 +136,15 @@ plot_bytes() {
         printf (b == int(b) ? "%d %s" : "%.1f %s"), b, u[i] }'
 }
 
-# plot_labels -> LABELS[i] "collector / workload / heap" for RUNS[i]; a label
-# shared by several runs gets the directory name (or the path) appended.
+# plot_labels -> LABELS[i] "collector / workload / heap" for RUNS[i], the
+# collector with its options if it had any ("generational:nursery=1M"); a
+# label shared by several runs gets the directory name (or the path) appended.
 plot_labels() {
     LABELS=()
-    local i j run dup
+    local i j run dup opts
     for run in "${RUNS[@]}"; do
-        LABELS+=("$(plot_json "$run" collector) / $(plot_json "$run" workload) / $(plot_bytes "$(plot_json "$run" heap_limit_bytes)")")
+        opts=$(plot_json "$run" collector_options)     # none in older summaries
+        LABELS+=("$(plot_json "$run" collector)${opts:+:$opts} / $(plot_json "$run" workload) / $(plot_bytes "$(plot_json "$run" heap_limit_bytes)")")
     done
     local -a base=("${LABELS[@]}")
     for i in "${!RUNS[@]}"; do
@@ -237,6 +244,13 @@ plot_log_axis() {
 
 # plot_q STRING -> STRING as a gnuplot single-quoted string literal.
 plot_q() { printf "'%s'" "${1//\'/\'\'}"; }
+# plot_qq STRING -> STRING as a gnuplot double-quoted string literal, its
+# first " / " a line break ("collector / workload / heap" on two lines).
+plot_qq() {
+    local s=${1//\\/\\\\}
+    s=${s//\"/\\\"}
+    printf '"%s"' "${s/ \/ /\\n}"
+}
 
 # plot_kind_color KIND -> its colour.
 plot_kind_color() { printf '%s' "${PLOT_KIND_COLOR[$1]:-$PLOT_OTHER_COLOR}"; }

@@ -1,5 +1,6 @@
 /* tests/fuzz/vm_fuzz.c — libFuzzer target for the bytecode VM: every input
- * is assembled as a program and, if it assembles, run under mark-sweep with
+ * is assembled as a program and, if it assembles, run under the first
+ * registered collector (or $GCBENCH_COLLECTOR, a "NAME[:OPTIONS]" spec) with
  * a step limit, a call-depth bound and heap exhaustion trapped, output
  * discarded. Any crash, hang or sanitizer report is a bug in core/vm/ (or
  * below). Not part of the default build: see tests/fuzz/README.md. */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 
 #include "core/vm/vm.h"
+#include "collectors/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,7 +22,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!heap) {
         char err[256];
         gc_config cfg = {.heap_limit = 4u << 20};
-        heap = gc_heap_create("marksweep", &cfg, err, sizeof err);
+        const char *spec = getenv("GCBENCH_COLLECTOR");
+        if (!spec || !*spec)
+            spec = gc_registered_collectors[0] ? gc_registered_collectors[0]->name : "";
+        heap = gc_heap_create(spec, &cfg, err, sizeof err);
         if (!heap) {
             fprintf(stderr, "vm_fuzz: %s\n", err);
             abort();
