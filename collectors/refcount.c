@@ -239,7 +239,7 @@ GC_INLINE rc_heap *rc_of_mutator(gc_mutator *m) { return m->collector_data; }
 
 /* ---- memory ---------------------------------------------------------------------- */
 
-static void rc_free_memory(rc_heap *rc, gc_object *o)
+GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
 {
     size_t size = gc_object_size(o);
     rc_map_remove(&rc->objects, o);
