@@ -850,9 +850,21 @@ typedef struct rc_check {
 
 #define RC_FAIL(k, ...) gc_verify_fail((k)->h, __VA_ARGS__)
 
+/* An object whose header is not a valid header of a registered type
+ * cannot be sized or traced: reported once, then left out of the recount
+ * (the verifier reports, it does not crash on what it checks). */
+static bool rc_header_ok(const gc_object *o)
+{
+    return gc_header_valid(o->header) && gc_type_get(gc_header_type(o->header)) != NULL;
+}
+
 static void rc_check_edges(gc_object *o, void *arg)
 {
     rc_check *k = arg;
+    if (!rc_header_ok(o)) {
+        RC_FAIL(k, "object %p has a corrupt header %#llx", (void *)o, (unsigned long long)o->header);
+        return;
+    }
     k->objects++;
     k->bytes += gc_object_size(o);
     if (!(*rc_pfx(o) & RC_RELEASED))
@@ -863,6 +875,8 @@ static void rc_check_object(gc_object *o, void *arg)
 {
     rc_check *k = arg;
     rc_heap *rc = k->rc;
+    if (!rc_header_ok(o))
+        return; /* reported by rc_check_edges */
     rc_word w = *rc_pfx(o);
     uint64_t c = rc_count(w), zi = rc_zct_index(w);
     size_t refs = rc_occurrences(k->edges.v, k->edges.n, o);

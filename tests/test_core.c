@@ -1410,9 +1410,9 @@ static void expect_verify(gc_heap *h, bool bad, const char *what)
 }
 
 /* Plants one corruption after another into a heap of a non-moving
- * collector and expects the verifier to catch each. With headers false,
- * leaves out the corrupt headers (1, 2: core's own checks, which a
- * collector's verify may not survive: it walks its objects by header). */
+ * collector and expects the verifier to catch each (and the collector's
+ * verify, which walks its objects by header, to report a corrupt header
+ * rather than crash). */
 static void verifier_checks(gc_heap *h, gc_mutator *m, bool headers)
 {
     uint32_t ty = gc_type_register("CoreVerify", "rri");
@@ -1515,7 +1515,7 @@ ParameterizedTest(conf_param *p, core, verifier_catches_corruption_in)
         cr_skip_test("planting bad references is a normal-mode test");
     conf_ctx c;
     conf_open(&c, p, 4u << 20, 0);
-    verifier_checks(c.h, c.m, false);
+    verifier_checks(c.h, c.m, true);
     conf_close(&c);
 }
 
