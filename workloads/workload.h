@@ -24,6 +24,8 @@ typedef struct wl_config {
     int debug_corrupt;
     const char *program;  /* the "program" workload: path of a .gca file */
     uint32_t object_size; /* the "alloc" workload: bytes per object (0 = its default, 32) */
+    uint64_t max_steps;   /* the "program" workload: instructions before a run-time
+                             error (--max-steps); 0 = the workload's default limit */
 } wl_config;
 
 /* What run() returns; gcbench turns it into its exit code. */
