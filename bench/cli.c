@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <string.h>
@@ -29,7 +30,8 @@ enum {
     GCB_OPT_RC_CYCLES,
     GCB_OPT_NURSERY,
     GCB_OPT_DEBUG_CORRUPT,
-    GCB_OPT_PROGRAM
+    GCB_OPT_PROGRAM,
+    GCB_OPT_MAX_STEPS
 };
 
 static const struct option gcb_long_options[] = {
@@ -47,6 +49,7 @@ static const struct option gcb_long_options[] = {
     {"nursery", required_argument, NULL, GCB_OPT_NURSERY},
     {"debug-corrupt", required_argument, NULL, GCB_OPT_DEBUG_CORRUPT},
     {"program", required_argument, NULL, GCB_OPT_PROGRAM},
+    {"max-steps", required_argument, NULL, GCB_OPT_MAX_STEPS},
     {"quiet", no_argument, NULL, 'q'},
     {"list", no_argument, NULL, GCB_OPT_LIST},
     {"help", no_argument, NULL, 'h'},
@@ -73,6 +76,7 @@ void gcb_options_init(gcb_options *o)
     o->log_gc = false;
     o->debug_corrupt = 0;
     o->program = NULL;
+    o->max_steps = GCB_DEFAULT_MAX_STEPS;
 }
 
 int gcb_parse_u64(const char *s, uint64_t *out)
@@ -305,6 +309,13 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
                 return gcb_fail(err, errlen, "--program needs a file");
             o.program = optarg;
             break;
+        case GCB_OPT_MAX_STEPS:
+            if (gcb_parse_u64(optarg, &o.max_steps) != 0 || o.max_steps == 0)
+                return gcb_fail(err, errlen,
+                                "invalid step limit '%s' (expected a positive integer: the "
+                                "instructions a --program may execute)",
+                                optarg);
+            break;
         case 'q':
             o.quiet = true;
             break;
@@ -358,6 +369,8 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
     }
     if (o.size == WL_SIZE_LARGE && !heap_given)
         o.heap_limit = GCB_DEFAULT_LARGE_HEAP_LIMIT;
+    if (o.size == WL_SIZE_SMALL && !heap_given)
+        o.heap_limit = GCB_DEFAULT_SMALL_HEAP_LIMIT;
     snprintf(o.gc_options, sizeof o.gc_options, "%s", spec_opts);
     if (gcb_options_append(o.gc_options, sizeof o.gc_options, more_opts) != 0)
         return gcb_fail(err, errlen, "collector options too long (at most %d characters)",
@@ -380,7 +393,8 @@ void gcb_print_usage(FILE *f)
             "               [--workload=NAME | --program=FILE] [--heap=SIZE]\n"
             "               [--size=small|default|large] [--out=DIR] [--seed=N]\n"
             "               [--verify] [--stress=N] [--log-gc] [--quiet]\n"
-            "               [--nursery=SIZE] [--rc-cycles=on|off] [--debug-corrupt=N]\n"
+            "               [--nursery=SIZE] [--rc-cycles=on|off] [--max-steps=N]\n"
+            "               [--debug-corrupt=N]\n"
             "       gcbench compare [--format=text|csv|html] RUN_DIR...\n"
             "       gcbench --list | --help | --version\n"
             "\n"
@@ -398,9 +412,11 @@ void gcb_print_usage(FILE *f)
             "                    --list shows each collector's options\n"
             "  --workload=NAME   workload to run (default %s; see --list)\n"
             "  --program=FILE    run the bytecode program FILE (the '%s' workload)\n"
-            "  --heap=SIZE       hard limit on the collected heap (default %zuM, or %zuM\n"
-            "                    with --size=large); bytes, or with a binary suffix K, M, G\n"
-            "                    (e.g. 512K, 64M, 1G)\n"
+            "  --max-steps=N     stop a --program with a run-time error (exit 5) after N\n"
+            "                    instructions (default %" PRIu64 ")\n"
+            "  --heap=SIZE       hard limit on the collected heap (default %zuM; %zuM with\n"
+            "                    --size=small, %zuM with --size=large); bytes, or with a\n"
+            "                    binary suffix K, M, G (e.g. 512K, 64M, 1G)\n"
             "  --size=SIZE       workload size: small, default or large (default default)\n"
             "  --out=DIR         write pauses.csv, heap.csv, mmu.csv and summary.json into\n"
             "                    DIR (created if missing)\n"
@@ -423,7 +439,8 @@ void gcb_print_usage(FILE *f)
             "run-time error, 6 heap verifier found corruption.\n"
             "See docs/output-formats.md.\n",
             GCB_DEFAULT_COLLECTOR, GCB_DEFAULT_WORKLOAD, GCB_PROGRAM_WORKLOAD,
-            GC_DEFAULT_HEAP_LIMIT >> 20, GCB_DEFAULT_LARGE_HEAP_LIMIT >> 20, GCB_DEFAULT_SEED);
+            GCB_DEFAULT_MAX_STEPS, GC_DEFAULT_HEAP_LIMIT >> 20, GCB_DEFAULT_SMALL_HEAP_LIMIT >> 20,
+            GCB_DEFAULT_LARGE_HEAP_LIMIT >> 20, GCB_DEFAULT_SEED);
 }
 
 void gcb_print_version(FILE *f)

@@ -39,6 +39,15 @@ typedef enum gcb_action {
 /* The heap limit for --size=large when --heap is not given: trees large
  * needs about 100M under marksweep; twice that leaves room for copying. */
 #define GCB_DEFAULT_LARGE_HEAP_LIMIT ((size_t)256 << 20)
+/* The heap limit for --size=small when --heap is not given: small enough
+ * that every workload collects under every collector at --size=small (at
+ * 64M none did, so --verify checked nothing), large enough that all of them
+ * complete (records under marksweep needs more than 2M). */
+#define GCB_DEFAULT_SMALL_HEAP_LIMIT ((size_t)4 << 20)
+/* The instruction limit of a --program run when --max-steps is not given:
+ * about 3 s of the release VM (5 s debug), far above what the sample
+ * programs execute, so `main: jmp main` ends with exit 5. */
+#define GCB_DEFAULT_MAX_STEPS UINT64_C(1000000000)
 /* The workload --program runs (registered by the bytecode VM). */
 #define GCB_PROGRAM_WORKLOAD "program"
 /* Room for a collector name and for the whole collector option string. */
@@ -50,8 +59,8 @@ typedef struct gcb_options {
     char collector[GCB_COLLECTOR_NAME_MAX]; /* the name, without ":OPTIONS" */
     char gc_options[GCB_GC_OPTIONS_MAX];    /* "name=value,...", "" for none (see above) */
     const char *workload;  /* GCB_PROGRAM_WORKLOAD with --program */
-    size_t heap_limit;     /* bytes; GCB_DEFAULT_LARGE_HEAP_LIMIT for --size=large
-                              without --heap */
+    size_t heap_limit;     /* bytes; without --heap GCB_DEFAULT_SMALL_HEAP_LIMIT for
+                              --size=small, GCB_DEFAULT_LARGE_HEAP_LIMIT for --size=large */
     wl_size size;
     uint64_t seed;
     const char *out_dir;   /* NULL: no run directory */
@@ -61,10 +70,12 @@ typedef struct gcb_options {
     bool log_gc;           /* --log-gc: one stderr line per pause */
     int debug_corrupt;     /* --debug-corrupt -> wl_config.debug_corrupt (tests only) */
     const char *program;   /* --program -> wl_config.program; NULL: none */
+    uint64_t max_steps;    /* --max-steps -> wl_config.max_steps (> 0; default
+                              GCB_DEFAULT_MAX_STEPS) */
 } gcb_options;
 
 /* The defaults: marksweep, no collector options, trees, GC_DEFAULT_HEAP_LIMIT,
- * default size, seed 1, every switch off. */
+ * default size, seed 1, GCB_DEFAULT_MAX_STEPS, every switch off. */
 void gcb_options_init(gcb_options *o);
 
 /* Parses argv (argv[0] is the program name). Returns 0 and fills *out, or

@@ -137,6 +137,13 @@ int gcb_compare_load(const char *dir, gcb_compare_run *run, char *err, size_t er
 
 /* ---- figures ---------------------------------------------------------------------- */
 
+/* A fraction (gc_share, an MMU utilization): finite and within 0..1 (NaN
+ * fails both comparisons). */
+static bool gcb_in_unit_range(double x)
+{
+    return x >= 0.0 && x <= 1.0;
+}
+
 /* The value of metric m in summary doc: *out is NULL when the run has no
  * such figure (an older summary, a run shorter than the MMU window, or a
  * JSON null). Returns -1 with a message when it has the wrong type. */
@@ -157,6 +164,12 @@ static int gcb_metric_value(const gcb_metric *m, const gcb_compare_run *run, con
             if (w == NULL || u == NULL || gcb_jv_u64(w, &ns) != 0 ||
                 (u->t != GCB_J_NUM && u->t != GCB_J_NULL))
                 goto wrong;
+            if (u->t == GCB_J_NUM && !gcb_in_unit_range(u->num)) {
+                snprintf(err, errlen,
+                         "%s/summary.json: 'mmu[%zu].utilization' is %s, outside 0..1", run->dir,
+                         i, u->str);
+                return -1;
+            }
             if (ns == m->window && u->t == GCB_J_NUM)
                 *out = u;
         }
@@ -171,9 +184,22 @@ static int gcb_metric_value(const gcb_metric *m, const gcb_compare_run *run, con
     }
     if (v->t != (m->kind == GCB_M_STRING ? GCB_J_STR : GCB_J_NUM))
         goto wrong;
+    /* Ranges, so every figure converts and prints without surprises: a
+     * fraction lies in 0..1, a byte count, duration or count in 0..2^64-1
+     * (a negative or huge double has no uint64_t value; casting it is
+     * undefined behaviour). */
+    if (m->kind == GCB_M_SHARE && !gcb_in_unit_range(v->num)) {
+        snprintf(err, errlen, "%s/summary.json: '%s' is %s, outside 0..1", run->dir, m->key,
+                 v->str);
+        return -1;
+    }
+    uint64_t exact;
     if ((m->kind == GCB_M_BYTES || m->kind == GCB_M_DURATION || m->kind == GCB_M_COUNT) &&
-        v->num < 0)
-        goto wrong;
+        gcb_jv_u64(v, &exact) != 0 && !(v->num >= 0 && v->num < 18446744073709551616.0)) {
+        snprintf(err, errlen, "%s/summary.json: '%s%s%s' is %s, outside 0..2^64-1", run->dir,
+                 m->key, m->member ? "." : "", m->member ? m->member : "", v->str);
+        return -1;
+    }
     *out = v;
     return 0;
 wrong:
@@ -189,7 +215,12 @@ static void gcb_cell_show(const gcb_metric *m, gcb_cell *c)
         return;
     }
     double x = c->v->num;
-    uint64_t u = x >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)x;
+    /* gcb_metric_value checked the range: 0 <= x < 2^64 for the integer
+     * kinds (the only ones that use u). */
+    uint64_t u = 0;
+    if ((m->kind == GCB_M_BYTES || m->kind == GCB_M_DURATION || m->kind == GCB_M_COUNT) &&
+        gcb_jv_u64(c->v, &u) != 0)
+        u = (uint64_t)x;
     switch (m->kind) {
     case GCB_M_STRING: snprintf(c->shown, sizeof c->shown, "%s", c->v->str); break;
     case GCB_M_BYTES: gcb_fmt_bytes(c->shown, sizeof c->shown, u); break;
@@ -375,7 +406,8 @@ static void gcb_compare_usage(FILE *f)
           "  -h, --help        show this help\n"
           "\n"
           "Exit status: 0 success, 1 cannot write stdout, 2 bad command line or bad\n"
-          "input (missing directory, no summary.json, malformed JSON).\n",
+          "input (missing directory, no summary.json, malformed JSON, a figure of the\n"
+          "wrong type or out of range).\n",
           f);
 }
 

@@ -5,43 +5,12 @@
 #include <math.h>
 #include <string.h>
 
+#include "../core/utf8.h"
+
 void gcb_json_init(gcb_json *j, FILE *f)
 {
     memset(j, 0, sizeof *j);
     j->f = f;
-}
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
-size_t gcb_utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    unsigned cp = c & (0x7fu >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
 }
 
 void gcb_json_write_string(FILE *f, const char *str)
@@ -69,7 +38,7 @@ void gcb_json_write_string(FILE *f, const char *str)
             fputc((int)c, f);
             s++;
         } else {
-            size_t n = gcb_utf8_seq(s, end);
+            size_t n = gc_utf8_seq(s, end);
             if (n == 0) {
                 fputs("\\ufffd", f);
                 s++;

@@ -48,9 +48,6 @@ int gcb_json_finish(gcb_json *j);
 /* Writes s as a JSON string literal (with quotes) to f. */
 void gcb_json_write_string(FILE *f, const char *s);
 
-/* Length of the valid UTF-8 sequence at p (1..4, never past end), or 0 if
- * it is invalid (overlong, surrogate, beyond U+10FFFF, truncated). Shared by
- * the writer (escaping) and the reader (validation). */
-size_t gcb_utf8_seq(const unsigned char *p, const unsigned char *end);
+/* UTF-8 validation (gc_utf8_seq) is core's: core/utf8.h. */
 
 #endif /* GCB_JSON_H */

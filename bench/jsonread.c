@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/utf8.h"
+
 typedef struct gcb_jp {
     const char *p, *start, *end;
     char *err;
@@ -145,7 +147,7 @@ static char *gcb_jp_string(gcb_jp *s)
             break;
         }
         if (c != '\\') {
-            size_t k = gcb_utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
+            size_t k = gc_utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
             if (k == 0) {
                 gcb_jp_fail(s, "invalid UTF-8 in a string");
                 break;

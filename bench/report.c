@@ -7,7 +7,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/sysalloc.h"
@@ -342,7 +345,7 @@ static const char *const gcb_summary_keys[] = {
     "mutator_ns", "gc_ns", "verify_ns", "gc_share", "collections", "collections_by_kind",
     "pauses", "pauses_by_kind", "phases", "phase_totals_ns", "mmu", "allocated_bytes", "allocated_objects",
     "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s", "ns_per_alloc", "peak_heap_bytes",
-    "verified", "verification_detail", "exit_code"};
+    "verified", "verification_detail", "exit_code", "max_steps", "warnings"};
 
 bool gcb_summary_key_reserved(const char *name)
 {
@@ -422,6 +425,10 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_bool(&j, "verify", o->verify);
     gcb_json_u64(&j, "stress", o->stress);
     gcb_json_i64(&j, "debug_corrupt", o->debug_corrupt);
+    if (o->program != NULL)
+        gcb_json_u64(&j, "max_steps", o->max_steps);
+    else
+        gcb_json_null(&j, "max_steps");
 
     gcb_json_u64(&j, "wall_ns", s->wall_ns);
     gcb_json_u64(&j, "mutator_ns", s->mutator_ns);
@@ -480,6 +487,10 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_bool(&j, "verified", r->verified);
     gcb_json_string(&j, "verification_detail", r->detail != NULL ? r->detail : "");
     gcb_json_i64(&j, "exit_code", r->exit_code);
+    gcb_json_begin_array(&j, "warnings");
+    for (size_t i = 0; i < r->nwarnings; i++)
+        gcb_json_string(&j, NULL, r->warnings[i]);
+    gcb_json_end_array(&j);
     gcb_json_end_object(&j);
     return gcb_json_finish(&j);
 }
@@ -624,6 +635,49 @@ static int gcb_json_writer(FILE *f, const void *data)
     return gcb_write_summary_json(f, data);
 }
 
+/* The files of a run directory, in the order they are written. */
+static const char *const gcb_run_files[] = {"pauses.csv", "heap.csv", "mmu.csv", "summary.json"};
+
+bool gcb_is_run_temp_name(const char *name)
+{
+    if (name[0] != '.')
+        return false;
+    for (size_t i = 0; i < sizeof gcb_run_files / sizeof gcb_run_files[0]; i++) {
+        size_t n = strlen(gcb_run_files[i]);
+        if (strncmp(name + 1, gcb_run_files[i], n) != 0 || name[1 + n] != '.')
+            continue;
+        const char *x = name + 2 + n; /* mkstemp's six characters */
+        size_t k = 0;
+        for (; x[k] != '\0'; k++)
+            if (!((x[k] >= 'a' && x[k] <= 'z') || (x[k] >= 'A' && x[k] <= 'Z') ||
+                  (x[k] >= '0' && x[k] <= '9')))
+                return false;
+        return k == 6;
+    }
+    return false;
+}
+
+int gcb_remove_stale_temps(const char *dir, time_t now, unsigned min_age_s)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return 0;
+    int removed = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (!gcb_is_run_temp_name(e->d_name))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+            st.st_mtime > now - (time_t)min_age_s)
+            continue;
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
 int gcb_write_run_dir(const gcb_report *r, char *err, size_t errlen)
 {
     const char *dir = r->opt->out_dir;
@@ -631,6 +685,8 @@ int gcb_write_run_dir(const gcb_report *r, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create output directory '%s': %s", dir, strerror(errno));
         return -1;
     }
+    /* Temporaries a killed run left behind (best effort). */
+    (void)gcb_remove_stale_temps(dir, time(NULL), GCB_STALE_TEMP_AGE_S);
     if (gcb_write_file_atomic(dir, "pauses.csv", gcb_csv_writer, r, err, errlen) != 0)
         return -1;
     if (gcb_write_file_atomic(dir, "heap.csv", gcb_heap_csv_writer, r, err, errlen) != 0)

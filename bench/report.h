@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cli.h"
 #include "stats.h"
@@ -41,6 +42,8 @@ bool gcb_summary_key_reserved(const char *name);
 int gcb_collector_stats_add(gcb_collector_stats *cs, const char *name, uint64_t value,
                             FILE *warn);
 
+#define GCB_MAX_WARNINGS 4
+
 /* One finished run, as the writers see it. */
 typedef struct gcb_report {
     const gcb_options *opt;
@@ -52,6 +55,10 @@ typedef struct gcb_report {
     bool verified;          /* the workload's own check passed */
     const char *detail;     /* the workload's detail message */
     int exit_code;          /* the exit code gcbench will return for this run */
+    /* Warnings about the run (also printed to stderr as "gcbench: warning:
+     * ..."), e.g. that --verify checked nothing; summary.json "warnings". */
+    const char *warnings[GCB_MAX_WARNINGS];
+    size_t nwarnings;
 } gcb_report;
 
 /* ---- unit formatting (into buf; returns buf) ---- */
@@ -123,5 +130,19 @@ int gcb_write_file_atomic(const char *dir, const char *name, gcb_writer_fn write
  * summary.json (so a summary.json marks a complete run directory). Returns
  * 0, or -1 with a message in err. */
 int gcb_write_run_dir(const gcb_report *r, char *err, size_t errlen);
+
+/* A run killed while writing (SIGKILL, a crash, a power cut) leaves its
+ * temporary file (.NAME.XXXXXX) behind. gcb_write_run_dir removes such
+ * temporaries of the run directory's own four files that are older than
+ * GCB_STALE_TEMP_AGE_S (a run writing into the same directory right now
+ * keeps its own, which are seconds old at most); nothing else in dir is
+ * touched, and neither are files of another user. */
+#define GCB_STALE_TEMP_AGE_S 60u
+/* True for ".pauses.csv.Ab12Cd" and the same for heap.csv, mmu.csv and
+ * summary.json: a dot, the name, a dot and mkstemp's six [A-Za-z0-9]. */
+bool gcb_is_run_temp_name(const char *name);
+/* Removes those temporaries in dir whose mtime is at least min_age_s before
+ * now; returns how many it removed (0 when dir cannot be read). */
+int gcb_remove_stale_temps(const char *dir, time_t now, unsigned min_age_s);
 
 #endif /* GCB_REPORT_H */

@@ -1,9 +1,12 @@
 /* bench/runner.c — one gcbench invocation (see bench/runner.h). */
 #include "runner.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "../collectors/registry.h"
@@ -121,7 +124,8 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     wl_config wcfg = {.size = o->size,
                       .seed = o->seed,
                       .debug_corrupt = o->debug_corrupt,
-                      .program = o->program};
+                      .program = o->program,
+                      .max_steps = o->max_steps};
     wl_result res;
     memset(&res, 0, sizeof res);
 
@@ -169,13 +173,42 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     r.detail = res.detail;
     r.exit_code = rc;
 
-    if (!o->quiet) {
+    /* A check that ran on nothing proved nothing: say so. */
+    char nowarn[256];
+    if ((o->verify || o->stress > 0) && st.collections == 0) {
+        snprintf(nowarn, sizeof nowarn,
+                 "%s ran but no collection happened (the heap limit of %zu bytes was never "
+                 "reached), so %s; use a smaller --heap%s",
+                 o->verify ? "--verify" : "--stress",
+                 (size_t)(st.heap_limit ? st.heap_limit : o->heap_limit),
+                 o->verify ? "the heap verifier checked nothing"
+                           : "no collection was stressed",
+                 o->stress > 0 ? " or a smaller --stress" : " or --stress=N");
+        r.warnings[r.nwarnings++] = nowarn;
+        fprintf(stderr, "gcbench: warning: %s\n", nowarn);
+    }
+
+    /* Lost output is an error whatever the flags: the workload's own output
+     * (a --program's) and the summary both go to stdout, and with --quiet
+     * the former still does. */
+    if (!o->quiet)
         gcb_write_summary(stdout, &r);
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            fprintf(stderr, "gcbench: error writing the summary to stdout\n");
-            if (rc == GCB_EXIT_OK)
-                rc = GCB_EXIT_ERROR;
-        }
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        fprintf(stderr, "gcbench: error writing to stdout%s%s: output lost\n", e ? ": " : "",
+                e ? strerror(e) : "");
+        if (rc == GCB_EXIT_OK)
+            rc = GCB_EXIT_ERROR;
+    }
+    /* The same for stderr (the --log-gc lines and warnings): when it failed,
+     * a message saying so cannot get through either, but the exit code and
+     * summary.json's exit_code can. */
+    if (ferror(stderr)) {
+        fprintf(stderr, "gcbench: error writing to stderr%s: output lost\n",
+                o->log_gc ? " (the GC log)" : "");
+        if (rc == GCB_EXIT_OK)
+            rc = GCB_EXIT_ERROR;
     }
 
     if (o->out_dir != NULL) {
@@ -204,10 +237,28 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     return rc;
 }
 
+/* A closed standard descriptor (`>&-`) would be reused by the next open()
+ * (a run directory's temporary file), and stdout's bytes would land there.
+ * Keep it taken by /dev/null opened read-only: writes to it still fail
+ * (EBADF), so lost output is still detected. */
+static void gcb_keep_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int nfd = open("/dev/null", O_RDONLY);
+        if (nfd >= 0 && nfd != fd) {
+            (void)dup2(nfd, fd);
+            close(nfd);
+        }
+    }
+}
+
 int gcb_main(int argc, char *argv[])
 {
     gcb_options o;
     char err[512];
+    gcb_keep_std_fds();
     if (argc >= 2 && strcmp(argv[1], "compare") == 0)
         return gcb_compare_main(argc - 1, argv + 1);
     if (gcb_parse_args(argc, argv, &o, err, sizeof err) != 0) {

@@ -7,6 +7,10 @@
  *
  * wl->run's result maps to the exit code: WL_OK -> 0 or 4 (verification),
  * WL_ERR_INPUT -> 2 (no summary), WL_ERR_RUNTIME -> 5, anything else -> 1.
+ * Output that could not be written (stdout, --quiet or not, e.g. a
+ * --program's output; stderr, e.g. --log-gc lines) turns a 0 into 1 before
+ * the run directory is written, so summary.json's exit_code says so too.
+ * A --verify or --stress run that made no collection gets a warning.
  *
  * Heap exhaustion (exit 3) and heap corruption found by the verifier (exit 6)
  * end the process inside core; the runner never sees them.

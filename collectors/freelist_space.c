@@ -9,18 +9,23 @@
 int gc_fls_init(gc_fls *s, size_t max_bytes)
 {
     memset(s, 0, sizeof *s);
-    s->nblocks = (max_bytes + GC_FLS_BLOCK - 1) / GC_FLS_BLOCK;
+    s->nblocks = max_bytes / GC_FLS_BLOCK + (max_bytes % GC_FLS_BLOCK != 0);
     if (s->nblocks == 0 || s->nblocks >= GC_FLS_NONE)
         return -1;
     void *p = gc_sys_reserve(s->nblocks * GC_FLS_BLOCK);
     if (!p)
         return -1;
+    /* The metadata is reserved, not allocated: zero (FREE) until a block's
+     * entry is first written, so only the blocks ever taken cost memory. */
+    gc_fls_block *meta = gc_sys_reserve(s->nblocks * sizeof *meta);
+    if (!meta) {
+        gc_sys_unreserve(p, s->nblocks * GC_FLS_BLOCK);
+        return -1;
+    }
     s->base = p;
-    s->meta = gc_sys_alloc_zeroed(s->nblocks * sizeof *s->meta);
-    /* Pool in address order so the heap fills from the bottom. */
-    for (size_t i = 0; i < s->nblocks; i++)
-        s->meta[i].next = i + 1 < s->nblocks ? (uint32_t)(i + 1) : GC_FLS_NONE;
-    s->free_blocks = 0;
+    s->meta = meta;
+    s->high = 0; /* every block is free and untaken; the heap fills from the bottom */
+    s->free_blocks = GC_FLS_NONE;
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
         s->unswept[c] = GC_FLS_NONE;
     return 0;
@@ -30,7 +35,8 @@ void gc_fls_destroy(gc_fls *s)
 {
     if (s->base)
         gc_sys_unreserve(s->base, s->nblocks * GC_FLS_BLOCK);
-    gc_sys_free(s->meta, s->nblocks * sizeof *s->meta);
+    if (s->meta)
+        gc_sys_unreserve(s->meta, s->nblocks * sizeof *s->meta);
     memset(s, 0, sizeof *s);
 }
 
@@ -79,17 +85,27 @@ void *gc_fls_sweep_for(gc_fls *s, unsigned cls)
     return NULL;
 }
 
-/* Takes block i off the pool for class cls (FREE, FLS-1); its mark bits are
- * cleared. NULL when no block fits in `room` or none is left. */
+/* Takes a free block for class cls (FLS-1): the pool's first, else the one
+ * at the high-water mark; its mark bits are cleared. NULL when no block
+ * fits in `room` or none is left. */
 static gc_fls_block *take_block(gc_fls *s, unsigned cls, size_t room, uint32_t *index)
 {
     GC_ASSERT(cls < GC_SIZE_CLASS_COUNT && !s->marking);
-    uint32_t i = s->free_blocks;
-    if (i == GC_FLS_NONE || room < GC_FLS_BLOCK)
+    if (room < GC_FLS_BLOCK)
         return NULL;
-    gc_fls_block *b = &s->meta[i];
+    uint32_t i = s->free_blocks;
+    gc_fls_block *b;
+    if (i != GC_FLS_NONE) {
+        GC_ASSERT(i < s->high);
+        b = &s->meta[i];
+        s->free_blocks = b->next;
+    } else if (s->high < s->nblocks) {
+        i = (uint32_t)s->high++;
+        b = &s->meta[i];
+    } else {
+        return NULL;
+    }
     GC_ASSERT(b->state == GC_FLS_FREE);
-    s->free_blocks = b->next;
     b->next = GC_FLS_NONE;
     b->cls = (uint8_t)cls;
     b->cell_size = gc_size_class_bytes[cls];
@@ -138,13 +154,25 @@ void gc_fls_bump_publish(gc_fls *s, const char *cursor)
 size_t gc_fls_prefault(gc_fls *s, size_t bytes)
 {
     size_t faulted = 0, seen = 0;
-    for (uint32_t i = s->free_blocks; i != GC_FLS_NONE && seen < bytes; i = s->meta[i].next) {
-        GC_ASSERT(s->meta[i].state == GC_FLS_FREE);
+    /* In the order take_block takes them: the pool, then from the high-water mark up. */
+    uint32_t i = s->free_blocks;
+    size_t fresh = s->high;
+    while (seen < bytes) {
+        size_t b;
+        if (i != GC_FLS_NONE) {
+            b = i;
+            i = s->meta[i].next;
+        } else if (fresh < s->nblocks) {
+            b = fresh++;
+        } else {
+            break;
+        }
+        GC_ASSERT(s->meta[b].state == GC_FLS_FREE);
         seen += GC_FLS_BLOCK;
-        if (s->meta[i].touched)
+        if (s->meta[b].touched)
             continue;
-        gc_sys_prefault(block_addr(s, i), GC_FLS_BLOCK);
-        s->meta[i].touched = true;
+        gc_sys_prefault(block_addr(s, b), GC_FLS_BLOCK);
+        s->meta[b].touched = true;
         faulted++;
     }
     return faulted;
@@ -153,7 +181,7 @@ size_t gc_fls_prefault(gc_fls *s, size_t bytes)
 void gc_fls_prepare(gc_fls *s)
 {
     GC_ASSERT(!s->marking);
-    for (size_t i = 0; i < s->nblocks; i++) {
+    for (size_t i = 0; i < s->high; i++) {
         gc_fls_block *b = &s->meta[i];
         if (b->state != GC_FLS_FREE) {
             memset(b->marks, 0, sizeof b->marks);
@@ -168,11 +196,17 @@ void gc_fls_finish(gc_fls *s)
     GC_ASSERT(s->marking);
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
         s->unswept[c] = GC_FLS_NONE;
-    /* Walk downwards so pool and unswept lists come out in address order. */
-    for (size_t i = s->nblocks; i-- > 0;) {
+    /* The pool is rebuilt, with the blocks freed now: walk downwards from
+     * the high-water mark (no block above it was ever taken) so the pool
+     * and the unswept lists come out in address order. */
+    s->free_blocks = GC_FLS_NONE;
+    for (size_t i = s->high; i-- > 0;) {
         gc_fls_block *b = &s->meta[i];
-        if (b->state == GC_FLS_FREE)
+        if (b->state == GC_FLS_FREE) {
+            b->next = s->free_blocks;
+            s->free_blocks = (uint32_t)i;
             continue;
+        }
         GC_ASSERT(b->live_cells <= b->ncells);
         if (b->live_cells == 0) {
             b->state = GC_FLS_FREE;
@@ -203,7 +237,7 @@ void gc_fls_sweep_all(gc_fls *s)
 
 void gc_fls_each(gc_fls *s, void (*fn)(gc_object *o, void *ctx), void *ctx)
 {
-    for (size_t i = 0; i < s->nblocks; i++) {
+    for (size_t i = 0; i < s->high; i++) {
         gc_fls_block *b = &s->meta[i];
         if (b->state == GC_FLS_FREE)
             continue;
@@ -223,6 +257,8 @@ bool gc_fls_is_object(const gc_fls *s, const gc_object *o)
     if (!gc_fls_contains(s, o))
         return false;
     size_t off = (uintptr_t)o - (uintptr_t)s->base;
+    if ((off >> GC_FLS_BLOCK_SHIFT) >= s->high)
+        return false; /* never taken: free, and its metadata need not be read */
     const gc_fls_block *b = &s->meta[off >> GC_FLS_BLOCK_SHIFT];
     size_t in = off & (GC_FLS_BLOCK - 1);
     if (b->state == GC_FLS_FREE || in % b->cell_size != 0 || in / b->cell_size >= b->ncells)
@@ -288,7 +324,11 @@ static size_t check_cells(const gc_fls *s, size_t i, gc_heap *h)
 size_t gc_fls_check(const gc_fls *s, gc_heap *h)
 {
     size_t errors = 0, in_use = 0, pooled = 0, unswept = 0, listed = 0;
-    for (size_t i = 0; i < s->nblocks; i++) {
+    if (s->high > s->nblocks) {
+        gc_verify_fail(h, "free-list space: high-water mark %zu beyond its %zu blocks", s->high, s->nblocks);
+        return 1;
+    }
+    for (size_t i = 0; i < s->high; i++) {
         const gc_fls_block *b = &s->meta[i];
         if (b->state == GC_FLS_FREE)
             continue;
@@ -315,19 +355,21 @@ size_t gc_fls_check(const gc_fls *s, gc_heap *h)
         errors++;
     }
     for (uint32_t i = s->free_blocks; i != GC_FLS_NONE; i = s->meta[i].next) {
-        if (i >= s->nblocks || s->meta[i].state != GC_FLS_FREE || ++pooled > s->nblocks) {
-            gc_verify_fail(h, "free-block pool holds block %u, which is not free", i);
+        if (i >= s->high || s->meta[i].state != GC_FLS_FREE || ++pooled > s->high) {
+            gc_verify_fail(h, "free-block pool holds block %u: not a free block below the high-water mark %zu",
+                           i, s->high);
             return errors + 1;
         }
     }
-    if (pooled != s->nblocks - in_use) {
-        gc_verify_fail(h, "free-block pool holds %zu blocks, %zu are free", pooled, s->nblocks - in_use);
+    if (pooled != s->high - in_use) {
+        gc_verify_fail(h, "free-block pool holds %zu blocks, %zu below the high-water mark are free", pooled,
+                       s->high - in_use);
         errors++;
     }
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
         for (uint32_t i = s->unswept[c]; i != GC_FLS_NONE; i = s->meta[i].next) {
-            if (i >= s->nblocks || s->meta[i].state != GC_FLS_UNSWEPT || s->meta[i].cls != c ||
-                ++listed > s->nblocks) {
+            if (i >= s->high || s->meta[i].state != GC_FLS_UNSWEPT || s->meta[i].cls != c ||
+                ++listed > s->high) {
                 gc_verify_fail(h, "unswept list of class %u holds block %u, not an unswept block of the class",
                                c, i);
                 return errors + 1;

@@ -8,12 +8,20 @@
  *
  * Layout: one contiguous virtual reservation of `nblocks` blocks of
  * GC_FLS_BLOCK bytes. Per block, side metadata: state, size class, a mark
- * bit per 16-byte granule, and a live-cell count.
+ * bit per 16-byte granule, and a live-cell count. The metadata array is a
+ * reservation too (zero-filled, committed page by page as it is written),
+ * and blocks are taken in address order from a high-water mark, so a limit
+ * costs address space only: memory grows with the blocks in use, and every
+ * walk over the blocks stops at the high-water mark.
  *
  * Block states and invariants (gc_fls_check verifies FLS-1..5 under
  * --verify; GC_ASSERT checks the transitions at the entry points):
- *  FLS-1 FREE: in the free-block pool (linked by `next`), not counted in the
- *        footprint; blocks_in_use = the number of SWEPT + UNSWEPT blocks.
+ *  FLS-1 FREE: below the high-water mark `high`, in the free-block pool
+ *        (linked by `next`); from `high` on, never taken and on no list
+ *        (implicitly free: state FREE from the zeroed metadata). Not counted
+ *        in the footprint; blocks_in_use = the number of SWEPT + UNSWEPT
+ *        blocks, all below `high`. The pool is taken from first, then the
+ *        block at `high` (which raises it: it never falls).
  *        Transitions: FREE -> SWEPT (taken: gc_fls_refill,
  *        gc_fls_fresh_bump), SWEPT/UNSWEPT -> UNSWEPT or FREE (gc_fls_finish),
  *        UNSWEPT -> SWEPT (lazy sweep). Nothing else.
@@ -66,14 +74,16 @@ typedef struct gc_fls_block {
 typedef struct gc_fls {
     char *base;
     size_t nblocks;
-    gc_fls_block *meta;
-    uint32_t free_blocks;                      /* pool, linked by next */
+    gc_fls_block *meta;                        /* nblocks entries, a reservation */
+    size_t high;                               /* blocks [high, nblocks) never taken (FLS-1) */
+    uint32_t free_blocks;                      /* pool of free blocks below high, linked by next */
     uint32_t unswept[GC_SIZE_CLASS_COUNT];     /* per class, linked by next */
     size_t blocks_in_use;                      /* SWEPT + UNSWEPT */
     bool marking;                              /* between prepare and finish */
 } gc_fls;
 
-/* Reserves address space for max_bytes (rounded up to whole blocks). */
+/* Reserves address space for max_bytes (rounded up to whole blocks) and
+ * for its metadata; commits neither. -1 when the reservation fails. */
 int gc_fls_init(gc_fls *s, size_t max_bytes);
 void gc_fls_destroy(gc_fls *s);
 
@@ -129,7 +139,8 @@ char *gc_fls_fresh_bump(gc_fls *s, unsigned cls, size_t room, char **end);
  * cursor (a cell boundary after at least one cell). */
 void gc_fls_bump_publish(gc_fls *s, const char *cursor);
 /* Faults in the never-touched blocks among the first `bytes` of the free
- * pool (the blocks the next allocations will take), so that cost is paid
+ * pool, then of the blocks from the high-water mark on (the blocks the
+ * next allocations will take), so that cost is paid
  * now rather than inside a later pause. Returns the number of blocks
  * faulted in. */
 size_t gc_fls_prefault(gc_fls *s, size_t bytes);

@@ -17,10 +17,11 @@
  *        no object is logged (asserted at the end of evacuate).
  *  GEN-3 Budget: nursery capacity + mature blocks + large objects <= limit.
  *        A minor collection starts only if the mature space can take every
- *        nursery byte in the worst case (all survive, size-class rounding of
- *        up to a third, a partly used block per class); otherwise a major
- *        collection runs first, and if even then the survivors might not fit
- *        the allocation fails cleanly (heap exhausted) with the heap intact.
+ *        nursery object in the worst case (all survive: a cheap bound, else
+ *        a census of the nursery by size class, promotion_fits); otherwise a
+ *        major collection runs first, and if even then its survivors might
+ *        not fit the allocation fails cleanly (heap exhausted) with the heap
+ *        intact. So promotion never runs out of blocks mid-evacuation.
  *  GEN-4 During a major mark, nursery objects are marked with
  *        GEN_NURSERY_MARK in their header; the evacuation that ends the
  *        major discards those bits (copies start with clear collector bits),
@@ -36,8 +37,10 @@
 #include "space.h"
 
 #define GEN_NURSERY_MARK GC_HDR_BIT(1)
-#define GEN_NURSERY_MIN ((size_t)64 << 10)
+#define GEN_NURSERY_MIN (2 * (size_t)GC_SMALL_MAX) /* 16 KiB: two of the largest small objects */
 #define GEN_NURSERY_DEFAULT_DIVISOR 3
+_Static_assert(GC_MIN_HEAP_LIMIT / GEN_NURSERY_DEFAULT_DIVISOR >= GEN_NURSERY_MIN,
+               "the default nursery must fit the smallest heap");
 #define GEN_STRESS_MAJOR_EVERY 8 /* stress mode: every 8th forced collection is major */
 
 /* Phases: a minor uses roots, remembered, promote; a major uses roots, mark,
@@ -112,47 +115,93 @@ static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, 
 
 /* ---- promotion (minor collection) --------------------------------------------------- */
 
-/* Worst-case mature bytes needed to promote the whole nursery, cheaply:
- * size-class rounding adds at most a third, and each class may start a
- * new block. */
+/* Worst-case mature bytes needed to promote the whole nursery, cheaply (no
+ * look at the nursery): size-class rounding and the cells a block cannot fit
+ * add at most a third (the worst class, 7 KiB cells holding objects of 6152
+ * bytes or more, four to a block, needs 1.332 block bytes per object byte),
+ * and each class may start a new block. The per-class term (35 blocks, 1.1
+ * MiB) dominates at small heaps, so when this bound fails promotion_census
+ * decides. */
 static size_t promotion_bound(size_t nursery_bytes)
 {
     return nursery_bytes + nursery_bytes / 3 + GC_SIZE_CLASS_COUNT * GC_FLS_BLOCK;
 }
 
-/* Counts the cell of a nursery object the major mark found alive. */
-static void count_survivor_cell(gc_object *o, void *arg)
+typedef struct gen_census {
+    uint64_t cells[GC_SIZE_CLASS_COUNT];
+    uint64_t mark; /* 0: count every object; GEN_NURSERY_MARK: only marked ones */
+} gen_census;
+
+/* Counts the cell of a nursery object (every one, or the ones a major mark
+ * found alive). */
+static void count_cell(gc_object *o, void *arg)
 {
-    if (o->header & GEN_NURSERY_MARK)
-        ((uint64_t *)arg)[gc_size_class_of(gc_object_size(o))]++;
+    gen_census *c = arg;
+    if ((o->header & c->mark) == c->mark)
+        c->cells[gc_size_class_of(gc_object_size(o))]++;
 }
 
-/* After a major mark, the exact need: new blocks for the cells of exactly
- * the nursery objects that will be promoted (the marked ones), class by
- * class (free cells already in the mature space are not counted). */
-static size_t promotion_exact(gc_heap *h, gen_heap *g)
+/* Mature cells of class cls that promotion can take without a new block:
+ * the rest of the current bump block, the current free list, and the free
+ * cells of the class's unswept blocks (ncells - live_cells, FLS-4), which
+ * the lazy sweep hands to promo_refill before it takes a fresh block. */
+static uint64_t promotion_free_cells(const gen_heap *g, unsigned cls)
 {
-    uint64_t cells[GC_SIZE_CLASS_COUNT] = {0};
-    gc_bump_each(&g->nursery, h, count_survivor_cell, cells);
+    const gc_fls *s = &g->old.fls;
+    uint64_t n = ((uintptr_t)g->promo_end[cls] - (uintptr_t)g->promo_cur[cls]) / gc_size_class_bytes[cls];
+    for (void *cell = g->promo_lists[cls]; cell; cell = *(void **)cell)
+        n++;
+    for (uint32_t i = s->unswept[cls]; i != GC_FLS_NONE; i = s->meta[i].next)
+        n += s->meta[i].ncells - s->meta[i].live_cells;
+    return n;
+}
+
+/* The exact need, by a walk of the nursery: new blocks for one cell per
+ * nursery object that may be promoted (every object before a minor, the
+ * marked ones after a major's mark), class by class, less the free cells
+ * promotion takes first (promotion_free_cells). SIZE_MAX if the nursery
+ * does not parse. */
+static size_t promotion_census(gc_heap *h, gen_heap *g, bool marked_only)
+{
+    gen_census c = {.mark = marked_only ? GEN_NURSERY_MARK : 0};
+    if (!gc_bump_each(&g->nursery, h, count_cell, &c))
+        return SIZE_MAX;
     size_t blocks = 0;
-    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
-        size_t per_block = GC_FLS_BLOCK / gc_size_class_bytes[c];
-        blocks += (cells[c] + per_block - 1) / per_block;
+    for (unsigned k = 0; k < GC_SIZE_CLASS_COUNT; k++) {
+        if (c.cells[k] == 0)
+            continue;
+        uint64_t free_cells = promotion_free_cells(g, k);
+        uint64_t need = c.cells[k] > free_cells ? c.cells[k] - free_cells : 0;
+        size_t per_block = GC_FLS_BLOCK / gc_size_class_bytes[k];
+        blocks += (need + per_block - 1) / per_block;
     }
-    return blocks * GC_FLS_BLOCK;
+    return blocks > SIZE_MAX / GC_FLS_BLOCK ? SIZE_MAX : blocks * GC_FLS_BLOCK;
 }
 
 /* Can the mature space take the nursery's survivors within the limit? The
- * cheap bound (as if everything survived) decides minor collections;
- * failing it escalates to a major. After a major's mark and sweep
- * (after_major) the survivors are known exactly, so a tight heap is not
- * declared exhausted on the bound's pessimism. */
+ * cheap bound (as if everything survived) decides when it can; otherwise a
+ * census of the nursery (all of it before a minor; after a major's mark and
+ * sweep (after_major), only the survivors it found), so neither a small
+ * heap loses its minor collections to the bound's fixed per-class term nor
+ * a tight heap is declared exhausted on the bound's pessimism. A minor the
+ * census refuses escalates to a major.
+ *
+ * Before a minor, the census walks only nurseries of up to
+ * GEN_CENSUS_MAX_NURSERY bytes: there the bound's fixed 1.1 MiB is what
+ * refuses minors; a larger nursery keeps the bound alone, so its minor
+ * pauses never include a walk of dead objects (the default heap's minors
+ * are as before the census). */
+#define GEN_CENSUS_MAX_NURSERY ((size_t)4 << 20)
+
 static bool promotion_fits(gc_heap *h, gen_heap *g, bool after_major)
 {
     size_t room = gc_space_room(h, gen_footprint(h));
-    if (room >= promotion_bound(nursery_used(h, g)))
+    size_t used = nursery_used(h, g);
+    if (room >= promotion_bound(used))
         return true;
-    return after_major && room >= promotion_exact(h, g);
+    if (!after_major && used > GEN_CENSUS_MAX_NURSERY)
+        return false;
+    return room >= promotion_census(h, g, after_major);
 }
 
 /* Evacuation state. The nursery range is fixed while it is emptied (the
@@ -217,10 +266,13 @@ GC_INLINE void promote_slot(gc_value *slot, void *arg)
     if (cell) {
         g->promo_lists[cls] = *(void **)cell;
     } else {
-        char *cur = g->promo_cur[cls], *next = cur + gc_size_class_bytes[cls];
-        if (GC_LIKELY(next <= g->promo_end[cls] && cur)) {
+        /* Integer room test: cur and end are both NULL before the class's
+         * first bump block (no pointer arithmetic on NULL). */
+        char *cur = g->promo_cur[cls];
+        size_t cell_bytes = gc_size_class_bytes[cls];
+        if (GC_LIKELY((uintptr_t)g->promo_end[cls] - (uintptr_t)cur >= cell_bytes)) {
             cell = cur;
-            g->promo_cur[cls] = next;
+            g->promo_cur[cls] = cur + cell_bytes;
         } else {
             cell = promo_refill(e, cls);
         }
@@ -431,10 +483,12 @@ static int gen_init(gc_heap *h)
     uint64_t opt = gc_heap_option_u64(h, "nursery");
     size_t n = opt > SIZE_MAX ? SIZE_MAX : (size_t)opt;
     if (n == 0) {
-        /* Young = a third of the heap, as HotSpot's default NewRatio=2. */
+        /* Young = a third of the heap, as HotSpot's default NewRatio=2. A
+         * default must fit every heap from GC_MIN_HEAP_LIMIT up (a third of
+         * it is above GEN_NURSERY_MIN), and leave the mature space room to
+         * promote a full nursery (so a small heap still runs minors). */
         n = limit / GEN_NURSERY_DEFAULT_DIVISOR;
-        if (n < GEN_NURSERY_MIN)
-            n = GEN_NURSERY_MIN;
+        GC_ASSERT(n >= GEN_NURSERY_MIN);
     }
     if (n < GEN_NURSERY_MIN || n > limit / 2) {
         gc_heap_set_error(h,

@@ -147,6 +147,9 @@ static void default_corrupt(gc_heap *h, const char *when, size_t problems, void 
     exit(GC_EXIT_HEAP_CORRUPT);
 }
 
+/* The largest heap limit accepted: half of x86-64's 47-bit user address space. */
+#define HEAP_MAX_LIMIT ((size_t)1 << 46)
+
 gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, char *err, size_t errlen)
 {
     char dummy[8];
@@ -165,6 +168,15 @@ gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, 
     if (!cfg || cfg->heap_limit < GC_MIN_HEAP_LIMIT) {
         snprintf(err, errlen, "heap limit %zu bytes is below the minimum of %zu bytes",
                  cfg ? cfg->heap_limit : 0, GC_MIN_HEAP_LIMIT);
+        return NULL;
+    }
+    /* A limit costs address space only (spaces reserve it and commit as they
+     * grow), but no machine can reserve more than a 47-bit user address
+     * space holds beside everything else: refused here, for every
+     * collector alike, rather than by whichever reservation fails. */
+    if (cfg->heap_limit > HEAP_MAX_LIMIT) {
+        snprintf(err, errlen, "heap limit %zu bytes is above the maximum of %zu bytes (64 TiB)", cfg->heap_limit,
+                 HEAP_MAX_LIMIT);
         return NULL;
     }
     gc_heap *h = gc_sys_alloc_zeroed(sizeof *h);

@@ -96,8 +96,20 @@ bool gc_sys_huge_pages(void)
     return sys_huge_pages;
 }
 
+/* bytes rounded up to whole pages; 0 when that overflows. */
+static size_t sys_page_round(size_t bytes)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (bytes > SIZE_MAX - SYS_HUGE_PAGE - page)
+        return 0;
+    return (bytes + page - 1) / page * page;
+}
+
 void *gc_sys_reserve(size_t bytes)
 {
+    bytes = sys_page_round(bytes);
+    if (bytes == 0)
+        return NULL;
     /* Over-reserve by one huge page and trim, so the region is 2 MiB aligned
      * and the kernel can back it with transparent huge pages. */
     size_t len = bytes + SYS_HUGE_PAGE;
@@ -120,7 +132,7 @@ void *gc_sys_reserve(size_t bytes)
 void gc_sys_unreserve(void *p, size_t bytes)
 {
     if (p)
-        munmap(p, bytes);
+        munmap(p, sys_page_round(bytes));
 }
 
 void gc_sys_prefault(void *p, size_t bytes)

@@ -15,10 +15,14 @@ void *gc_sys_realloc(void *p, size_t old_bytes, size_t bytes);
 void gc_sys_free(void *p, size_t bytes);       /* bytes: size passed at allocation */
 const char *gc_sys_allocator_name(void);
 
-/* Reserves `bytes` of address space (a multiple of the page size) for a
- * collector space: readable and writable, backed lazily, 2 MiB aligned, and
- * advised for transparent huge pages when GCBENCH_HUGE_PAGES=1 (first
- * touches then fault in 2 MiB at a time instead of 4 KiB). NULL on failure. */
+/* Reserves `bytes` of address space (rounded up to whole pages) for a
+ * collector space or its side metadata: readable and writable, zero-filled,
+ * backed lazily (MAP_NORESERVE: memory is committed page by page as it is
+ * first written, so a reservation costs no memory up front), 2 MiB aligned,
+ * and advised for transparent huge pages when GCBENCH_HUGE_PAGES=1 (first
+ * touches then fault in 2 MiB at a time instead of 4 KiB). NULL on failure
+ * (the address space cannot hold it, or RLIMIT_AS): a clean error, never a
+ * crash later. gc_sys_unreserve takes the same `bytes`. */
 void *gc_sys_reserve(size_t bytes);
 void gc_sys_unreserve(void *p, size_t bytes);
 /* Faults in the pages of [p, p + bytes) of a reservation for writing, now

@@ -421,8 +421,37 @@ Test(options, large_size_default_heap)
     cr_assert_eq(o.heap_limit, (size_t)100 << 20);
     cr_assert_eq(parse(&o, err, sizeof err, "--size=large", "--heap=64M", NULL), 0, "%s", err);
     cr_assert_eq(o.heap_limit, (size_t)64 << 20);
+    /* --size=small without --heap: a heap small enough that runs collect. */
     cr_assert_eq(parse(&o, err, sizeof err, "--size=small", NULL), 0, "%s", err);
-    cr_assert_eq(o.heap_limit, GC_DEFAULT_HEAP_LIMIT);
+    cr_assert_eq(o.heap_limit, GCB_DEFAULT_SMALL_HEAP_LIMIT);
+    cr_assert_eq(GCB_DEFAULT_SMALL_HEAP_LIMIT, (size_t)4 << 20);
+    cr_assert_eq(parse(&o, err, sizeof err, "--heap=64M", "--size=small", NULL), 0, "%s", err);
+    cr_assert_eq(o.heap_limit, (size_t)64 << 20);
+    cr_assert_eq(parse(&o, err, sizeof err, "--size=small", "--heap=1M", NULL), 0, "%s", err);
+    cr_assert_eq(o.heap_limit, (size_t)1 << 20);
+}
+
+/* --max-steps: a positive instruction count for --program; a default
+ * otherwise (issue 13: `main: jmp main` ran forever). */
+Test(options, max_steps)
+{
+    gcb_options o;
+    char err[256];
+    cr_assert_eq(parse(&o, err, sizeof err, NULL), 0, "%s", err);
+    cr_assert_eq(o.max_steps, GCB_DEFAULT_MAX_STEPS);
+    cr_assert_eq(GCB_DEFAULT_MAX_STEPS, 1000000000u);
+    cr_assert_eq(parse(&o, err, sizeof err, "--max-steps=1000", NULL), 0, "%s", err);
+    cr_assert_eq(o.max_steps, 1000);
+    cr_assert_eq(parse(&o, err, sizeof err, "--max-steps", "18446744073709551615", NULL), 0,
+                 "%s", err);
+    cr_assert_eq(o.max_steps, UINT64_MAX);
+    static const char *const bad[] = {"--max-steps=0", "--max-steps=-1", "--max-steps=1k",
+                                      "--max-steps=", "--max-steps=18446744073709551616"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(parse(&o, err, sizeof err, bad[i], NULL), GCB_EXIT_USAGE, "%s accepted",
+                     bad[i]);
+        cr_assert(strstr(err, "invalid step limit") != NULL, "%s: %s", bad[i], err);
+    }
 }
 
 Test(options, equals_form)
@@ -1197,7 +1226,7 @@ static const char *const required_keys[] = {
     "verified", "seed", "gc_share", "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s",
     "collections_by_kind", "verify", "stress", "gcbench_version", "verification_detail",
     "exit_code", "mmu", "pauses_by_kind", "ns_per_alloc", "program", "collector_options",
-    "phases", "phase_totals_ns", "debug_corrupt", "huge_pages"};
+    "phases", "phase_totals_ns", "debug_corrupt", "huge_pages", "max_steps", "warnings"};
 static const char *const pause_keys[] = {"count",  "total_ns", "p50_ns", "p90_ns",
                                          "p99_ns", "p999_ns",  "max_ns"};
 
@@ -1290,6 +1319,8 @@ static size_t check_run_dir(const char *out, uint64_t heap_limit)
                        "pauses.count != CSV rows (%zu)", rows);
     cr_assert_float_eq(jget(doc, "collections")->num, (double)rows, 0.0);
     cr_assert_float_eq(jget(doc, "exit_code")->num, 0.0, 0.0);
+    cr_assert_eq(jget(doc, "warnings")->t, GCB_J_ARR);
+    cr_assert_eq(jget(doc, "warnings")->n, 0, "unexpected warnings in %s", json);
     double wall = jget(doc, "wall_ns")->num, gc = jget(doc, "gc_ns")->num,
            mut = jget(doc, "mutator_ns")->num;
     cr_assert(wall > 0);
@@ -1368,7 +1399,8 @@ Test(e2e, run_with_out_dir)
 
 Test(e2e, default_heap_out_dir)
 {
-    /* The exact command from the issue (default 64M heap). */
+    /* The exact command from the issue (default heap: 4M for --size=small,
+     * so the run collects). */
     char *dir = make_tmpdir();
     char *out = path_join(dir, "out");
     char *outarg = malloc(strlen(out) + 8);
@@ -1377,7 +1409,7 @@ Test(e2e, default_heap_out_dir)
                                outarg, NULL);
     cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
     cr_assert(strstr(r.out, "verification    passed") != NULL, "%s", r.out);
-    check_run_dir(out, GC_DEFAULT_HEAP_LIMIT);
+    cr_assert_geq(check_run_dir(out, GCB_DEFAULT_SMALL_HEAP_LIMIT), 1);
 }
 
 Test(e2e, separate_option_values_and_quiet)
@@ -2121,4 +2153,318 @@ Test(peers, compare_bdw_side_by_side)
     char *err = read_file(path_join(dir, "err"));
     cr_assert_not_null(strstr(err, "unknown option 'bogus'"), "%s", err);
     cr_assert_not_null(strstr(err, "rejected 'generational:bogus=1'"), "%s", err);
+}
+
+/* ======================================================================== */
+/* issue 13: lost output, silent no-ops, bad input                          */
+/* ======================================================================== */
+
+#define SAMPLE_PROGRAM GCBENCH_SOURCE_DIR "/workloads/programs/strings.gca"
+
+/* The summary.json of a run directory, parsed. */
+static const gcb_jv *run_summary(const char *out)
+{
+    char *json = read_file(path_join(out, "summary.json"));
+    cr_assert_not_null(json, "no summary.json in %s", out);
+    const gcb_jv *doc = jparse(json);
+    cr_assert_not_null(doc, "%s", json);
+    return doc;
+}
+
+/* A program's output that cannot be written is lost data: exit 1 with a
+ * message whatever the flags, and summary.json does not claim success. */
+Test(e2e, lost_program_output_is_an_error)
+{
+    char *dir = make_tmpdir();
+    static const char *const redirects[] = {">/dev/full", ">&-"};
+    static const char *const flags[] = {"--quiet", ""};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t q = 0; q < 2; q++) {
+            static const char *const names[2][2] = {{"fullq", "full"}, {"closedq", "closed"}};
+            char *out = path_join(dir, names[i][q]);
+            int rc = sh("'%s' --program='%s' %s --out='%s' %s 2>'%s/err'", GCBENCH_BIN,
+                        SAMPLE_PROGRAM, flags[q], out, redirects[i], dir);
+            char *err = read_file(path_join(dir, "err"));
+            cr_assert_eq(rc, 1, "stdout %s %s: exit %d, expected 1; stderr:\n%s", redirects[i],
+                         flags[q], rc, err);
+            cr_assert(strstr(err, "gcbench: error writing to stdout") != NULL, "%s", err);
+            const gcb_jv *doc = run_summary(out);
+            cr_assert_float_eq(jget(doc, "exit_code")->num, 1.0, 0.0, "%s %s", redirects[i],
+                               flags[q]);
+            cr_assert_not(jget(doc, "verified")->b);
+            cr_assert(strstr(jget(doc, "verification_detail")->str, "writing its output") != NULL,
+                      "%s", jget(doc, "verification_detail")->str);
+        }
+    /* Nothing to write, nothing lost: a quiet run of a workload that prints
+     * nothing succeeds with stdout closed, and its run directory gets no
+     * stray bytes. */
+    char *out = path_join(dir, "quiet");
+    cr_assert_eq(sh("'%s' --size=small --quiet --out='%s' >&- 2>/dev/null", GCBENCH_BIN, out), 0);
+    cr_assert_float_eq(jget(run_summary(out), "exit_code")->num, 0.0, 0.0);
+    /* And the program's output reaches stdout intact when it can. */
+    cr_assert_eq(sh("'%s' --program='%s' --quiet >'%s/o' && cmp -s '%s/o' '%s/workloads/programs/"
+                    "strings.expected'",
+                    GCBENCH_BIN, SAMPLE_PROGRAM, dir, dir, GCBENCH_SOURCE_DIR),
+                 0);
+}
+
+/* The --log-gc lines are output too: stderr that cannot be written makes
+ * the run exit 1 (summary.json says so), not 0. */
+Test(e2e, lost_gc_log_is_an_error)
+{
+    char *dir = make_tmpdir();
+    char *out = path_join(dir, "log");
+    int rc = sh("'%s' --size=small --log-gc --quiet --out='%s' 2>/dev/full", GCBENCH_BIN, out);
+    cr_assert_eq(rc, 1, "exit %d", rc);
+    const gcb_jv *doc = run_summary(out);
+    cr_assert_float_eq(jget(doc, "exit_code")->num, 1.0, 0.0);
+    cr_assert_gt(jget(doc, "collections")->num, 0, "the run must have logged something");
+    /* A run that writes nothing to stderr loses nothing. */
+    cr_assert_eq(sh("'%s' --size=small --quiet 2>/dev/full", GCBENCH_BIN), 0);
+}
+
+/* gcbench compare, --help, --list and --version to a full or closed stdout:
+ * exit 1, never 0. */
+Test(e2e, lost_output_of_other_commands)
+{
+    char *dir = make_tmpdir();
+    char *a, *b;
+    make_two_runs(dir, &a, &b);
+    static const char *const redirects[] = {">/dev/full", ">&-"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(sh("'%s' compare '%s' '%s' %s 2>/dev/null", GCBENCH_BIN, a, b, redirects[i]),
+                     1, "compare %s", redirects[i]);
+        cr_assert_eq(sh("'%s' compare --format=csv '%s' %s 2>/dev/null", GCBENCH_BIN, a,
+                        redirects[i]),
+                     1, "compare csv %s", redirects[i]);
+        cr_assert_eq(sh("'%s' --help %s 2>/dev/null", GCBENCH_BIN, redirects[i]), 1);
+        cr_assert_eq(sh("'%s' --list %s 2>/dev/null", GCBENCH_BIN, redirects[i]), 1);
+        cr_assert_eq(sh("'%s' --size=small %s 2>/dev/null", GCBENCH_BIN, redirects[i]), 1,
+                     "summary %s", redirects[i]);
+    }
+}
+
+/* --verify or --stress that never collected checked nothing: a warning on
+ * stderr and in summary.json. */
+Test(e2e, verify_without_collection_warns)
+{
+    char *dir = make_tmpdir();
+    char *out = path_join(dir, "v");
+    run_result r = run_gcbench(dir, "--size=small", "--heap=64M", "--verify", "--quiet", "--out",
+                               out, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "gcbench: warning: --verify ran but no collection happened") != NULL,
+              "%s", r.err);
+    cr_assert_eq(count_char(r.err, strlen(r.err), '\n'), 1, "one line: %s", r.err);
+    const gcb_jv *doc = run_summary(out);
+    cr_assert_float_eq(jget(doc, "collections")->num, 0.0, 0.0);
+    const gcb_jv *w = jget(doc, "warnings");
+    cr_assert(w != NULL && w->t == GCB_J_ARR && w->n == 1);
+    cr_assert(strstr(w->items[0]->str, "--verify ran but no collection happened") != NULL);
+
+    r = run_gcbench(dir, "--size=small", "--heap=64M", "--stress=100000000", "--quiet", "--out",
+                    out, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "gcbench: warning: --stress ran but no collection happened") != NULL,
+              "%s", r.err);
+    cr_assert_eq(jget(run_summary(out), "warnings")->n, 1);
+}
+
+/* With the --size=small default heap, --verify collects (so checks
+ * something) for every workload under every collector, and each run
+ * completes. */
+Test(e2e, small_default_heap_collects_everywhere, .timeout = 600)
+{
+    char *dir = make_tmpdir();
+    char *out = path_join(dir, "s");
+    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++)
+        for (const wl_workload *const *w = wl_registered_workloads; *w != NULL; w++) {
+            if (strcmp((*w)->name, GCB_PROGRAM_WORKLOAD) == 0)
+                continue;
+            char carg[96], warg[96];
+            snprintf(carg, sizeof carg, "--collector=%s", (*c)->name);
+            snprintf(warg, sizeof warg, "--workload=%s", (*w)->name);
+            run_result r = run_gcbench(dir, carg, warg, "--size=small", "--verify", "--quiet",
+                                       "--out", out, NULL);
+            cr_assert_eq(r.status, 0, "%s %s: exit %d; stderr:\n%s", carg, warg, r.status, r.err);
+            cr_assert_null(strstr(r.err, "warning"), "%s %s: %s", carg, warg, r.err);
+            const gcb_jv *doc = run_summary(out);
+            cr_assert_gt(jget(doc, "collections")->num, 0, "%s %s never collected", carg, warg);
+            cr_assert_float_eq(jget(doc, "heap_limit_bytes")->num,
+                               (double)GCB_DEFAULT_SMALL_HEAP_LIMIT, 0.5);
+        }
+}
+
+/* --debug-corrupt reaches the program workload: it damages the output it
+ * compares with the program's .expected (exit 4, stdout intact); a program
+ * without one has nothing to damage (exit 2). */
+Test(e2e, program_debug_corrupt)
+{
+    char *dir = make_tmpdir();
+    run_result r = run_gcbench(dir, "--program=" SAMPLE_PROGRAM, "--quiet", "--debug-corrupt=1",
+                               NULL);
+    cr_assert_eq(r.status, 4, "exit %d; stderr:\n%s", r.status, r.err);
+    cr_assert(strstr(r.err, "gcbench: verification FAILED: ") != NULL, "%s", r.err);
+    cr_assert(strstr(r.err, "differs from") != NULL, "%s", r.err);
+    cr_assert_str_eq(r.out, read_file(GCBENCH_SOURCE_DIR "/workloads/programs/strings.expected"));
+
+    /* Without the hook the same run verifies its output. */
+    r = run_gcbench(dir, "--program=" SAMPLE_PROGRAM, "--quiet", "--out", dir, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(jget(run_summary(dir), "verification_detail")->str,
+                     "output matches") != NULL);
+
+    /* A program whose output differs from its .expected fails verification. */
+    char *prog = path_join(dir, "p.gca"), *exp = path_join(dir, "p.expected");
+    FILE *f = fopen(prog, "w");
+    cr_assert_not_null(f);
+    fputs("main:\n    println \"hello\"\n    halt\n", f);
+    fclose(f);
+    f = fopen(exp, "w");
+    fputs("hellO\n", f);
+    fclose(f);
+    char parg[4200];
+    snprintf(parg, sizeof parg, "--program=%s", prog);
+    r = run_gcbench(dir, parg, "--quiet", NULL);
+    cr_assert_eq(r.status, 4, "%s", r.err);
+    cr_assert(strstr(r.err, "at byte 4 (line 1)") != NULL, "%s", r.err);
+    f = fopen(exp, "w");
+    fputs("hello\n", f);
+    fclose(f);
+    r = run_gcbench(dir, parg, "--quiet", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.out, "hello\n");
+
+    /* No .expected: nothing the workload can damage. */
+    cr_assert_eq(unlink(exp), 0);
+    r = run_gcbench(dir, parg, "--quiet", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    r = run_gcbench(dir, parg, "--quiet", "--debug-corrupt=1", NULL);
+    cr_assert_eq(r.status, 2, "exit %d; stderr:\n%s", r.status, r.err);
+    cr_assert(strstr(r.err, "--debug-corrupt needs an expected output") != NULL, "%s", r.err);
+    cr_assert_str_eq(r.out, "", "the program must not run: %s", r.out);
+}
+
+/* A program that never stops is stopped by the step limit: exit 5 naming
+ * the line; the limit in force is in summary.json and --help. */
+Test(e2e, program_step_limit)
+{
+    char *dir = make_tmpdir();
+    char *prog = path_join(dir, "spin.gca"), *out = path_join(dir, "o");
+    FILE *f = fopen(prog, "w");
+    cr_assert_not_null(f);
+    fputs("; spins\nmain: jmp main\n", f);
+    fclose(f);
+    char parg[4200];
+    snprintf(parg, sizeof parg, "--program=%s", prog);
+    run_result r = run_gcbench(dir, parg, "--max-steps=1000", "--quiet", "--out", out, NULL);
+    cr_assert_eq(r.status, 5, "exit %d; stderr:\n%s", r.status, r.err);
+    cr_assert(strstr(r.err, "spin.gca:2: ") != NULL, "the line: %s", r.err);
+    cr_assert(strstr(r.err, "step limit of 1000 instructions") != NULL, "%s", r.err);
+    const gcb_jv *doc = run_summary(out);
+    cr_assert_float_eq(jget(doc, "max_steps")->num, 1000.0, 0.0);
+    cr_assert_float_eq(jget(doc, "exit_code")->num, 5.0, 0.0);
+
+    /* The default is in force without the option (a sample program runs
+     * well inside it), and --help names it. */
+    r = run_gcbench(dir, "--program=" SAMPLE_PROGRAM, "--quiet", "--out", out, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_float_eq(jget(run_summary(out), "max_steps")->num, (double)GCB_DEFAULT_MAX_STEPS,
+                       0.0);
+    r = run_gcbench(dir, "--help", NULL);
+    cr_assert(strstr(r.out, "--max-steps=N") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "(default 1000000000)") != NULL, "%s", r.out);
+    /* Not a program: max_steps is null. */
+    r = run_gcbench(dir, "--size=small", "--quiet", "--out", out, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(jget(run_summary(out), "max_steps")->t, GCB_J_NULL);
+}
+
+/* Values read from summary.json are range-checked before use: a negative,
+ * huge or non-finite figure is an error naming the file and the key (it was
+ * cast to uint64_t: undefined behaviour). */
+Test(e2e, compare_rejects_out_of_range_figures)
+{
+    char *dir = make_tmpdir();
+    expect_compare_error(dir, write_summary(dir, "share", "{\"gc_share\": -2.5}"),
+                         "share/summary.json: 'gc_share' is -2.5, outside 0..1");
+    expect_compare_error(dir, write_summary(dir, "share2", "{\"gc_share\": 1e400}"),
+                         "'gc_share' is 1e400, outside 0..1");
+    expect_compare_error(dir, write_summary(dir, "wall", "{\"wall_ns\": -1}"),
+                         "wall/summary.json: 'wall_ns' is -1, outside 0..2^64-1");
+    expect_compare_error(dir, write_summary(dir, "huge", "{\"peak_heap_bytes\": 1e20}"),
+                         "'peak_heap_bytes' is 1e20, outside 0..2^64-1");
+    expect_compare_error(dir, write_summary(dir, "p50", "{\"pauses\": {\"p50_ns\": -0.5}}"),
+                         "'pauses.p50_ns' is -0.5, outside");
+    expect_compare_error(dir,
+                         write_summary(dir, "mmu",
+                                       "{\"mmu\": [{\"window_ns\": 1000000, "
+                                       "\"utilization\": -3}]}"),
+                         "'mmu[0].utilization' is -3, outside 0..1");
+    /* The largest exact value is fine, and so are fractions in range. */
+    char *ok = write_summary(dir, "ok",
+                             "{\"wall_ns\": 18446744073709551615, \"gc_share\": 0.25, "
+                             "\"pauses\": {\"count\": 0}}");
+    run_result r = run_gcbench(dir, "compare", ok, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "25.0%") != NULL, "%s", r.out);
+}
+
+/* A run killed while writing leaves .NAME.XXXXXX behind; the next run into
+ * the directory removes such stale temporaries of its own four files, and
+ * nothing else. */
+Test(files, stale_temporaries_removed)
+{
+    cr_assert(gcb_is_run_temp_name(".pauses.csv.Ab12Cd"));
+    cr_assert(gcb_is_run_temp_name(".summary.json.XXXXXX"));
+    cr_assert(gcb_is_run_temp_name(".heap.csv.000000"));
+    cr_assert(gcb_is_run_temp_name(".mmu.csv.zzzzzz"));
+    cr_assert_not(gcb_is_run_temp_name("pauses.csv.Ab12Cd"));
+    cr_assert_not(gcb_is_run_temp_name(".pauses.csv.Ab12C"));
+    cr_assert_not(gcb_is_run_temp_name(".pauses.csv.Ab12Cde"));
+    cr_assert_not(gcb_is_run_temp_name(".pauses.csv.Ab-2Cd"));
+    cr_assert_not(gcb_is_run_temp_name(".notes.txt.Ab12Cd"));
+    cr_assert_not(gcb_is_run_temp_name(".pauses.csvAb12Cd"));
+
+    char *dir = make_tmpdir();
+    static const char *const stale[] = {".pauses.csv.Ab12Cd", ".summary.json.q9Z8y7",
+                                        ".heap.csv.aaaaaa", ".mmu.csv.BBBBBB"};
+    static const char *const kept_old[] = {".notes.txt.Ab12Cd", ".pauses.csv.toolong1", "mine"};
+    struct timespec old[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};
+    for (size_t i = 0; i < 4 + 3; i++) {
+        const char *name = i < 4 ? stale[i] : kept_old[i - 4];
+        FILE *f = fopen(path_join(dir, name), "w");
+        cr_assert_not_null(f);
+        fputs("partial", f);
+        fclose(f);
+        cr_assert_eq(utimensat(AT_FDCWD, path_join(dir, name), old, 0), 0);
+    }
+    /* A fresh one may belong to a run writing right now: kept. */
+    FILE *f = fopen(path_join(dir, ".pauses.csv.fresh1"), "w");
+    cr_assert_not_null(f);
+    fclose(f);
+
+    run_result r = run_gcbench(dir, "--size=small", "--quiet", "--out", dir, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_neq(access(path_join(dir, stale[i]), F_OK), 0, "%s left behind", stale[i]);
+    for (size_t i = 0; i < 3; i++)
+        cr_assert_eq(access(path_join(dir, kept_old[i]), F_OK), 0, "%s removed", kept_old[i]);
+    cr_assert_eq(access(path_join(dir, ".pauses.csv.fresh1"), F_OK), 0, "fresh one removed");
+    cr_assert_eq(access(path_join(dir, "summary.json"), F_OK), 0);
+}
+
+/* An unknown collector's error lists every registered collector, as --list
+ * would. */
+Test(e2e, unknown_collector_lists_names)
+{
+    char *dir = make_tmpdir();
+    run_result r = run_gcbench(dir, "--collector=nope", "--size=small", NULL);
+    cr_assert_eq(r.status, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "unknown collector 'nope'") != NULL, "%s", r.err);
+    size_t n = 0;
+    for (const gc_collector_ops *const *c = gc_registered_collectors; *c != NULL; c++, n++)
+        cr_assert(strstr(r.err, (*c)->name) != NULL, "'%s' not listed: %s", (*c)->name, r.err);
+    cr_assert_geq(n, 4);
+    cr_assert_str_eq(r.out, "");
 }

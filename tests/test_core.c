@@ -1729,3 +1729,321 @@ Test(core, copy_body_rejects_overlap, .signal = SIGABRT)
     gc_copy_body((gc_object *)&buf[1], (gc_object *)&buf[0], 64);
 }
 #endif
+
+/* ---- heap limits cost address space, not memory (issue 13) ----------------------------------------------- */
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Resident bytes of process `pid` (0: this one), from /proc/PID/statm; 0 when unreadable. */
+static size_t resident_bytes(pid_t pid)
+{
+    char path[64];
+    if (pid)
+        snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
+    else
+        snprintf(path, sizeof path, "/proc/self/statm");
+    FILE *f = fopen(path, "r");
+    unsigned long size = 0, resident = 0;
+    if (!f)
+        return 0;
+    int n = fscanf(f, "%lu %lu", &size, &resident);
+    fclose(f);
+    return n == 2 ? resident * (size_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+typedef struct limit_growth {
+    long long growth; /* resident bytes added by the heap's life; -1: the heap was refused */
+    char err[256];
+} limit_growth;
+
+/* In a child process (so no earlier test's memory is reused): creates a
+ * heap of `ops` with `limit`, allocates a little (small objects, some kept,
+ * and a large one), collects twice, and reports how much the resident set
+ * grew from before the heap was created. */
+static limit_growth measure_limit_growth(const gc_collector_ops *ops, size_t limit)
+{
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork failed");
+    if (pid == 0) {
+        close(fd[0]);
+        limit_growth r = {.growth = -1};
+        size_t before = resident_bytes(0);
+        gc_config cfg = {.heap_limit = limit};
+        gc_heap *h = gc_heap_create_with(ops, &cfg, r.err, sizeof r.err);
+        if (h) {
+            gc_mutator *m = gc_mutator_attach(h);
+            gc_value keep = GC_NIL;
+            gc_root(m, &keep);
+            keep = gc_value_of(gc_alloc_ref_array(m, 64));
+            for (int i = 0; i < 20000; i++) {
+                gc_value v = gc_value_of(gc_alloc_bytes(m, (uint64_t)(8 + i % 200)));
+                if (i % 300 == 0)
+                    gc_set_elem(m, gc_ref(keep), (uint64_t)(i / 300 % 64), v);
+            }
+            gc_set_elem(m, gc_ref(keep), 0, gc_value_of(gc_alloc_bytes(m, 64 << 10)));
+            gc_collect(m, GC_COLLECT_MAJOR);
+            gc_collect(m, GC_COLLECT_ANY);
+            for (int i = 0; i < 2000; i++)
+                gc_alloc_bytes(m, 24);
+            size_t after = resident_bytes(0);
+            r.growth = after > before ? (long long)(after - before) : 0;
+            gc_mutator_detach(m);
+            gc_heap_destroy(h);
+        }
+        ssize_t w = write(fd[1], &r, sizeof r);
+        _exit(w == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(fd[1]);
+    limit_growth r = {.growth = -2};
+    ssize_t got = read(fd[0], &r, sizeof r);
+    close(fd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(got == (ssize_t)sizeof r && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+              "%s with a %zu-byte limit: the measuring process failed (status %#x)", ops->name, limit, st);
+    return r;
+}
+
+/* The metadata a limit implies is reserved, not allocated: a 64 GiB limit
+ * costs (nearly) the same memory as a 64 MiB one for the same small use.
+ * Before the fix the free-list space's block metadata was allocated and
+ * written for every block of the limit: +570 MiB under marksweep. */
+Test(limit, memory_grows_with_use_not_with_the_limit)
+{
+    conf_require_valid_filter();
+    const size_t small = (size_t)64 << 20, big = (size_t)64 << 30, slack = (size_t)32 << 20;
+    size_t tested = 0;
+    for (size_t i = 0; gc_registered_collectors[i]; i++) {
+        const gc_collector_ops *ops = gc_registered_collectors[i];
+        if (!conf_selected(ops))
+            continue;
+        limit_growth a = measure_limit_growth(ops, small), b = measure_limit_growth(ops, big);
+        cr_assert(a.growth >= 0, "%s refuses a 64 MiB heap: %s", ops->name, a.err);
+        cr_assert(b.growth >= 0, "%s refuses a 64 GiB heap limit: %s", ops->name, b.err);
+        cr_log_info("%s: resident growth %lld KiB at a 64 MiB limit, %lld KiB at 64 GiB\n", ops->name,
+                    a.growth >> 10, b.growth >> 10);
+        cr_assert((size_t)b.growth <= (size_t)a.growth + slack,
+                  "%s: a 64 GiB limit grew the resident set by %lld KiB, a 64 MiB limit by %lld KiB "
+                  "(allowed: %zu KiB more)",
+                  ops->name, b.growth >> 10, a.growth >> 10, slack >> 10);
+        tested++;
+    }
+    cr_assert(tested > 0, "no collector selected");
+}
+
+/* Above 64 TiB no machine can reserve the heap: refused for every
+ * collector with a message, before any reservation is tried. */
+Test(limit, limits_above_the_maximum_are_refused)
+{
+    const size_t max = (size_t)1 << 46;
+    const size_t bad[] = {max + 1, max + ((size_t)1 << 30), (size_t)1 << 47, (size_t)1 << 62, SIZE_MAX};
+    char err[512];
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        gc_config cfg = {.heap_limit = bad[k]};
+        err[0] = 0;
+        cr_assert_null(gc_heap_create_with(&toy_ops, &cfg, err, sizeof err), "a limit of %zu bytes accepted",
+                       bad[k]);
+        cr_assert(strstr(err, "maximum") != NULL, "limit %zu: message \"%s\"", bad[k], err);
+        for (size_t i = 0; gc_registered_collectors[i]; i++) {
+            err[0] = 0;
+            cr_assert_null(gc_heap_create(gc_registered_collectors[i]->name, &cfg, err, sizeof err),
+                           "%s accepts a limit of %zu bytes", gc_registered_collectors[i]->name, bad[k]);
+            cr_assert(strstr(err, "maximum") != NULL, "%s, limit %zu: message \"%s\"",
+                      gc_registered_collectors[i]->name, bad[k], err);
+        }
+    }
+    /* The maximum itself costs nothing to accept (the toy collector reserves nothing). */
+    gc_config cfg = {.heap_limit = max};
+    gc_heap *h = gc_heap_create_with(&toy_ops, &cfg, err, sizeof err);
+    cr_assert_not_null(h, "the maximum limit refused: %s", err);
+    gc_heap_destroy(h);
+}
+
+/* Runs gcbench with argv under a watchdog that kills it once its resident
+ * set passes max_rss (so a limit that costs memory up front fails this test
+ * in a fraction of a second, long before the machine runs short: a memory
+ * ulimit cannot do this, as it refuses the lazy reservation itself). Returns
+ * the exit status, -1 when it died of a signal, -2 when the watchdog killed
+ * it, -3 when it ran past timeout_s. err gets the start of its stderr. */
+static int run_watched(char *const argv[], size_t max_rss, int timeout_s, size_t *peak, char *err, size_t errlen)
+{
+    char errpath[] = "/tmp/gcbench-limit-XXXXXX";
+    int efd = mkstemp(errpath);
+    cr_assert(efd >= 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork failed");
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        dup2(nul, 0);
+        dup2(nul, 1);
+        dup2(efd, 2);
+        execv(GCBENCH_BIN, argv);
+        _exit(127);
+    }
+    int result = -3, st = 0;
+    *peak = 0;
+    struct timespec t0, now, nap = {0, 2 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) {
+            result = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            break;
+        }
+        size_t rss = resident_bytes(pid);
+        if (rss > *peak)
+            *peak = rss;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (rss > max_rss || now.tv_sec - t0.tv_sec > timeout_s) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            result = rss > max_rss ? -2 : -3;
+            break;
+        }
+        nanosleep(&nap, NULL);
+    }
+    ssize_t n = pread(efd, err, errlen - 1, 0);
+    err[n > 0 ? n : 0] = 0;
+    close(efd);
+    unlink(errpath);
+    return result;
+}
+
+/* --heap=65536G (the maximum) runs lazily or is refused with exit 2 and a
+ * message; never a kill. Before the fix marksweep wrote ~600 GB of block
+ * metadata up front and was killed by the kernel's OOM killer. */
+Test(limit, gcbench_with_a_64_TiB_limit_runs_lazily)
+{
+    conf_require_valid_filter();
+    const size_t max_rss = (size_t)256 << 20;
+    char err[1024];
+    for (size_t i = 0; gc_registered_collectors[i]; i++) {
+        const gc_collector_ops *ops = gc_registered_collectors[i];
+        if (!conf_selected(ops))
+            continue;
+        char collector[160];
+        snprintf(collector, sizeof collector, "--collector=%s", ops->name);
+        char *argv[] = {"gcbench", collector, "--workload=trees", "--size=small", "--heap=65536G", "--stress=500",
+                        "--verify", "--quiet", NULL};
+        size_t peak;
+        int rc = run_watched(argv, max_rss, 60, &peak, err, sizeof err);
+        cr_log_info("%s --heap=65536G: exit %d, peak resident %zu KiB\n", ops->name, rc, peak >> 10);
+        cr_assert_neq(rc, -2, "%s --heap=65536G: resident set passed %zu MiB (killed by the test)", ops->name,
+                      max_rss >> 20);
+        cr_assert(rc == 0 || rc == 2, "%s --heap=65536G: exit %d (-1 signal, -3 timeout); stderr: %s", ops->name,
+                  rc, err);
+        if (rc == 2)
+            cr_assert(strstr(err, "gcbench:") != NULL, "%s --heap=65536G: exit 2 without a message", ops->name);
+    }
+    /* One byte more than the maximum: refused, exit 2, naming the maximum. */
+    char *argv[] = {"gcbench", "--workload=trees", "--size=small", "--heap=70368744177665", "--quiet", NULL};
+    size_t peak;
+    int rc = run_watched(argv, max_rss, 60, &peak, err, sizeof err);
+    cr_assert_eq(rc, 2, "--heap=2^46+1: exit %d; stderr: %s", rc, err);
+    cr_assert(strstr(err, "maximum") != NULL, "--heap=2^46+1: stderr: %s", err);
+}
+
+/* A reservation the address space cannot hold is NULL, never a pointer to
+ * less than was asked for (a size that overflows once rounded up used to
+ * wrap around to a 2 MiB mapping). */
+Test(limit, sys_reserve_refuses_what_it_cannot_map)
+{
+    cr_assert_null(gc_sys_reserve(SIZE_MAX - 100), "a reservation of SIZE_MAX - 100 bytes succeeded");
+    cr_assert_null(gc_sys_reserve(SIZE_MAX), "a reservation of SIZE_MAX bytes succeeded");
+    cr_assert_null(gc_sys_reserve((size_t)1 << 62), "a reservation of 2^62 bytes succeeded");
+    /* Not a multiple of the page size: rounded up, usable to the last byte asked for. */
+    char *p = gc_sys_reserve(3 * 4096 + 5);
+    cr_assert_not_null(p);
+    p[3 * 4096 + 4] = 1;
+    gc_sys_unreserve(p, 3 * 4096 + 5);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LIMIT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LIMIT_ASAN 1
+#endif
+#endif
+
+#ifndef LIMIT_ASAN
+#include <sys/resource.h>
+
+/* In a child whose address space allows `spare` bytes more than it maps
+ * now: creates a heap of every selected collector with `limit`; each must
+ * come back NULL with a message, or (a collector that reserves nothing up
+ * front) as a working heap. Exit 0 when all did, 1 otherwise (the message
+ * on stderr); a collector that exits the process instead fails the test. */
+static void expect_clean_reservation_failures(size_t spare, size_t limit, size_t *refused)
+{
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        FILE *f = fopen("/proc/self/statm", "r");
+        unsigned long vm = 0;
+        if (!f || fscanf(f, "%lu", &vm) != 1)
+            _exit(3);
+        fclose(f);
+        struct rlimit rl;
+        getrlimit(RLIMIT_AS, &rl);
+        rl.rlim_cur = vm * (size_t)sysconf(_SC_PAGESIZE) + spare;
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(3);
+        size_t n = 0;
+        for (size_t i = 0; gc_registered_collectors[i]; i++) {
+            const gc_collector_ops *ops = gc_registered_collectors[i];
+            if (!conf_selected(ops))
+                continue;
+            char err[512] = "";
+            gc_config cfg = {.heap_limit = limit};
+            gc_heap *h = gc_heap_create_with(ops, &cfg, err, sizeof err);
+            if (h) {
+                gc_mutator *m = gc_mutator_attach(h);
+                gc_alloc_bytes(m, 100);
+                gc_collect(m, GC_COLLECT_MAJOR);
+                gc_mutator_detach(m);
+                gc_heap_destroy(h);
+            } else if (!strstr(err, ops->name)) {
+                fprintf(stderr, "%s refused the heap with the message \"%s\"\n", ops->name, err);
+                _exit(1);
+            } else {
+                n++;
+            }
+        }
+        ssize_t w = write(fd[1], &n, sizeof n);
+        _exit(w == (ssize_t)sizeof n ? 0 : 1);
+    }
+    close(fd[1]);
+    *refused = 0;
+    ssize_t got = read(fd[0], refused, sizeof *refused);
+    close(fd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0 && got == (ssize_t)sizeof *refused,
+              "with %zu MiB of address space to spare, a %zu-byte heap: the process ended with status %#x "
+              "(a collector exited or crashed instead of refusing the heap)",
+              spare >> 20, limit, st);
+}
+
+/* Under RLIMIT_AS a reservation fails: gc_heap_create returns NULL with a
+ * message (gcbench: exit 2), whichever reservation it was. With room for a
+ * 64 GiB free-list reservation but not for its block metadata, marksweep
+ * used to exit the process ("out of system memory") from gc_sys_alloc. */
+Test(limit, failed_reservations_are_clean_errors)
+{
+    conf_require_valid_filter();
+    size_t refused;
+    expect_clean_reservation_failures((size_t)64 << 20, (size_t)64 << 30, &refused);
+    cr_log_info("64 MiB spare: %zu collectors refused a 64 GiB heap\n", refused);
+    expect_clean_reservation_failures(((size_t)64 << 30) + ((size_t)128 << 20), (size_t)64 << 30, &refused);
+    cr_log_info("64 GiB + 128 MiB spare: %zu collectors refused a 64 GiB heap\n", refused);
+}
+#endif

@@ -3,7 +3,11 @@
  * are real images, legends name the runs, a run without pauses still plots,
  * the report links the images and holds the comparison table, and bad
  * arguments or a failing gnuplot end non-zero with a message and leave no
- * output file (nor a temporary one) behind. Skipped only without gnuplot. */
+ * output file (nor a temporary one) behind; a damaged run directory (a
+ * garbage row, a truncated last line, in any file a script reads) is exit 3
+ * naming FILE:LINE; run directories with any name (heap=1M, -x, quotes,
+ * backquotes, non-ASCII) are paths, and no script reads stdin. Skipped only
+ * without gnuplot. */
 #include <criterion/criterion.h>
 
 #include <dirent.h>
@@ -78,6 +82,9 @@ static void setup(void)
     snprintf(run_ms, sizeof run_ms, "%s/ms", tmpdir);
     snprintf(run_cp, sizeof run_cp, "%s/cp", tmpdir);
     snprintf(run_idle, sizeof run_idle, "%s/idle", tmpdir);
+    /* Scripts run with stdin from this FIFO opened read-write: it never
+     * ends, so a script that reads stdin hangs (caught by timeout). */
+    cr_assert_eq(sh("mkfifo '%s/fifo'", tmpdir), 0);
     /* Small runs in small heaps, so there are pauses to plot; one in a big
      * heap that never collects. */
     cr_assert_eq(sh("'%s' --collector=marksweep --size=small --heap=1M --quiet --out='%s'", GCBENCH_BIN, run_ms), 0);
@@ -439,4 +446,259 @@ Test(plots, gnuplot_failure_leaves_no_half_written_image)
         free(kept);
     }
     expect_no_temp_files(tmpdir);
+}
+
+/* ---- damaged run directories (issue 13) ------------------------------------------- */
+
+/* The run-directory files each script reads. */
+static bool script_reads(const char *script, const char *file)
+{
+    if (strcmp(file, "summary.json") == 0 || strcmp(script, "report") == 0)
+        return true;
+    if (strcmp(file, "pauses.csv") == 0)
+        return strcmp(script, "plot-pauses") == 0 || strcmp(script, "plot-cdf") == 0 ||
+               strcmp(script, "plot-phases") == 0;
+    if (strcmp(file, "mmu.csv") == 0)
+        return strcmp(script, "plot-mmu") == 0;
+    return strcmp(file, "heap.csv") == 0 && strcmp(script, "plot-heap") == 0;
+}
+
+/* The number of lines of a file, a last line without a newline included. */
+static int count_lines(const char *path)
+{
+    char *buf = slurp(path);
+    int n = 0;
+    for (char *p = buf; *p != '\0'; p++)
+        n += *p == '\n';
+    if (*buf != '\0' && buf[strlen(buf) - 1] != '\n')
+        n++;
+    free(buf);
+    return n;
+}
+
+/* Each damage is a shell command run in a copy of the marksweep run (6
+ * pauses) that damages FILE; LINE is the line the error must name (0: the
+ * last line of the damaged file). */
+static const struct damage {
+    const char *file, *cmd, *what;
+    int line;
+} damages[] = {
+    {"pauses.csv", "sed -i '3i garbage' pauses.csv", "a garbage row", 3},
+    {"pauses.csv", "awk -F, -v OFS=, 'NR == 4 { $3 = \"12x\" } 1' pauses.csv >t && mv t pauses.csv",
+     "a non-numeric duration", 4},
+    {"pauses.csv", "awk -F, -v OFS=, 'NR == 2 { $4 = \"fu ll\" } 1' pauses.csv >t && mv t pauses.csv",
+     "a kind that is not a name", 2},
+    {"pauses.csv", "truncate -s -3 pauses.csv", "a truncated last row", 0},
+    {"pauses.csv", "truncate -s -1 pauses.csv", "no newline after the last row", 0},
+    {"pauses.csv", "sed -i '5s/.*//' pauses.csv", "an empty line", 5},
+    {"pauses.csv", ": >pauses.csv", "an empty file", 1},
+    {"heap.csv", "sed -i '2s/,[^,]*$//' heap.csv", "a row with a field missing", 2},
+    {"heap.csv", "printf '7,1,full,x' >>heap.csv", "a garbage row without a newline", 0},
+    {"heap.csv", "truncate -s -5 heap.csv", "a truncated last row", 0},
+    {"mmu.csv", "sed -i '3s/,.*/,1.5/' mmu.csv", "a utilization above 1", 3},
+    {"mmu.csv", "sed -i '2s/,.*/,-0.1/' mmu.csv", "a negative utilization", 2},
+    {"mmu.csv", "sed -i '2s/^/9/' mmu.csv", "windows out of order", 3},
+    {"mmu.csv", "truncate -s -2 mmu.csv", "a truncated last row", 0},
+    {"mmu.csv", "printf 'window_ns,utilization' >mmu.csv", "a header cut off before its newline", 1},
+    {"summary.json", "head -c 300 summary.json >t && mv t summary.json", "a file cut in mid-line", 0},
+    {"summary.json", "head -n 12 summary.json >t && mv t summary.json", "a file cut at a line end", 0},
+    {"summary.json", "sed -i 's/\"heap_limit_bytes\": [0-9]*/\"heap_limit_bytes\": 12x/' summary.json",
+     "a non-numeric heap_limit_bytes", -1},
+    {"summary.json", "sed -i 's/\"wall_ns\": [0-9]*/\"wall_ns\": \"soon\"/' summary.json", "a string wall_ns", -2},
+    {"summary.json", "sed -i '/\"collector\":/d' summary.json", "no collector key", 0},
+};
+
+/* The line of summary.json holding "KEY": in DIR. */
+static int key_line(const char *dir, const char *key)
+{
+    char *buf = slurp(fmt("%s/summary.json", dir));
+    char *at = strstr(buf, fmt("\n  \"%s\":", key));
+    cr_assert_not_null(at, "no %s in %s/summary.json", key, dir);
+    int n = 2;
+    for (char *p = buf; p < at; p++)
+        n += *p == '\n';
+    free(buf);
+    return n;
+}
+
+/* Every file a script reads is checked row by row before anything is drawn:
+ * a damaged one ends the script with exit 3 and "FILE:LINE: ..." on
+ * stderr, and no image (no report directory) is written. */
+Test(plots, damaged_run_directories_are_errors_naming_file_and_line)
+{
+    NEED_GNUPLOT();
+    const char *scripts[] = {"plot-pauses", "plot-cdf", "plot-mmu", "plot-heap", "plot-phases", "report"};
+    for (size_t d = 0; d < sizeof damages / sizeof damages[0]; d++) {
+        const struct damage *dm = &damages[d];
+        const char *dir = fmt("%s/damaged%zu", tmpdir, d);
+        cr_assert_eq(sh("cp -r '%s' '%s' && cd '%s' && %s", run_ms, dir, dir, dm->cmd), 0, "damaging: %s", dm->cmd);
+        int line = dm->line;
+        if (line == 0)
+            line = count_lines(fmt("%s/%s", dir, dm->file));
+        else if (line == -1)
+            line = key_line(dir, "heap_limit_bytes");
+        else if (line == -2)
+            line = key_line(dir, "wall_ns");
+        const char *where = fmt("%s/%s:%d: ", dir, dm->file, line);
+        for (size_t s = 0; s < sizeof scripts / sizeof scripts[0]; s++) {
+            if (!script_reads(scripts[s], dm->file))
+                continue;
+            bool report = strcmp(scripts[s], "report") == 0;
+            const char *out = report ? fmt("%s/dmg-report", tmpdir) : fmt("%s/dmg.png", tmpdir);
+            int rc = sh("GCBENCH='%s' timeout 120 '%s/scripts/%s' '%s' -o '%s' <>'%s/fifo' >/dev/null 2>'%s/err.txt'",
+                        GCBENCH_BIN, GCBENCH_SOURCE_DIR, scripts[s], dir, out, tmpdir, tmpdir);
+            char *err = slurp(fmt("%s/err.txt", tmpdir));
+            cr_assert_eq(rc, 3, "%s on %s (%s): exit %d, expected 3; stderr: %s", scripts[s], dm->file, dm->what, rc,
+                         err);
+            cr_assert_not_null(strstr(err, where), "%s on %s (%s): stderr does not name '%s': %s", scripts[s],
+                               dm->file, dm->what, where, err);
+            cr_assert_eq(strncmp(err, fmt("%s: ", scripts[s]), strlen(scripts[s]) + 2), 0,
+                         "the message does not start with the script's name: %s", err);
+            free(err);
+            cr_assert_lt(file_size(out), 0, "%s on %s (%s) wrote %s", scripts[s], dm->file, dm->what, out);
+        }
+        sh("rm -rf '%s'", dir);
+    }
+    expect_no_temp_files(tmpdir);
+}
+
+/* Files gcbench writes for every collector pass the checks (pauses.csv has
+ * other phase columns per collector), CRLF line ends too. */
+Test(plots, every_collectors_run_directory_passes_the_checks)
+{
+    NEED_GNUPLOT();
+    const char *collectors[] = {"generational", "refcount"};
+    for (size_t c = 0; c < 2; c++) {
+        const char *dir = fmt("%s/all-%s", tmpdir, collectors[c]);
+        cr_assert_eq(sh("'%s' --collector=%s --size=small --heap=2M --quiet --out='%s'", GCBENCH_BIN, collectors[c],
+                        dir),
+                     0);
+        const char *crlf = fmt("%s/crlf-%s", tmpdir, collectors[c]);
+        cr_assert_eq(sh("cp -r '%s' '%s' && cd '%s' && sed -i 's/$/\\r/' pauses.csv heap.csv mmu.csv summary.json",
+                        dir, crlf, crlf),
+                     0);
+        for (size_t i = 0; i < NSCRIPTS; i++) {
+            const char *out = fmt("%s/all-%s-%s.svg", tmpdir, collectors[c], plot_scripts[i]);
+            int rc = script(plot_scripts[i], fmt("'%s' '%s' '%s' -o '%s'", dir, crlf, run_ms, out));
+            cr_assert_eq(rc, 0, "%s on a %s run: exit %d", plot_scripts[i], collectors[c], rc);
+            char *svg = expect_svg(out);
+            cr_assert(svg_has_label(svg, fmt("%s / trees / 2 MiB (all-%s)", collectors[c], collectors[c])),
+                      "%s: legend lacks %s", plot_scripts[i], collectors[c]);
+            cr_assert(svg_has_label(svg, fmt("%s / trees / 2 MiB (crlf-%s)", collectors[c], collectors[c])),
+                      "%s: legend lacks %s with CRLF line ends", plot_scripts[i], collectors[c]);
+            free(svg);
+        }
+    }
+}
+
+/* ---- paths are paths (issue 13) --------------------------------------------------- */
+
+/* Run directories with names awk, sed, mktemp or gnuplot could take for
+ * something else: an assignment, an option, quotes, a gnuplot command
+ * substitution, non-ASCII text. */
+static const char *const awkward_names[] = {
+    "heap=1M", "-x", "a=b=c", "with space", "it's \"quoted\"", "ünïcødé 日本",
+    "`touch pwned`", "$(touch pwned)", "back\\slash", "--",
+};
+#define NAWKWARD (sizeof awkward_names / sizeof awkward_names[0])
+
+/* STR as one single-quoted shell word, in one of fmt's buffers. */
+static const char *shq(const char *str)
+{
+    char buf[1024];
+    size_t n = 0;
+    buf[n++] = '\'';
+    for (const char *p = str; *p != '\0' && n < sizeof buf - 6; p++) {
+        if (*p == '\'') {
+            memcpy(buf + n, "'\\''", 4);
+            n += 4;
+        } else {
+            buf[n++] = *p;
+        }
+    }
+    buf[n++] = '\'';
+    buf[n] = '\0';
+    return fmt("%s", buf);
+}
+
+/* Every script takes every run directory name as a path, relative ones
+ * included (run from their parent directory, after "--"): the plots are
+ * made, the labels carry the names, nothing in the names is run, and stdin
+ * (a pipe that never ends) is never read. */
+Test(plots, awkward_run_directory_names_are_paths)
+{
+    NEED_GNUPLOT();
+    char names[600]; /* fmt's buffers are reused: keep these */
+    snprintf(names, sizeof names, "%s/names", tmpdir);
+    cr_assert_eq(sh("mkdir '%s' '%s/-d'", names, names), 0);
+    char dirs[4096] = "";
+    for (size_t i = 0; i < NAWKWARD; i++) {
+        cr_assert_eq(sh("cp -r '%s' '%s'/%s", run_ms, names, shq(awkward_names[i])), 0, "copy to %s",
+                     awkward_names[i]);
+        strcat(dirs, " ");
+        strcat(dirs, shq(awkward_names[i]));
+    }
+    for (size_t i = 0; i < NSCRIPTS + 1; i++) {
+        bool report = i == NSCRIPTS;
+        const char *name = report ? "report" : plot_scripts[i];
+        /* An output name that could be an option too, in a directory that could. */
+        char out[64];
+        snprintf(out, sizeof out, report ? "-r=1" : "-d/it's =%s.svg", name);
+        int rc = sh("cd '%s' && GCBENCH='%s' timeout 120 '%s/scripts/%s' -o %s --%s <>'%s/fifo' >/dev/null "
+                    "2>'%s/err.txt'",
+                    names, GCBENCH_BIN, GCBENCH_SOURCE_DIR, name, shq(out), dirs, tmpdir, tmpdir);
+        char *err = slurp(fmt("%s/err.txt", tmpdir));
+        cr_assert_neq(rc, 124, "%s hung (read stdin?)", name);
+        cr_assert_eq(rc, 0, "%s on awkward names: exit %d: %s", name, rc, err);
+        free(err);
+        char *svg = expect_svg(report ? fmt("%s/-r=1/pauses.svg", names) : fmt("%s/%s", names, out));
+        for (size_t j = 0; j < NAWKWARD; j++) {
+            if (strpbrk(awkward_names[j], "'\"&<>") != NULL)
+                continue; /* escaped in SVG */
+            cr_assert(svg_has_label(svg, fmt("marksweep / trees / 1 MiB (%s)", awkward_names[j])),
+                      "%s: no label for run directory %s", name, awkward_names[j]);
+        }
+        free(svg);
+        if (report) {
+            char *html = slurp(fmt("%s/-r=1/index.html", names));
+            cr_assert_not_null(strstr(html, "<code>heap=1M</code>"), "index.html lacks the run heap=1M");
+            cr_assert_not_null(strstr(html, "<code>-x</code>"), "index.html lacks the run -x");
+            cr_assert_not_null(strstr(html, "<code>it's &quot;quoted&quot;</code>"), "index.html lacks a run");
+            free(html);
+        }
+        cr_assert_lt(file_size(fmt("%s/pwned", names)), 0, "%s ran a command from a directory name", name);
+        cr_assert_lt(file_size(fmt("%s/pwned", GCBENCH_SOURCE_DIR)), 0, "%s ran a command from a name", name);
+        expect_no_temp_files(names);
+        expect_no_temp_files(fmt("%s/-d", names));
+    }
+    /* One run alone, "heap=1M" (the file awk took for an assignment), with
+     * no "--". */
+    for (size_t i = 0; i < NSCRIPTS; i++) {
+        int rc = sh("cd '%s' && timeout 120 '%s/scripts/%s' heap=1M -o one.png <>'%s/fifo' >/dev/null 2>'%s/err.txt'",
+                    names, GCBENCH_SOURCE_DIR, plot_scripts[i], tmpdir, tmpdir);
+        cr_assert_eq(rc, 0, "%s heap=1M: exit %d", plot_scripts[i], rc);
+        expect_png(fmt("%s/one.png", names));
+        sh("rm -f '%s/one.png'", names);
+    }
+}
+
+/* A summary.json the plots' checks pass but gcbench compare's strict JSON
+ * reader rejects (a figure only the table reads): the report says so with
+ * compare's message (file, line, column), exit 3, and writes nothing. */
+Test(plots, report_on_a_summary_compare_rejects)
+{
+    NEED_GNUPLOT();
+    const char *dir = fmt("%s/badjson", tmpdir);
+    cr_assert_eq(sh("cp -r '%s' '%s' && sed -i 's/\"p50_ns\": /\"p50_ns\": x/' '%s/summary.json' && "
+                    "grep -q '\"p50_ns\": x' '%s/summary.json'",
+                    run_ms, dir, dir, dir),
+                 0);
+    const char *out = fmt("%s/badjson-report", tmpdir);
+    int rc = sh("GCBENCH='%s' timeout 120 '%s/scripts/report' '%s' -o '%s' <>'%s/fifo' >/dev/null 2>'%s/err.txt'",
+                GCBENCH_BIN, GCBENCH_SOURCE_DIR, dir, out, tmpdir, tmpdir);
+    char *err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_eq(rc, 3, "exit %d: %s", rc, err);
+    cr_assert_not_null(strstr(err, "summary.json"), "the message does not name the file: %s", err);
+    free(err);
+    cr_assert_lt(file_size(out), 0, "the report wrote %s", out);
 }

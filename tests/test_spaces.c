@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collectors/registry.h"
 #include "collectors/space.h"
@@ -275,6 +276,90 @@ Test(fls, check_finds_unswept_inconsistencies)
 
     ((gc_object *)(s.base + 48))->header = 0; /* planted: a marked cell without an object */
     cr_assert_eq(gc_fls_check(&s, f.h), 1, "a marked cell without an object went unnoticed");
+    gc_fls_destroy(&s);
+    close_heap(&f);
+}
+
+/* Resident bytes of this process (/proc/self/statm). */
+static size_t resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, resident = 0;
+    cr_assert_not_null(f);
+    cr_assert_eq(fscanf(f, "%lu %lu", &size, &resident), 2);
+    fclose(f);
+    return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A 64 GiB free-list space costs no memory until blocks are taken: the
+ * block metadata is a reservation, and the blocks are taken from the
+ * high-water mark up (FLS-1), the blocks freed by a collection first, in
+ * address order. Before the fix, init allocated the metadata of all 2M
+ * blocks and wrote a pool link into each (+570 MiB). */
+Test(fls, a_large_space_is_lazy_and_fills_from_the_bottom)
+{
+    fixture f;
+    open_heap(&f);
+    gc_fls s;
+    size_t before = resident_bytes();
+    cr_assert_eq(gc_fls_init(&s, (size_t)64 << 30), 0);
+    size_t after = resident_bytes();
+    cr_assert_lt(after, before + ((size_t)1 << 20), "a 64 GiB space cost %zu KiB at init",
+                 (after - before) >> 10);
+    cr_assert_eq(s.high, 0);
+    cr_assert_eq(s.nblocks, ((size_t)64 << 30) / GC_FLS_BLOCK);
+
+    unsigned cls = gc_size_class_of(32);
+    size_t cell = gc_size_class_bytes[cls];
+    char *end;
+    for (size_t i = 0; i < 6; i++) {
+        char *p = gc_fls_fresh_bump(&s, cls, GC_FLS_BLOCK, &end);
+        cr_assert_eq(p, s.base + i * GC_FLS_BLOCK, "block %zu taken at offset %td", i, p - s.base);
+        cr_assert_eq(s.high, i + 1);
+        make_object(p, cell);
+        gc_fls_bump_publish(&s, p + cell);
+    }
+    cr_assert_not(gc_fls_is_object(&s, (gc_object *)(s.base + 1000 * GC_FLS_BLOCK)), "a block never taken");
+    cr_assert_eq(gc_fls_check(&s, f.h), 0);
+
+    /* Blocks 1 and 4 survive; 0, 2, 3 and 5 return to the pool. */
+    gc_fls_prepare(&s);
+    cr_assert(gc_fls_mark(&s, (gc_object *)(s.base + 1 * GC_FLS_BLOCK)));
+    cr_assert(gc_fls_mark(&s, (gc_object *)(s.base + 4 * GC_FLS_BLOCK)));
+    gc_fls_finish(&s);
+    cr_assert_eq(gc_fls_footprint(&s), 2 * GC_FLS_BLOCK);
+    cr_assert_eq(s.high, 6, "the high-water mark fell to %zu", s.high);
+    cr_assert_eq(gc_fls_check(&s, f.h), 0);
+    size_t n = 0;
+    gc_fls_each(&s, count_object, &n);
+    cr_assert_eq(n, 2);
+
+    /* The pool first (address order), then the high-water mark: 0, 2, 3, 5, then 6;
+     * prefaulting covers the pool, then the blocks from the high-water mark up. */
+    cr_assert_eq(gc_fls_prefault(&s, 6 * GC_FLS_BLOCK), 2, "prefaulted other than blocks 6 and 7");
+    cr_assert(s.meta[6].touched && s.meta[7].touched && !s.meta[8].touched);
+    cr_assert_eq(s.high, 6, "prefaulting took blocks");
+    const size_t order[] = {0, 2, 3, 5, 6, 7, 8};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        char *p = gc_fls_fresh_bump(&s, cls, GC_FLS_BLOCK, &end);
+        cr_assert_eq(p, s.base + order[k] * GC_FLS_BLOCK, "take %zu: block %td, want %zu", k,
+                     (p - s.base) / (ptrdiff_t)GC_FLS_BLOCK, order[k]);
+        make_object(p, cell);
+        gc_fls_bump_publish(&s, p + cell);
+    }
+    cr_assert_eq(s.high, 9);
+    cr_assert_eq(gc_fls_check(&s, f.h), 0);
+
+    /* Planted: a pool link to a block above the high-water mark (FLS-1). */
+    gc_fls_prepare(&s);
+    gc_fls_finish(&s); /* everything free: pool 0..8 */
+    cr_assert_eq(gc_fls_check(&s, f.h), 0);
+    s.meta[8].next = 9;
+    cr_assert_geq(gc_fls_check(&s, f.h), 1, "a pool block above the high-water mark went unnoticed");
+    s.meta[8].next = GC_FLS_NONE;
+    cr_assert_eq(gc_fls_check(&s, f.h), 0);
+    cr_assert_lt(resident_bytes(), before + ((size_t)4 << 20), "a few blocks of a 64 GiB space cost %zu KiB",
+                 (resident_bytes() - before) >> 10);
     gc_fls_destroy(&s);
     close_heap(&f);
 }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../utf8.h"
 #include "vm_impl.h"
 
 const char *const vm_op_names[VM_OP_COUNT] = {
@@ -34,9 +35,19 @@ static const char *const vm_op_sigs[VM_OP_COUNT] = {
 #undef VM_OP_SIG
 };
 
-#define ASM_NAME_SHOWN 40 /* longest name quoted in a message */
-/* Precision argument for "%.*s" quoting n bytes of a name. */
-#define ASM_SHOW(n) ((int)((size_t)(n) > ASM_NAME_SHOWN ? ASM_NAME_SHOWN : (size_t)(n)))
+#define ASM_NAME_SHOWN 40 /* most characters of input text quoted in a message */
+/* A buffer for one quotation: every shown character may take 4 bytes
+ * (a UTF-8 sequence, or an escaped byte "\xNN"), then "..." and a NUL. */
+#define ASM_QUOTE_SIZE (ASM_NAME_SHOWN * 4 + 8)
+
+/* s[0..n) for quoting in a message: at most ASM_NAME_SHOWN characters,
+ * invalid UTF-8 and control characters as \xNN (core/utf8.h), so every
+ * message is valid UTF-8 whatever bytes the input holds. Every message
+ * that quotes input text quotes it through here. */
+static const char *asm_quote(char q[ASM_QUOTE_SIZE], const char *s, size_t n)
+{
+    return gc_utf8_escape(q, ASM_QUOTE_SIZE, s, n, ASM_NAME_SHOWN);
+}
 
 /* ---- growable arrays ----------------------------------------------------------- */
 
@@ -66,6 +77,81 @@ static char *asm_strndup(const char *s, size_t n)
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
+}
+
+/* ---- symbol tables --------------------------------------------------------------- */
+
+/* An open-addressing hash table (linear probing, at most half full) from a
+ * name, within an owner, to an index: labels, types and shared variables
+ * (owner 0) and the fields of each type (owner: the type's index + 1). In
+ * system memory. Every lookup costs O(1) expected probes, so assembly is
+ * linear in the size of the program; `probes` counts the slots examined
+ * (vm_program.asm_probes, for the tests). Names are not owned: each points
+ * into an array that owns it and outlives the table. */
+typedef struct asm_sym {
+    const char *name;  /* NULL: empty slot */
+    size_t len;
+    size_t owner;
+    size_t index;
+} asm_sym;
+
+typedef struct asm_symtab {
+    asm_sym *slots;
+    size_t cap;        /* 0 or a power of two */
+    size_t count;
+} asm_symtab;
+
+static uint64_t sym_hash(const char *s, size_t n, size_t owner)
+{
+    uint64_t h = 0xcbf29ce484222325u ^ ((uint64_t)owner * 0x9e3779b97f4a7c15u); /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+    return h ^ (h >> 29);
+}
+
+/* The slot of (owner, s[0..n)): the entry, or the empty slot where it goes. */
+static asm_sym *sym_slot(const asm_symtab *t, const char *s, size_t n, size_t owner,
+                         uint64_t *probes)
+{
+    size_t mask = t->cap - 1;
+    for (size_t i = (size_t)sym_hash(s, n, owner) & mask;; i = (i + 1) & mask) {
+        asm_sym *e = &t->slots[i];
+        ++*probes;
+        if (!e->name || (e->len == n && e->owner == owner && memcmp(e->name, s, n) == 0))
+            return e;
+    }
+}
+
+/* The index of (owner, s[0..n)), or SIZE_MAX. */
+static size_t sym_find(const asm_symtab *t, const char *s, size_t n, size_t owner,
+                       uint64_t *probes)
+{
+    if (t->count == 0)
+        return SIZE_MAX;
+    const asm_sym *e = sym_slot(t, s, n, owner, probes);
+    return e->name ? e->index : SIZE_MAX;
+}
+
+/* Adds (owner, name) -> index; the name must not be in the table. */
+static void sym_add(asm_symtab *t, const char *name, size_t owner, size_t index, uint64_t *probes)
+{
+    if (2 * (t->count + 1) > t->cap) {
+        asm_symtab nt = {.cap = t->cap ? 2 * t->cap : 64, .count = t->count};
+        nt.slots = calloc(nt.cap, sizeof *nt.slots);
+        if (!nt.slots) {
+            fprintf(stderr, "gcbench: out of memory in the assembler\n");
+            abort();
+        }
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i].name)
+                *sym_slot(&nt, t->slots[i].name, t->slots[i].len, t->slots[i].owner, probes) =
+                    t->slots[i];
+        free(t->slots);
+        *t = nt;
+    }
+    size_t n = strlen(name);
+    *sym_slot(t, name, n, owner, probes) = (asm_sym){name, n, owner, index};
+    t->count++;
 }
 
 /* ---- state --------------------------------------------------------------------- */
@@ -103,8 +189,11 @@ typedef struct asm_ctx {
     size_t code_cap, str_cap, shared_cap;
     asm_label *labels;
     size_t nlabels, labels_cap;
-    asm_type *types;
+    asm_type *types;   /* in declaration order; a failed .type is kept, to be freed */
     size_t ntypes, types_cap;
+    asm_symtab label_syms, type_syms, shared_syms;
+    asm_symtab field_syms;  /* owner: the type's index + 1 */
+    uint64_t probes;        /* slots examined in the symbol tables */
     asm_fixup *fixups;
     size_t nfixups, fixups_cap;
     char *entry;
@@ -148,8 +237,12 @@ typedef struct asm_tok {
     int64_t value;       /* TOK_REG: register; TOK_INT: the integer; TOK_STR: literal index */
 } asm_tok;
 
-static bool is_ident_start(int c) { return isalpha(c) || c == '_'; }
-static bool is_ident_char(int c) { return isalnum(c) || c == '_'; }
+/* ASCII only, whatever the locale: names are [A-Za-z_][A-Za-z0-9_]*. */
+static bool is_ident_start(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+static bool is_ident_char(int c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 static bool is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
 /* End of a token: whitespace, a separator, a comment or the end of line. */
@@ -189,7 +282,7 @@ static const char *scan_ident(const char *s, const char *end)
 /* "'x'" or "byte 0xHH", for messages. */
 static const char *describe_char(char c, char buf[16])
 {
-    if (isprint((unsigned char)c))
+    if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f) /* printable ASCII */
         snprintf(buf, 16, "'%c'", c);
     else
         snprintf(buf, 16, "byte 0x%02x", (unsigned char)c);
@@ -233,13 +326,14 @@ static const char *scan_int(asm_ctx *a, const char *s, const char *end, int64_t 
         const char *e = s;
         while (!at_delim(e, end))
             e++;
-        ASM_ERR(a, start, "bad integer literal '%.*s'", ASM_SHOW(e - start), start);
+        char q[ASM_QUOTE_SIZE];
+        ASM_ERR(a, start, "bad integer literal '%s'", asm_quote(q, start, (size_t)(e - start)));
         return NULL;
     }
     if (!range) {
-        ASM_ERR(a, start, "integer literal '%.*s' out of range (%" PRId64 "..%" PRId64 ")",
-                ASM_SHOW(s - start), start, GC_INT_MIN,
-                GC_INT_MAX);
+        char q[ASM_QUOTE_SIZE];
+        ASM_ERR(a, start, "integer literal '%s' out of range (%" PRId64 "..%" PRId64 ")",
+                asm_quote(q, start, (size_t)(s - start)), GC_INT_MIN, GC_INT_MAX);
         return NULL;
     }
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
@@ -315,6 +409,22 @@ static const char *scan_string(asm_ctx *a, const char *s, const char *end, int64
     return s;
 }
 
+/* s[0..n) as a register: r followed only by digits is register syntax,
+ * r0..r31 (no leading zeros) a register. Returns the number, VM_NREGS for
+ * a bad register, -1 if s is not register syntax. */
+static int reg_number(const char *s, size_t n)
+{
+    if (n < 2 || s[0] != 'r' || !all_digits(s + 1, n - 1))
+        return -1;
+    if (n == 2)
+        return s[1] - '0';
+    if (n == 3 && s[1] != '0') {
+        int r = (s[1] - '0') * 10 + (s[2] - '0');
+        return r < VM_NREGS ? r : VM_NREGS;
+    }
+    return VM_NREGS;
+}
+
 /* One operand. Returns the position after it, or NULL after an error. */
 static const char *scan_operand(asm_ctx *a, const char *s, const char *end, asm_tok *t)
 {
@@ -341,7 +451,8 @@ static const char *scan_operand(asm_ctx *a, const char *s, const char *end, asm_
         const char *f = e + 1;
         const char *fe = f < end && is_ident_start((unsigned char)*f) ? scan_ident(f, end) : f;
         if (fe == f) {
-            ASM_ERR(a, f, "expected a field name after '%.*s.'", ASM_SHOW(t->name_len), s);
+            char q[ASM_QUOTE_SIZE];
+            ASM_ERR(a, f, "expected a field name after '%s.'", asm_quote(q, s, t->name_len));
             return NULL;
         }
         t->kind = TOK_FIELD;
@@ -350,14 +461,12 @@ static const char *scan_operand(asm_ctx *a, const char *s, const char *end, asm_
         e = fe;
     } else if (t->name_len == 3 && memcmp(s, "nil", 3) == 0) {
         t->kind = TOK_NIL;
-    } else if (s[0] == 'r' && t->name_len >= 2 && all_digits(s + 1, t->name_len - 1)) {
-        /* r followed only by digits: a register, r0..r31 (no leading zeros) */
-        int r = VM_NREGS;
-        if (t->name_len == 2 || (t->name_len == 3 && s[1] != '0'))
-            r = t->name_len == 2 ? s[1] - '0' : (s[1] - '0') * 10 + (s[2] - '0');
+    } else if (reg_number(s, t->name_len) >= 0) {
+        int r = reg_number(s, t->name_len);
         if (r >= VM_NREGS) {
-            ASM_ERR(a, s, "bad register '%.*s' (registers are r0..r%d)",
-                    ASM_SHOW(t->name_len), s, VM_NREGS - 1);
+            char q[ASM_QUOTE_SIZE];
+            ASM_ERR(a, s, "bad register '%s' (registers are r0..r%d)",
+                    asm_quote(q, s, t->name_len), VM_NREGS - 1);
             return NULL;
         }
         t->kind = TOK_REG;
@@ -421,11 +530,12 @@ static void add_fixup(asm_ctx *a, asm_fixup_kind kind, const asm_tok *t, int k)
 static int64_t intern_shared(asm_ctx *a, const char *name, size_t len)
 {
     vm_program *p = a->p;
-    for (size_t i = 0; i < p->nshared; i++)
-        if (name_eq(p->shared[i], name, len))
-            return (int64_t)i;
+    size_t i = sym_find(&a->shared_syms, name, len, 0, &a->probes);
+    if (i != SIZE_MAX)
+        return (int64_t)i;
     p->shared = asm_grow(p->shared, &a->shared_cap, p->nshared + 1, sizeof *p->shared);
     p->shared[p->nshared] = asm_strndup(name, len);
+    sym_add(&a->shared_syms, p->shared[p->nshared], 0, p->nshared, &a->probes);
     return (int64_t)p->nshared++;
 }
 
@@ -500,18 +610,48 @@ static int find_opcode(const char *s, size_t n)
 
 static asm_label *find_label(asm_ctx *a, const char *s, size_t n)
 {
-    for (size_t i = 0; i < a->nlabels; i++)
-        if (name_eq(a->labels[i].name, s, n))
-            return &a->labels[i];
-    return NULL;
+    size_t i = sym_find(&a->label_syms, s, n, 0, &a->probes);
+    return i == SIZE_MAX ? NULL : &a->labels[i];
 }
 
 static asm_type *find_type(asm_ctx *a, const char *s, size_t n)
 {
-    for (size_t i = 0; i < a->ntypes; i++)
-        if (name_eq(a->types[i].name, s, n))
-            return &a->types[i];
+    size_t i = sym_find(&a->type_syms, s, n, 0, &a->probes);
+    return i == SIZE_MAX ? NULL : &a->types[i];
+}
+
+/* The index of field s[0..n) of the type at index ti, or SIZE_MAX. */
+static size_t find_field(asm_ctx *a, size_t ti, const char *s, size_t n)
+{
+    return sym_find(&a->field_syms, s, n, ti + 1, &a->probes);
+}
+
+/* Words that are never names (docs/vm.md): `nil`, and `r` followed only
+ * by digits (r0..r31 are registers, any other such word a bad register).
+ * An operand so spelled is read as nil or a register, so a label, type,
+ * field or shared variable of that name could never be referred to: each
+ * place that defines a name rejects them. NULL if s[0..n) may be a name. */
+static const char *reserved_word(const char *s, size_t n)
+{
+    if (name_eq("nil", s, n))
+        return "it is the nil value";
+    int r = reg_number(s, n);
+    if (r >= 0)
+        return r < VM_NREGS ? "it is a register"
+                            : "'r' and digits is register syntax (registers are r0..r31)";
     return NULL;
+}
+
+/* s[0..n) may be defined as `what` ("a label", "a type name", ...); else
+ * an error at s. */
+static bool check_name(asm_ctx *a, const char *s, size_t n, const char *what)
+{
+    const char *why = reserved_word(s, n);
+    if (!why)
+        return true;
+    char q[ASM_QUOTE_SIZE];
+    ASM_ERR(a, s, "'%s' cannot be %s: %s, never a name", asm_quote(q, s, n), what, why);
+    return false;
 }
 
 /* The instruction whose mnemonic spans [s, e); operands follow up to end. */
@@ -519,7 +659,8 @@ static void parse_insn(asm_ctx *a, const char *s, const char *e, const char *end
 {
     int op = find_opcode(s, (size_t)(e - s));
     if (op < 0) {
-        ASM_ERR(a, s, "unknown instruction '%.*s'", ASM_SHOW(e - s), s);
+        char q[ASM_QUOTE_SIZE];
+        ASM_ERR(a, s, "unknown instruction '%s'", asm_quote(q, s, (size_t)(e - s)));
         return;
     }
     const char *mn = vm_op_names[op], *sig = vm_op_sigs[op];
@@ -560,7 +701,10 @@ static void parse_insn(asm_ctx *a, const char *s, const char *e, const char *end
     p->ncode++;
 }
 
-/* .type NAME field:int field:ref ... */
+/* .type NAME field:int field:ref ...
+ * The type goes into a->types (and its name and fields into the symbol
+ * tables) as it is parsed, so the tables point only at names a->types owns,
+ * even when a field is bad; it gets its id (and becomes usable) at the end. */
 static void parse_type(asm_ctx *a, const char *s, const char *end)
 {
     s = skip_space(s, end);
@@ -570,13 +714,22 @@ static void parse_type(asm_ctx *a, const char *s, const char *end)
         return;
     }
     size_t nlen = (size_t)(ne - s);
+    if (!check_name(a, s, nlen, "a type name"))
+        return;
     asm_type *dup = find_type(a, s, nlen);
     if (dup) {
-        ASM_ERR(a, s, "duplicate type '%.*s' (first declared at line %u)", ASM_SHOW(nlen), s,
+        char q[ASM_QUOTE_SIZE];
+        ASM_ERR(a, s, "duplicate type '%s' (first declared at line %u)", asm_quote(q, s, nlen),
                 dup->line);
         return;
     }
-    asm_type t = {.name = asm_strndup(s, nlen), .line = a->line};
+    size_t ti = a->ntypes;
+    a->types = asm_grow(a->types, &a->types_cap, ti + 1, sizeof *a->types);
+    asm_type *t = &a->types[a->ntypes++];
+    *t = (asm_type){.name = asm_strndup(s, nlen), .id = GC_TYPE_INVALID, .line = a->line};
+    sym_add(&a->type_syms, t->name, 0, ti, &a->probes);
+    char tq[ASM_QUOTE_SIZE], q[ASM_QUOTE_SIZE];
+    asm_quote(tq, t->name, nlen);
     char layout[GC_MAX_FIELDS + 1];
     size_t fields_cap = 0;
     const char *c = skip_space(ne, end);
@@ -584,54 +737,49 @@ static void parse_type(asm_ctx *a, const char *s, const char *end)
         const char *fe = is_ident_start((unsigned char)*c) ? scan_ident(c, end) : c;
         if (fe == c || fe == end || *fe != ':') {
             ASM_ERR(a, c, "expected a field as name:int or name:ref");
-            goto fail;
+            return;
         }
-        for (uint32_t i = 0; i < t.nfields; i++)
-            if (name_eq(t.fields[i], c, (size_t)(fe - c))) {
-                ASM_ERR(a, c, "duplicate field '%.*s' in type '%s'", ASM_SHOW(fe - c), c, t.name);
-                goto fail;
-            }
-        if (t.nfields == GC_MAX_FIELDS) {
-            ASM_ERR(a, c, "type '%s' has more than %d fields", t.name, GC_MAX_FIELDS);
-            goto fail;
+        size_t flen = (size_t)(fe - c);
+        if (!check_name(a, c, flen, "a field name"))
+            return;
+        if (find_field(a, ti, c, flen) != SIZE_MAX) {
+            ASM_ERR(a, c, "duplicate field '%s' in type '%s'", asm_quote(q, c, flen), tq);
+            return;
+        }
+        if (t->nfields == GC_MAX_FIELDS) {
+            ASM_ERR(a, c, "type '%s' has more than %d fields", tq, GC_MAX_FIELDS);
+            return;
         }
         const char *k = fe + 1, *ke = scan_ident(k, end);
         if (name_eq("int", k, (size_t)(ke - k)) || name_eq("ref", k, (size_t)(ke - k))) {
-            layout[t.nfields] = k[0] == 'i' ? 'i' : 'r';
+            layout[t->nfields] = k[0] == 'i' ? 'i' : 'r';
         } else {
             ASM_ERR(a, k, "field kind must be 'int' or 'ref'");
-            goto fail;
+            return;
         }
         if (!at_delim(ke, end) || (ke < end && *ke == ',')) {
             char d[16];
             ASM_ERR(a, ke, "unexpected %s in a field declaration", describe_char(*ke, d));
-            goto fail;
+            return;
         }
-        t.fields = asm_grow(t.fields, &fields_cap, t.nfields + 1, sizeof *t.fields);
-        t.fields[t.nfields++] = asm_strndup(c, (size_t)(fe - c));
+        t->fields = asm_grow(t->fields, &fields_cap, t->nfields + 1, sizeof *t->fields);
+        t->fields[t->nfields] = asm_strndup(c, flen);
+        sym_add(&a->field_syms, t->fields[t->nfields], ti + 1, t->nfields, &a->probes);
+        t->nfields++;
         c = skip_space(ke, end);
     }
-    layout[t.nfields] = '\0';
-    t.id = gc_type_register(t.name, layout);
-    if (t.id == GC_TYPE_INVALID) {
-        const gc_type *old = gc_type_find(t.name);
+    layout[t->nfields] = '\0';
+    t->id = gc_type_register(t->name, layout);
+    if (t->id == GC_TYPE_INVALID) {
+        const gc_type *old = gc_type_find(t->name);
         if (old)
             ASM_ERR(a, s, "type '%s' conflicts with a registered type of that name "
-                          "(types are process-wide; %s has %u fields)", t.name,
+                          "(types are process-wide; %s has %u fields)", tq,
                     old->kind == GC_KIND_RECORD ? "the registered one" : "a built-in kind",
                     old->kind == GC_KIND_RECORD ? old->nfields : 0);
         else
-            ASM_ERR(a, s, "cannot register type '%s': the type table is full", t.name);
-        goto fail;
+            ASM_ERR(a, s, "cannot register type '%s': the type table is full", tq);
     }
-    a->types = asm_grow(a->types, &a->types_cap, a->ntypes + 1, sizeof *a->types);
-    a->types[a->ntypes++] = t;
-    return;
-fail:
-    for (uint32_t i = 0; i < t.nfields; i++)
-        free(t.fields[i]);
-    free(t.fields);
-    free(t.name);
 }
 
 /* .entry LABEL */
@@ -643,6 +791,8 @@ static void parse_entry(asm_ctx *a, const char *s, const char *end)
         ASM_ERR(a, s, ".entry needs a label");
         return;
     }
+    if (!check_name(a, s, (size_t)(e - s), "a label"))
+        return;
     const char *rest = skip_space(e, end);
     if (rest < end && *rest != ';') {
         char d[16];
@@ -671,7 +821,10 @@ static void parse_line(asm_ctx *a, const char *s, const char *end)
         else if (n == 6 && memcmp(s, ".entry", 6) == 0 && at_delim(e, end))
             parse_entry(a, e, end);
         else
-            ASM_ERR(a, s, "unknown directive '%.*s' (known: .type, .entry)", ASM_SHOW(n), s);
+        {
+            char q[ASM_QUOTE_SIZE];
+            ASM_ERR(a, s, "unknown directive '%s' (known: .type, .entry)", asm_quote(q, s, n));
+        }
         return;
     }
     if (!is_ident_start((unsigned char)*s)) {
@@ -682,14 +835,19 @@ static void parse_line(asm_ctx *a, const char *s, const char *end)
     const char *e = scan_ident(s, end);
     if (e < end && *e == ':') {
         size_t n = (size_t)(e - s);
+        if (!check_name(a, s, n, "a label"))
+            return;
         asm_label *dup = find_label(a, s, n);
         if (dup) {
-            ASM_ERR(a, s, "duplicate label '%.*s' (first defined at line %u)", ASM_SHOW(n), s,
+            char q[ASM_QUOTE_SIZE];
+            ASM_ERR(a, s, "duplicate label '%s' (first defined at line %u)", asm_quote(q, s, n),
                     dup->line);
             return;
         }
         a->labels = asm_grow(a->labels, &a->labels_cap, a->nlabels + 1, sizeof *a->labels);
-        a->labels[a->nlabels++] = (asm_label){asm_strndup(s, n), (uint32_t)a->p->ncode, a->line};
+        a->labels[a->nlabels] = (asm_label){asm_strndup(s, n), (uint32_t)a->p->ncode, a->line};
+        sym_add(&a->label_syms, a->labels[a->nlabels].name, 0, a->nlabels, &a->probes);
+        a->nlabels++;
         s = skip_space(e + 1, end);
         if (s == end || *s == ';')
             return;
@@ -702,7 +860,9 @@ static void parse_line(asm_ctx *a, const char *s, const char *end)
     }
     if (!at_delim(e, end)) {
         char d[16];
-        ASM_ERR(a, e, "unexpected %s after '%.*s'", describe_char(*e, d), ASM_SHOW(e - s), s);
+        char q[ASM_QUOTE_SIZE];
+        ASM_ERR(a, e, "unexpected %s after '%s'", describe_char(*e, d),
+                asm_quote(q, s, (size_t)(e - s)));
         return;
     }
     parse_insn(a, s, e, end);
@@ -717,32 +877,32 @@ static void resolve(asm_ctx *a)
         const asm_fixup *f = &a->fixups[i];
         vm_insn *in = &p->code[f->insn];
         size_t n = strlen(f->name);
+        char q[ASM_QUOTE_SIZE], q2[ASM_QUOTE_SIZE];
         if (f->kind == FIX_LABEL) {
             asm_label *l = find_label(a, f->name, n);
             if (!l)
-                asm_error_at(a, f->line, f->col, "undefined label '%.*s'", ASM_NAME_SHOWN, f->name);
+                asm_error_at(a, f->line, f->col, "undefined label '%s'", asm_quote(q, f->name, n));
             else
                 in->x[f->k] = l->pc;
             continue;
         }
         asm_type *t = find_type(a, f->name, n);
         if (!t) {
-            asm_error_at(a, f->line, f->col, "undefined type '%.*s'", ASM_NAME_SHOWN, f->name);
+            asm_error_at(a, f->line, f->col, "undefined type '%s'", asm_quote(q, f->name, n));
             continue;
         }
         if (f->kind == FIX_TYPE) {
             in->x[f->k] = t->id;
             continue;
         }
-        uint32_t fi = 0;
-        while (fi < t->nfields && strcmp(t->fields[fi], f->field) != 0)
-            fi++;
-        if (fi == t->nfields) {
-            asm_error_at(a, f->line, f->col, "type '%s' has no field '%.*s'", t->name,
-                         ASM_NAME_SHOWN, f->field);
+        size_t flen = strlen(f->field);
+        size_t fi = find_field(a, (size_t)(t - a->types), f->field, flen);
+        if (fi == SIZE_MAX) {
+            asm_error_at(a, f->line, f->col, "type '%s' has no field '%s'",
+                         asm_quote(q, f->name, n), asm_quote(q2, f->field, flen));
             continue;
         }
-        in->x[f->k] = fi;
+        in->x[f->k] = (int64_t)fi;
         in->x[3] = t->id;
     }
     if (a->failed)
@@ -751,9 +911,12 @@ static void resolve(asm_ctx *a)
     asm_label *l = find_label(a, entry, strlen(entry));
     if (l)
         p->entry = l->pc;
-    else if (a->entry)
-        asm_error_at(a, a->entry_line, a->entry_col, "undefined label '%.*s'", ASM_NAME_SHOWN,
-                     a->entry);
+    else if (a->entry) {
+        char q[ASM_QUOTE_SIZE];
+        asm_error_at(a, a->entry_line, a->entry_col, "undefined label '%s'",
+                     asm_quote(q, a->entry, strlen(a->entry)));
+    }
+    p->asm_probes = a->probes;
 }
 
 static void asm_ctx_free(asm_ctx *a)
@@ -774,6 +937,10 @@ static void asm_ctx_free(asm_ctx *a)
     }
     free(a->fixups);
     free(a->entry);
+    free(a->label_syms.slots);
+    free(a->type_syms.slots);
+    free(a->shared_syms.slots);
+    free(a->field_syms.slots);
 }
 
 /* ---- API ---------------------------------------------------------------------------- */
@@ -787,7 +954,12 @@ vm_program *vm_assemble(const char *src, size_t len, const char *filename, char 
         abort();
     if (!filename)
         filename = "<program>";
-    p->filename = asm_strndup(filename, strlen(filename));
+    /* The name as shown in messages: escaped like any quoted input. */
+    size_t flen = strlen(filename);
+    p->filename = malloc(4 * flen + 4);
+    if (!p->filename)
+        abort();
+    gc_utf8_escape(p->filename, 4 * flen + 4, filename, flen, 0);
     asm_ctx a = {.file = p->filename, .err = err, .errlen = errlen, .p = p};
 
     const char *s = src, *end = src + len;
@@ -816,10 +988,12 @@ vm_program *vm_assemble(const char *src, size_t len, const char *filename, char 
 
 vm_program *vm_assemble_file(const char *path, char *err, size_t errlen)
 {
+    char shown[ASM_QUOTE_SIZE * 2];
+    gc_utf8_escape(shown, sizeof shown, path, strlen(path), 0);
     FILE *f = fopen(path, "rb");
     if (!f) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            snprintf(err, errlen, "%s: %s", shown, strerror(errno));
         return NULL;
     }
     char *buf = NULL;
@@ -836,7 +1010,7 @@ vm_program *vm_assemble_file(const char *path, char *err, size_t errlen)
     fclose(f);
     if (bad) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: %s", path, strerror(e));
+            snprintf(err, errlen, "%s: %s", shown, strerror(e));
         free(buf);
         return NULL;
     }

@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "../collector.h"
+#include "../utf8.h"
 #include "vm_impl.h"
 
 typedef struct vm_frame {
@@ -499,9 +500,12 @@ static vm_status vm_exec(vm_thread *t)
                                 (int)in->x[0], REG(0) == GC_NIL ? "nil" : "0");
             break;
         case VM_OP_FAIL: {
+            /* the literal's bytes, escaped (core/utf8.h): the message stays
+             * valid UTF-8 on one line whatever the program wrote */
             const vm_string *s = &p->strings[in->x[0]];
-            return vm_error(t, in, VM_CHECK_FAILED, "fail: %.*s",
-                            (int)(s->len > 200 ? 200 : s->len), s->bytes);
+            char msg[200 * 4 + 4];
+            return vm_error(t, in, VM_CHECK_FAILED, "fail: %s",
+                            gc_utf8_escape(msg, sizeof msg, s->bytes, s->len, 200));
         }
 
         /* ---- shared state ---- */

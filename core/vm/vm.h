@@ -43,7 +43,8 @@ void vm_program_free(vm_program *p);
 size_t vm_program_length(const vm_program *p);
 
 typedef struct vm_options {
-    uint64_t max_steps;   /* instructions executed before a runtime error; 0 = no limit */
+    uint64_t max_steps;   /* instructions executed: one more is a runtime error at its
+                           * line ("file:line: step limit of N ..."); 0 = no limit */
     uint32_t max_depth;   /* call depth bound (frames); 0 = VM_DEFAULT_MAX_DEPTH */
     /* Heap exhaustion becomes VM_EXHAUSTED instead of the heap's handler
      * (which exits the process by default). For tests and fuzzing. */

@@ -93,7 +93,7 @@ typedef struct vm_string {
 } vm_string;
 
 struct vm_program {
-    char *filename;
+    char *filename;      /* as shown in messages (escaped, core/utf8.h) */
     vm_insn *code;       /* ends with an implicit halt */
     size_t ncode;
     uint32_t entry;
@@ -101,6 +101,8 @@ struct vm_program {
     size_t nstrings;
     char **shared;       /* shared-variable names, by index */
     size_t nshared;
+    uint64_t asm_probes; /* symbol-table slots examined while assembling (tests
+                          * check that assembly is linear in the program) */
 };
 
 /* Mnemonics by opcode (asm.c). */

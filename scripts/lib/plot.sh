@@ -8,7 +8,16 @@
 # A plot script sets PLOT_USAGE (its --help text) and optionally PLOT_FLAGS
 # (extra boolean options, e.g. (--log-y)), then calls plot_parse_args "$@".
 # Exit codes: 0 ok, 1 failure (gnuplot missing or failing, I/O), 2 bad
-# arguments (usage, missing or incomplete run directory, bad -o).
+# arguments (usage, missing or incomplete run directory, bad -o), 3 a
+# damaged run directory (a file that is there but malformed; the message is
+# "FILE:LINE: what is wrong"). See docs/plots.md.
+#
+# Paths are data, never options or programs: every file is read through a
+# redirection (awk would take an operand "heap=1M/pauses.csv" as a variable
+# assignment and read stdin; sed or mktemp would take "-x/..." as an
+# option), paths reach awk through ENVIRON (-v would expand backslashes) and
+# gnuplot only as single-quoted string literals (plot_q), which gnuplot does
+# not expand; double-quoted ones run `commands` in backquotes.
 
 PLOT_PROG=${0##*/}
 GNUPLOT=${GNUPLOT:-gnuplot}
@@ -40,6 +49,8 @@ declare -A PLOT_NEEDS=(
 )
 
 plot_die() { echo "$PLOT_PROG: $*" >&2; exit 1; }
+# plot_damaged FILE LINE MESSAGE: a damaged run-directory file; exit 3.
+plot_damaged() { echo "$PLOT_PROG: $1:$2: $3" >&2; exit 3; }
 plot_usage_error() {
     echo "$PLOT_PROG: $*" >&2
     echo "Try '$PLOT_PROG --help'." >&2
@@ -77,6 +88,10 @@ plot_parse_args() {
     done
     ((${#RUNS[@]})) || plot_usage_error "no run directories given"
     if ((!have_out)) || [ -z "$OUT" ]; then plot_usage_error "no output given (-o FILE)"; fi
+    [[ $OUT != *$'\n'* ]] || plot_usage_error "the output name contains a line break"
+    for a in "${RUNS[@]}"; do
+        [ -n "$a" ] || plot_usage_error "an empty run directory name"
+    done
 }
 
 # plot_check_output: OUT must end in .png or .svg and its directory exist.
@@ -101,31 +116,166 @@ plot_require_gnuplot() {
 # plot_csv_header FILE -> the header row, without a trailing CR.
 plot_csv_header() { local h; IFS= read -r h <"$1" || true; printf '%s' "${h%$'\r'}"; }
 
+# plot_file_lines FILE -> PLOT_LINES, the number of lines of FILE counting a
+# last line without a newline, and PLOT_INCOMPLETE=1 if there is such a line.
+plot_file_lines() {
+    PLOT_LINES=$(wc -l <"$1") || plot_die "cannot read '$1'"
+    PLOT_INCOMPLETE=0
+    if [ -s "$1" ] && [ "$(tail -c 1 <"$1" | wc -l)" -eq 0 ]; then
+        PLOT_INCOMPLETE=1 PLOT_LINES=$((PLOT_LINES + 1))
+    fi
+}
+
+# plot_check_csv FILE: every row of a run-directory CSV file is well formed:
+# as many fields as the header, whole numbers (at most 20 digits) in the
+# columns seq, *_ns and *_bytes, a number 0..1 in utilization (window_ns
+# ascending), a name ([A-Za-z0-9_-]+) in kind and reason, no empty lines, and
+# a newline after the last line (else the file was cut off). Columns it does
+# not know (later versions may append some) are only counted. A CR before a
+# newline (RFC 4180 line ends) is allowed. Exit 3 with FILE:LINE otherwise.
+plot_check_csv() {
+    local file=$1 rc=0
+    plot_file_lines "$file"
+    [ -s "$file" ] || plot_damaged "$file" 1 "empty file (expected a header row)"
+    PLOT_F=$file PLOT_P=$PLOT_PROG awk -F, -v lines="$PLOT_LINES" -v incomplete="$PLOT_INCOMPLETE" '
+        function bad(msg) {
+            printf "%s: %s:%d: %s\n", ENVIRON["PLOT_P"], ENVIRON["PLOT_F"], NR, msg
+            failed = 1; exit 3 }
+        function show(v) { return length(v) > 40 ? substr(v, 1, 40) "..." : v }
+        NR == lines && incomplete {
+            bad("the last line is incomplete (no newline at its end: a truncated file?)") }
+        { sub(/\r$/, "") }
+        NR == 1 {
+            nf = NF
+            if (NF == 0) bad("empty header row")
+            for (i = 1; i <= NF; i++) {
+                name[i] = $i
+                if ($i == "") bad("column " i " of the header has no name")
+                if ($i == "seq" || $i ~ /_(ns|bytes)$/) type[i] = "count"
+                else if ($i == "utilization") type[i] = "fraction"
+                else if ($i == "kind" || $i == "reason") type[i] = "name"
+                if ($i == "window_ns") win = i
+            }
+            next }
+        NF == 0 { bad("empty line (expected a row of " nf " fields)") }
+        NF != nf { bad(NF " field" (NF == 1 ? "" : "s") ", but the header has " nf) }
+        {
+            for (i = 1; i <= nf; i++) {
+                v = $i
+                if (type[i] == "count") {
+                    if (v !~ /^[0-9]+$/ || length(v) > 20)
+                        bad(name[i] " is \"" show(v) "\", not a whole number")
+                } else if (type[i] == "fraction") {
+                    if (v !~ /^([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/ || v + 0 > 1)
+                        bad(name[i] " is \"" show(v) "\", not a number from 0 to 1")
+                } else if (type[i] == "name") {
+                    if (v !~ /^[A-Za-z0-9_-]+$/)
+                        bad(name[i] " is \"" show(v) "\", not a name ([A-Za-z0-9_-]+)")
+                }
+            }
+            if (win) {
+                if (NR > 2 && $win + 0 <= last_win) bad("window_ns " $win " does not follow " last_win " in ascending order")
+                last_win = $win + 0
+            }
+        }
+        END { if (failed) exit 3 }' <"$file" >&2 || rc=$?
+    ((rc == 0)) || { ((rc == 3)) && exit 3; plot_die "cannot check '$file' (awk exit $rc)"; }
+}
+
+# plot_check_summary RUN: RUN/summary.json is complete ("{" ... "}" and a
+# newline at the end) and has the top-level keys the plots read, of the
+# right type: collector and workload (non-empty strings), heap_limit_bytes
+# (a positive whole number), wall_ns (a whole number), collector_options (a
+# string, if there: older summaries lack it). Exit 3 with FILE:LINE otherwise.
+plot_check_summary() {
+    local file=$1/summary.json rc=0
+    plot_file_lines "$file"
+    [ -s "$file" ] || plot_damaged "$file" 1 "empty file (expected a JSON object)"
+    PLOT_F=$file PLOT_P=$PLOT_PROG awk -v lines="$PLOT_LINES" -v incomplete="$PLOT_INCOMPLETE" '
+        function bad(line, msg) {
+            printf "%s: %s:%d: %s\n", ENVIRON["PLOT_P"], ENVIRON["PLOT_F"], line, msg
+            failed = 1; exit 3 }
+        function show(v) { return length(v) > 40 ? substr(v, 1, 40) "..." : v }
+        BEGIN {
+            want["collector"] = "string"; want["workload"] = "string"
+            want["heap_limit_bytes"] = "positive"; want["wall_ns"] = "count"
+            want["collector_options"] = "string?"
+        }
+        NR == lines && incomplete {
+            bad(NR, "the last line is incomplete (no newline at its end: a truncated file?)") }
+        { sub(/\r$/, "") }
+        NR == 1 && $0 != "{" { bad(NR, "expected \"{\" (a summary.json written by gcbench --out)") }
+        { last = $0 }
+        /^  "[a-z_]+": / {
+            key = $0; sub(/^  "/, "", key); sub(/".*/, "", key)
+            if (!(key in want)) next
+            if (key in seen) bad(NR, "a second \"" key "\" key (the first is on line " seen[key] ")")
+            seen[key] = NR
+            v = $0; sub(/^  "[a-z_]+": */, "", v); sub(/,$/, "", v)
+            t = want[key]
+            if (t ~ /^string/) {
+                if (v !~ /^"([^"\\]|\\.)*"$/) bad(NR, "\"" key "\" is " show(v) ", not a string")
+                if (t == "string" && v == "\"\"") bad(NR, "\"" key "\" is empty")
+            } else if (v !~ /^[0-9]+$/ || length(v) > 20 || (t == "positive" && v + 0 == 0)) {
+                bad(NR, "\"" key "\" is " show(v) ", not a " (t == "positive" ? "positive " : "") "whole number")
+            }
+        }
+        END {
+            if (failed) exit 3
+            if (last != "}") bad(NR, "the file ends before its closing \"}\" (a truncated file?)")
+            for (key in want)
+                if (want[key] !~ /[?]$/ && !(key in seen)) bad(NR, "no \"" key "\" key in the file")
+        }' <"$file" >&2 || rc=$?
+    ((rc == 0)) || { ((rc == 3)) && exit 3; plot_die "cannot check '$file' (awk exit $rc)"; }
+}
+
 # plot_check_runs FILE:col,col... : every run directory exists, has a
-# summary.json (a complete run) and each FILE with at least those columns.
+# summary.json (a complete run) and each FILE; each of those files is
+# checked row by row (plot_check_summary, plot_check_csv), then each FILE
+# for at least those columns; all before anything is drawn.
 plot_check_runs() {
     local run spec file cols col header
+    local -A checked=()
     for run in "${RUNS[@]}"; do
         [ -d "$run" ] || plot_usage_error "run directory '$run' does not exist"
         [ -f "$run/summary.json" ] ||
             plot_usage_error "'$run' is not a complete run directory (no summary.json; see gcbench --out)"
         for spec in "$@"; do
-            file=${spec%%:*} cols=${spec#*:}
+            file=${spec%%:*}
             [ -f "$run/$file" ] ||
                 plot_usage_error "'$run' has no $file (written by gcbench --out; this plot needs it)"
-            header=",$(plot_csv_header "$run/$file"),"
+        done
+    done
+    for run in "${RUNS[@]}"; do
+        plot_check_summary "$run"
+        for spec in "$@"; do
+            file=$run/${spec%%:*} cols=${spec#*:}
+            if [ -z "${checked[$file]:-}" ]; then
+                plot_check_csv "$file"
+                checked[$file]=1
+            fi
+            header=",$(plot_csv_header "$file"),"
             for col in ${cols//,/ }; do
                 [[ $header == *",$col,"* ]] ||
-                    plot_usage_error "'$run/$file' has no column '$col'"
+                    plot_usage_error "'$file' has no column '$col'"
             done
         done
     done
 }
 
 # plot_json DIR KEY -> the value of a top-level key of DIR/summary.json
-# (gcbench writes one key per line; string quotes removed).
+# (gcbench writes one key per line; string quotes removed, \" and \\
+# unescaped).
 plot_json() {
-    sed -n -E "/^  \"$2\": /{s/^  \"$2\": *//; s/,\$//; s/^\"(.*)\"\$/\\1/; p}" "$1/summary.json" | head -n 1
+    PLOT_K=$2 awk '
+        index($0, "  \"" ENVIRON["PLOT_K"] "\": ") == 1 {
+            v = substr($0, length(ENVIRON["PLOT_K"]) + 7); sub(/\r$/, "", v); sub(/,$/, "", v)
+            if (v ~ /^".*"$/) {
+                v = substr(v, 2, length(v) - 2); out = ""
+                while ((i = index(v, "\\")) > 0) { out = out substr(v, 1, i - 1) substr(v, i + 1, 1); v = substr(v, i + 2) }
+                v = out v
+            }
+            print v; exit }' <"$1/summary.json"
 }
 
 # plot_bytes N -> "64 MiB", "1.5 GiB", "512 KiB", "100 B".
@@ -161,6 +311,7 @@ plot_labels() {
             fi
         done
     done
+    LABELS=("${LABELS[@]//[[:cntrl:]]/?}")     # a label is one line
 }
 
 # plot_time_unit -> TIME_DIV (ns per unit), TIME_UNIT (ms|s), TIME_MAX (the
@@ -170,8 +321,8 @@ plot_labels() {
 plot_time_unit() {
     local run w max=0
     for run in "${RUNS[@]}"; do
-        w=$(plot_json "$run" wall_ns)
-        [[ $w =~ ^[0-9]+$ ]] || plot_usage_error "'$run/summary.json' has no wall_ns"
+        w=$(plot_json "$run" wall_ns)     # a whole number: plot_check_summary
+        [[ $w =~ ^[0-9]+$ ]] || plot_damaged "$run/summary.json" 1 "no wall_ns"
         ((w > max)) && max=$w
     done
     if ((max >= 2000000000)); then TIME_DIV=1e9 TIME_UNIT=s; else TIME_DIV=1e6 TIME_UNIT=ms; fi
@@ -181,13 +332,15 @@ set autoscale xfixmax"
 }
 
 # plot_csv FILE PROGRAM [awk args...]: run an awk PROGRAM over the data rows
-# of a CSV file; col["name"] is the index of a column named in the header.
+# of a CSV file (read from stdin: see the top); col["name"] is the index of a
+# column named in the header. Pass paths as environment variables, read as
+# ENVIRON["NAME"], not with -v.
 plot_csv() {
     local file=$1 prog=$2
     shift 2
     awk -F, "$@" 'NR == 1 { sub(/\r$/, ""); for (i = 1; i <= NF; i++) col[$i] = i; next }
                   { sub(/\r$/, "") }
-                  '"$prog" "$file"
+                  '"$prog" <"$file"
 }
 
 # plot_work: a private scratch directory ($PLOT_WORK), removed on exit along
@@ -201,8 +354,11 @@ plot_work() {
     trap plot_cleanup EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
-    PLOT_WORK=$(mktemp -d "${TMPDIR:-/tmp}/gcbench-plot.XXXXXX") ||
+    PLOT_WORK=$(mktemp -d -- "${TMPDIR:-/tmp}/gcbench-plot.XXXXXX") ||
         plot_die "cannot create a temporary directory"
+    # Absolute, so that awk never takes one of its files for an assignment.
+    [[ $PLOT_WORK == /* ]] || PLOT_WORK=$PWD/$PLOT_WORK
+    [[ $PLOT_WORK != *$'\n'* ]] || plot_die "the temporary directory '$PLOT_WORK' has a line break in its name (set TMPDIR)"
 }
 
 # plot_key_columns FIRST SECOND (array names): KEY (array of keyentries) and
@@ -224,7 +380,8 @@ plot_count() { if (($1 == 1)); then printf '1 %s' "$2"; else printf '%s %ss' "$1
 # over the positive values of COLUMN in whitespace-separated data files:
 # the range padded by a quarter decade each side (no wasted empty decades;
 # 0.01..100 without data) and tick labels at 1, 2, 5 per decade, or at every
-# digit when the range spans less than about one and a half decades.
+# digit when the range spans less than about one and a half decades. The
+# files are in $PLOT_WORK (absolute paths: never taken for assignments).
 plot_log_axis() {
     local axis=$1 col=$2
     shift 2
@@ -242,14 +399,24 @@ plot_log_axis() {
         }' "${@:-/dev/null}"
 }
 
-# plot_q STRING -> STRING as a gnuplot single-quoted string literal.
-plot_q() { printf "'%s'" "${1//\'/\'\'}"; }
-# plot_qq STRING -> STRING as a gnuplot double-quoted string literal, its
-# first " / " a line break ("collector / workload / heap" on two lines).
+# plot_q STRING -> STRING as a gnuplot single-quoted string literal: gnuplot
+# expands nothing in it ('' is a quote); a line break, which would end the
+# command, becomes a space.
+plot_q() {
+    local s=${1//$'\n'/ }
+    s=${s//$'\r'/ }
+    printf "'%s'" "${s//\'/\'\'}"
+}
+# plot_qq STRING -> STRING as a gnuplot string expression, its first " / " a
+# line break ("collector / workload / heap" on two lines): 'collector'."\n".
+# 'workload / heap'. Never a double-quoted literal of the STRING: gnuplot
+# runs `commands` in backquotes inside those.
 plot_qq() {
-    local s=${1//\\/\\\\}
-    s=${s//\"/\\\"}
-    printf '"%s"' "${s/ \/ /\\n}"
+    if [[ $1 == *" / "* ]]; then
+        printf '%s."\\n".%s' "$(plot_q "${1%%" / "*}")" "$(plot_q "${1#*" / "}")"
+    else
+        plot_q "$1"
+    fi
 }
 
 # plot_kind_color KIND -> its colour.
@@ -283,7 +450,7 @@ set datafile missing 'NaN'"
 plot_render() {
     local dir base err rc=0
     dir=$(dirname -- "$OUT") base=$(basename -- "$OUT")
-    PLOT_TMP_OUT=$(mktemp "$dir/.$base.XXXXXX") || plot_die "cannot write in '$dir'"
+    PLOT_TMP_OUT=$(mktemp -- "$dir/.$base.XXXXXX") || plot_die "cannot write in '$dir'"
     err=$PLOT_WORK/gnuplot.err
     { plot_terminal
       echo "set output $(plot_q "$PLOT_TMP_OUT")"
@@ -291,11 +458,11 @@ plot_render() {
       echo "unset output"
     } | "$GNUPLOT" >/dev/null 2>"$err" || rc=$?
     if ((rc != 0)) || [ ! -s "$PLOT_TMP_OUT" ]; then
-        sed "s/^/$PLOT_PROG: gnuplot: /" "$err" >&2
+        sed "s/^/$PLOT_PROG: gnuplot: /" <"$err" >&2
         plot_die "gnuplot failed (exit $rc); '$OUT' not written"
     fi
-    sed "s/^/$PLOT_PROG: gnuplot: /" "$err" >&2     # warnings, if any
-    chmod "$(printf '%o' $((0666 & ~$(umask))))" "$PLOT_TMP_OUT"
+    sed "s/^/$PLOT_PROG: gnuplot: /" <"$err" >&2     # warnings, if any
+    chmod -- "$(printf '%o' $((0666 & ~$(umask))))" "$PLOT_TMP_OUT"
     mv -f -- "$PLOT_TMP_OUT" "$OUT" || plot_die "cannot rename the plot to '$OUT'"
     PLOT_TMP_OUT=""
 }

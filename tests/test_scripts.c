@@ -1,0 +1,258 @@
+/* tests/test_scripts.c — the experiment helpers scripts/min-heap and
+ * scripts/compare-bdw: every bad option value is exit 2 with a message
+ * before anything runs (never the default in its place), min-heap's
+ * bisection finds the minimum of a fake gcbench (a shell script that
+ * "fits" from a given --heap on) to the resolution asked for, passes the
+ * other options through, and no script reads stdin. No benchmark runs:
+ * the real gcbench only once, for the smallest workload. */
+#include <criterion/criterion.h>
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shell.h"
+
+static char tmpdir[] = "/tmp/gcbench-scripts-XXXXXX";
+static bool have_tmpdir;
+
+/* Formats into one of 32 static buffers used in turn. */
+static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static const char *fmt(const char *f, ...)
+{
+    static char buf[32][2048];
+    static int next;
+    char *b = buf[next++ % 32];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(b, sizeof buf[0], f, ap);
+    va_end(ap);
+    return b;
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* The whole file as a NUL-terminated string ("" if it does not exist). */
+static char *slurp(const char *path)
+{
+    long n = file_size(path);
+    char *buf = calloc(1, n > 0 ? (size_t)n + 1 : 1);
+    cr_assert_not_null(buf);
+    FILE *f = fopen(path, "rb");
+    if (f != NULL) {
+        if (n > 0)
+            cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "short read of %s", path);
+        fclose(f);
+    }
+    return buf;
+}
+
+/* A fake gcbench: logs its arguments to tmpdir/log, exits 2 on --bad (as
+ * gcbench does on a bad option), 0 when --heap=N is at least $FAKE_MIN
+ * bytes, else 3 (heap exhausted). */
+static void setup(void)
+{
+    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp");
+    have_tmpdir = true;
+    FILE *f = fopen(fmt("%s/fake-gcbench", tmpdir), "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\n"
+               "echo \"$*\" >>'%s/log'\n"
+               "h=0\n"
+               "for a; do case $a in --bad) echo 'gcbench: bad option' >&2; exit 2 ;; --heap=*) h=${a#--heap=} ;; "
+               "esac; done\n"
+               "[ \"$h\" -ge \"${FAKE_MIN:-1000000}\" ] && exit 0\n"
+               "exit 3\n",
+            tmpdir);
+    fclose(f);
+    chmod(fmt("%s/fake-gcbench", tmpdir), 0755);
+    /* stdin of every script: a FIFO opened read-write never ends, so a
+     * script that reads stdin hangs until the timeout. */
+    cr_assert_eq(sh("mkfifo '%s/fifo'", tmpdir), 0);
+}
+
+static void teardown(void)
+{
+    if (have_tmpdir)
+        sh("rm -rf '%s'", tmpdir);
+}
+
+TestSuite(scripts, .init = setup, .fini = teardown);
+
+/* Runs scripts/NAME ARGS (already shell-quoted) in tmpdir with stdin from
+ * the FIFO, stdout to out.txt, stderr to err.txt; returns its status (124
+ * when it hung for 60 s). */
+static int script(const char *name, const char *args)
+{
+    return sh("cd '%s' && rm -f log && timeout 60 '%s/scripts/%s' %s <>fifo >out.txt 2>err.txt", tmpdir,
+              GCBENCH_SOURCE_DIR, name, args);
+}
+
+static void expect_usage_error(const char *name, const char *args, const char *says)
+{
+    int rc = script(name, args);
+    char *err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_eq(rc, 2, "%s %s: exit %d, expected 2; stderr: %s", name, args, rc, err);
+    cr_assert_not_null(strstr(err, says), "%s %s: stderr lacks '%s': %s", name, args, says, err);
+    free(err);
+    cr_assert_lt(file_size(fmt("%s/log", tmpdir)), 0, "%s %s ran gcbench anyway", name, args);
+    cr_assert_lt(file_size(fmt("%s/pwned", tmpdir)), 0, "%s %s ran a command from its arguments", name, args);
+}
+
+/* The minimum min-heap prints ("min_heap_bytes N ..."), or -1. */
+static long long min_heap_result(void)
+{
+    char *out = slurp(fmt("%s/out.txt", tmpdir));
+    long long v = -1;
+    if (sscanf(out, "min_heap_bytes %lld", &v) != 1)
+        v = -1;
+    free(out);
+    return v;
+}
+
+Test(scripts, min_heap_rejects_bad_values)
+{
+    const char *fake = fmt("--gcbench='%s/fake-gcbench'", tmpdir);
+    const struct {
+        const char *args, *says;
+    } cases[] = {
+        {"--resolution=0", "must be positive"},          /* divided by zero */
+        {"--resolution=-64K", "bad --resolution '-64K'"}, /* never ended */
+        {"--resolution=-1", "bad --resolution '-1'"},
+        {"--resolution=1.5M --collector=copying", "bad --resolution '1.5M'"}, /* measured the default */
+        {"--resolution=", "bad --resolution ''"},
+        {"--resolution=64X", "bad --resolution '64X'"},
+        {"--resolution=K", "bad --resolution 'K'"},
+        {"--resolution=' 64K'", "bad --resolution ' 64K'"},
+        {"--resolution=99999999999999999999G", "bad --resolution"},
+        {"--resolution=17G", "at most 16G"},
+        {"--resolution='a[$(touch pwned)]'", "bad --resolution"}, /* bash arithmetic runs commands */
+        {"--resolution='1+1'", "bad --resolution '1+1'"},
+        {"--resolution 64K", "needs a value"},
+        {"--gcbench", "needs a value"},
+        {"--gcbench=", "needs a path"},
+        {"--gcbench=/nonexistent/gcbench", "not an executable file"},
+        {"--heap=1M", "--heap is what this script searches for"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_usage_error("min-heap", fmt("%s %s", fake, cases[i].args), cases[i].says);
+    /* gcbench rejecting an option it is given: a usage error, not a failure. */
+    int rc = script("min-heap", fmt("%s --bad", fake));
+    cr_assert_eq(rc, 2, "min-heap with an option gcbench rejects: exit %d", rc);
+}
+
+/* The bisection ends within the resolution of the true minimum, for
+ * resolutions in every accepted spelling; the other options reach gcbench. */
+Test(scripts, min_heap_finds_the_minimum_to_the_resolution)
+{
+    const struct {
+        const char *res;
+        long long step;
+    } cases[] = {
+        {"", 64 * 1024}, {"--resolution=64K", 64 * 1024}, {"--resolution=64KiB", 64 * 1024},
+        {"--resolution=1M", 1 << 20}, {"--resolution=4096", 4096}, {"--resolution=1", 1},
+        {"--resolution=0100K", 100 * 1024},
+    };
+    const long long mins[] = {1000000, 3 * 1024 * 1024 + 1, 200000};
+    for (size_t m = 0; m < sizeof mins / sizeof mins[0]; m++) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            int rc = sh("cd '%s' && rm -f log && FAKE_MIN=%lld timeout 60 '%s/scripts/min-heap' "
+                        "--gcbench='%s/fake-gcbench' %s --collector=copying --workload=alloc <>fifo >out.txt 2>err.txt",
+                        tmpdir, mins[m], GCBENCH_SOURCE_DIR, tmpdir, cases[i].res);
+            cr_assert_eq(rc, 0, "min-heap %s (minimum %lld): exit %d", cases[i].res, mins[m], rc);
+            long long got = min_heap_result();
+            cr_assert(got >= mins[m] && got - cases[i].step < mins[m],
+                      "min-heap %s: %lld for a minimum of %lld (resolution %lld)", cases[i].res, got, mins[m],
+                      cases[i].step);
+            char *log = slurp(fmt("%s/log", tmpdir));
+            cr_assert_not_null(strstr(log, "--collector=copying --workload=alloc --heap="),
+                               "the options did not reach gcbench: %s", log);
+            free(log);
+        }
+    }
+}
+
+/* A relative --gcbench is relative to the current directory, as is any
+ * other path, and a name without a slash is not looked up in PATH. */
+Test(scripts, min_heap_paths_are_relative_to_the_caller)
+{
+    int rc = sh("cd '%s' && mkdir -p 'a=b' && cp fake-gcbench 'a=b/-g' && cp fake-gcbench gcb && "
+                "timeout 60 '%s/scripts/min-heap' '--gcbench=a=b/-g' <>fifo >out.txt 2>err.txt",
+                tmpdir, GCBENCH_SOURCE_DIR);
+    cr_assert_eq(rc, 0, "min-heap --gcbench=a=b/-g: exit %d", rc);
+    cr_assert_geq(min_heap_result(), 1000000);
+    rc = sh("cd '%s' && timeout 60 '%s/scripts/min-heap' --gcbench=gcb <>fifo >out.txt 2>err.txt", tmpdir,
+            GCBENCH_SOURCE_DIR);
+    cr_assert_eq(rc, 0, "min-heap --gcbench=gcb: exit %d", rc);
+}
+
+/* The real gcbench, once, on a workload that fits at the floor. */
+Test(scripts, min_heap_with_gcbench)
+{
+    int rc = script("min-heap", fmt("--gcbench='%s' --workload=alloc --size=small --resolution=1M", GCBENCH_BIN));
+    cr_assert_eq(rc, 0, "min-heap with gcbench: exit %d", rc);
+    cr_assert_gt(min_heap_result(), 0);
+}
+
+Test(scripts, min_heap_help)
+{
+    cr_assert_eq(script("min-heap", "--help"), 0);
+    char *out = slurp(fmt("%s/out.txt", tmpdir));
+    cr_assert_not_null(strstr(out, "--resolution=SIZE"));
+    free(out);
+}
+
+/* compare-bdw checks every value before it looks for its binaries (a
+ * nonexistent --build would be exit 1) or runs anything. */
+Test(scripts, compare_bdw_rejects_bad_values)
+{
+    const struct {
+        const char *args, *says;
+    } cases[] = {
+        {"--runs=0", "bad --runs '0'"},
+        {"--runs=-1", "bad --runs '-1'"},
+        {"--runs=1.5", "bad --runs '1.5'"},
+        {"--runs=99999999999999999999", "bad --runs"},
+        {"--runs='a[$(touch pwned)]'", "bad --runs"},
+        {"--heap=1.5M", "bad --heap '1.5M'"},
+        {"--heap=0", "bad --heap '0'"},
+        {"--heap=", "bad --heap ''"},
+        {"--heap=-64M", "bad --heap '-64M'"},
+        {"--size=huge", "bad --size 'huge'"}, /* was measured as default */
+        {"--size=", "bad --size ''"},
+        {"--collectors=", "needs at least one collector"}, /* was every collector */
+        {"--build=", "needs a directory"},
+        {"--runs", "needs a value"},
+        {"--heap 64M", "needs a value"},
+        {"--bogus", "unknown argument '--bogus'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_usage_error("compare-bdw", fmt("--build=/nonexistent/build %s", cases[i].args), cases[i].says);
+    /* Good values pass the checks and reach the binary check (exit 1). */
+    int rc = script("compare-bdw", "--build=/nonexistent/build --runs=3 --heap=64MiB --size=small");
+    cr_assert_eq(rc, 1, "good values: exit %d", rc);
+    char *err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_not_null(strstr(err, "/nonexistent/build/gcbench not built"), "%s", err);
+    free(err);
+}
+
+/* A relative --build is relative to the current directory (it was taken
+ * relative to the checkout). */
+Test(scripts, compare_bdw_build_is_relative_to_the_caller)
+{
+    int rc = sh("cd '%s' && mkdir -p 'b=1' && timeout 60 '%s/scripts/compare-bdw' '--build=b=1' <>fifo >out.txt "
+                "2>err.txt",
+                tmpdir, GCBENCH_SOURCE_DIR);
+    cr_assert_eq(rc, 1);
+    char *err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_not_null(strstr(err, fmt("%s/b=1/gcbench not built", tmpdir)), "%s", err);
+    free(err);
+}
