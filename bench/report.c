@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/sysalloc.h"
+#include "core/utf8.h"
 #include "gcbench.h"
 #include "json.h"
 
@@ -173,8 +174,10 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
             GCBENCH_VERSION, o->collector, o->gc_options[0] ? ":" : "", o->gc_options,
             o->workload, wl_size_name(o->size), gcb_fmt_bytes(a, sizeof a, o->heap_limit),
             o->seed);
-    if (o->program != NULL)
-        fprintf(f, "  program=%s", o->program);
+    if (o->program != NULL) { /* escaped: a path need not be UTF-8 */
+        char q[1024];
+        fprintf(f, "  program=%s", gc_utf8_escape(q, sizeof q, o->program, strlen(o->program), 0));
+    }
     if (o->verify)
         fprintf(f, "  verify");
     if (o->stress > 0)

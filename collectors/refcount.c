@@ -51,10 +51,6 @@
 /* A cycle collection runs at the first allocation after the root buffer
  * holds this many possible roots. */
 #define RC_BUFFER_THRESHOLD 16384u
-/* A reclamation outside gc_collect is recorded as an rc-cascade pause only
- * when it frees at least this many objects; smaller ones are counted in the
- * rc_reclamations / rc_reclaim_ns statistics instead. */
-#define RC_CASCADE_PAUSE_MIN 1024u
 
 /* ---- the prefix word ------------------------------------------------------------
  *  bits 0..1   colour (Bacon-Rajan): BLACK 0, GRAY 1, WHITE 2, PURPLE 3;
@@ -460,18 +456,17 @@ static void rc_record_cascade(gc_heap *h, gc_reason reason, uint64_t t0, uint64_
     gc_pause_record(h, GC_PAUSE_RC_CASCADE, reason, t0, t2, before, phases);
 }
 
-/* A reclamation point outside gc_collect: recorded as a pause only when
- * the cascade freed at least RC_CASCADE_PAUSE_MIN objects. */
+/* A reclamation point outside gc_collect: the mutator is stopped while it
+ * runs, so every one is recorded as an rc-cascade pause, however little it
+ * frees (the pause log, `collections` and the plots count all of them). */
 static void rc_reclaim(gc_heap *h, rc_heap *rc, gc_reason reason)
 {
-    uint64_t t0 = uv_hrtime(), before = rc->used_bytes, released = rc->released;
+    uint64_t t0 = uv_hrtime(), before = rc->used_bytes;
     rc_increment_roots(h, rc);
     uint64_t t1 = uv_hrtime();
     rc_release_garbage(rc);
-    if (rc->released - released >= RC_CASCADE_PAUSE_MIN) {
-        rc->cascade_pauses++;
-        rc_record_cascade(h, reason, t0, t1, before);
-    }
+    rc->cascade_pauses++;
+    rc_record_cascade(h, reason, t0, t1, before);
     rc->reclaim_ns += uv_hrtime() - t0;
 }
 

@@ -2468,3 +2468,27 @@ Test(e2e, unknown_collector_lists_names)
     cr_assert_geq(n, 4);
     cr_assert_str_eq(r.out, "");
 }
+
+/* A program path with bytes that are not UTF-8 is quoted escaped in the
+ * verification detail (stdout and summary.json), never echoed raw; a long
+ * one by its tail, so the file name stays visible. */
+Test(e2e, program_path_escaped_in_messages)
+{
+    char *dir = make_tmpdir();
+    char *bad = path_join(dir, "bad\xff" "dir");
+    cr_assert_eq(sh("mkdir -p '%s' && cp '%s/workloads/programs/lists.gca' '%s/'", bad, GCBENCH_SOURCE_DIR, bad), 0);
+    char *prog = path_join(bad, "lists.gca");
+    char *out = path_join(dir, "run");
+    cr_assert_eq(sh("'%s' --program='%s' --heap=8M --out='%s' >'%s/o' 2>'%s/e'", GCBENCH_BIN, prog, out, dir, dir), 0);
+    char *o = read_file(path_join(dir, "o"));
+    cr_assert(strstr(o, "bad\\xffdir/lists.gca halted normally") != NULL, "stdout:\n%s", o);
+    cr_assert(strchr(o, '\xff') == NULL, "a raw 0xff byte reached stdout");
+    const gcb_jv *doc = run_summary(out);
+    cr_assert(strstr(jget(doc, "verification_detail")->str, "\\xffdir/lists.gca") != NULL, "%s",
+              jget(doc, "verification_detail")->str);
+    char *lng = path_join(dir, "a-directory-name-long-enough-to-be-cut-in-the-middle-of-a-message/and-deeper");
+    cr_assert_eq(sh("mkdir -p '%s' && cp '%s/workloads/programs/lists.gca' '%s/'", lng, GCBENCH_SOURCE_DIR, lng), 0);
+    cr_assert_eq(sh("'%s' --program='%s/lists.gca' --heap=8M >'%s/o2' 2>&1", GCBENCH_BIN, lng, dir), 0);
+    char *o2 = read_file(path_join(dir, "o2"));
+    cr_assert(strstr(o2, "...") != NULL && strstr(o2, "and-deeper/lists.gca halted normally") != NULL, "%s", o2);
+}

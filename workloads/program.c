@@ -33,6 +33,7 @@
 #include <sys/types.h>
 
 #include "core/vm/vm.h"
+#include "core/utf8.h"
 #include "workload.h"
 
 /* gcbench's default (bench/cli.h GCB_DEFAULT_MAX_STEPS) is the same. */
@@ -75,6 +76,21 @@ static ssize_t program_out_write(void *cookie, const char *buf, size_t n)
 }
 
 /* NAME.expected for NAME.gca, else FILE.expected. */
+/* A path as messages quote it: escaped (valid UTF-8, no control
+ * characters) and, when long, its tail (the file name matters most). */
+static const char *quote_path(char *buf, size_t size, const char *path)
+{
+    size_t n = strlen(path), keep = size / 2;
+    if (n <= keep)
+        return gc_utf8_escape(buf, size, path, n, 0);
+    const char *t = path + n - keep;
+    while ((*t & 0xc0) == 0x80 && *t) /* start at a character boundary */
+        t++;
+    buf[0] = buf[1] = buf[2] = '.';
+    gc_utf8_escape(buf + 3, size - 3, t, strlen(t), 0);
+    return buf;
+}
+
 static char *program_expected_path(const char *program)
 {
     size_t len = strlen(program);
@@ -94,11 +110,12 @@ static int program_read_expected(const char *path, char **out, size_t *len, wl_r
 {
     *out = NULL;
     *len = 0;
+    char qpath[160];
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         if (errno == ENOENT)
             return 0;
-        snprintf(res->detail, sizeof res->detail, "%s: %s", path, strerror(errno));
+        snprintf(res->detail, sizeof res->detail, "%s: %s", quote_path(qpath, sizeof qpath, path), strerror(errno));
         return -1;
     }
     size_t cap = 4096, n = 0;
@@ -118,7 +135,7 @@ static int program_read_expected(const char *path, char **out, size_t *len, wl_r
     }
     int e = errno;
     if (buf == NULL || ferror(f)) {
-        snprintf(res->detail, sizeof res->detail, "%s: %s", path,
+        snprintf(res->detail, sizeof res->detail, "%s: %s", quote_path(qpath, sizeof qpath, path),
                  buf == NULL ? "out of memory" : strerror(e != 0 ? e : EIO));
         free(buf);
         fclose(f);
@@ -155,6 +172,10 @@ static int program_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
         snprintf(res->detail, sizeof res->detail, "out of memory");
         return WL_ERR_INPUT;
     }
+    /* Paths as messages quote them: valid UTF-8, no control characters. */
+    char name[64], xname[64];
+    quote_path(name, sizeof name, cfg->program);
+    quote_path(xname, sizeof xname, expected_path);
     if (program_read_expected(expected_path, &expected, &expected_len, res) != 0) {
         free(expected_path);
         return WL_ERR_INPUT;
@@ -163,7 +184,7 @@ static int program_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
         snprintf(res->detail, sizeof res->detail,
                  "--debug-corrupt needs an expected output (%s) to damage: %s has none, and "
                  "its own checks run inside the VM",
-                 expected_path, cfg->program);
+                 xname, name);
         free(expected_path);
         return WL_ERR_INPUT;
     }
@@ -201,13 +222,13 @@ static int program_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
     case VM_HALTED:
         if (werr != 0) {
             snprintf(res->detail, sizeof res->detail,
-                     "%s halted, but writing its output to stdout failed: %s", cfg->program,
+                     "%s halted, but writing its output to stdout failed: %s", name,
                      strerror(werr));
             rc = PROGRAM_ERR_OUTPUT;
         } else if (expected != NULL && out == stdout) {
             snprintf(res->detail, sizeof res->detail,
-                     "%s halted, but its output could not be compared with %s", cfg->program,
-                     expected_path);
+                     "%s halted, but its output could not be compared with %s", name,
+                     xname);
             rc = WL_OK;
         } else if (expected != NULL && (po.mismatch != SIZE_MAX || po.pos != expected_len ||
                                         (po.corrupt && po.pos == 0))) {
@@ -216,15 +237,15 @@ static int program_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
             snprintf(res->detail, sizeof res->detail,
                      "%s halted, but its output (%zu bytes) differs from %s (%zu bytes) at byte "
                      "%zu (line %zu)%s",
-                     cfg->program, po.pos, expected_path, expected_len, at,
+                     name, po.pos, xname, expected_len, at,
                      program_line_of(expected, expected_len, at),
                      po.corrupt ? " (--debug-corrupt damaged it)" : "");
             rc = WL_OK;
         } else {
             res->verified = true;
-            snprintf(res->detail, sizeof res->detail, "%s halted normally%s%s", cfg->program,
+            snprintf(res->detail, sizeof res->detail, "%s halted normally%s%s", name,
                      expected != NULL ? ", output matches " : "",
-                     expected != NULL ? expected_path : "");
+                     expected != NULL ? xname : "");
             rc = WL_OK;
         }
         break;
