@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/readfile.h"
 #include "gcbench.h"
 #include "report.h"
 
@@ -57,27 +58,6 @@ typedef struct gcb_cell {
 
 /* ---- loading ---------------------------------------------------------------------- */
 
-static char *gcb_read_all(FILE *f, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (nb == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    *len = n;
-    return buf;
-}
-
 int gcb_compare_load(const char *dir, gcb_compare_run *run, char *err, size_t errlen)
 {
     run->dir = dir;
@@ -112,9 +92,10 @@ int gcb_compare_load(const char *dir, gcb_compare_run *run, char *err, size_t er
         return -1;
     }
     size_t len;
-    char *text = gcb_read_all(f, &len);
-    if (text == NULL || ferror(f)) {
-        snprintf(err, errlen, "cannot read '%s': %s", path, text ? "read error" : "out of memory");
+    int rerr = 0;
+    char *text = gc_read_file(f, &len, &rerr);
+    if (text == NULL) {
+        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(rerr));
     } else {
         char perr[160];
         run->summary = gcb_jv_parse(text, len, perr, sizeof perr);

@@ -10,6 +10,7 @@
  * gc_heap_create_with, so these tests do not depend on which collectors are
  * registered; tests of registered collectors pick them by property. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "conformance.h"
 #include "core/collector.h"
 #include "core/ptrset.h"
+#include "core/readfile.h"
 #include "core/sysalloc.h"
 #include "collectors/registry.h"
 
@@ -2047,3 +2049,32 @@ Test(limit, failed_reservations_are_clean_errors)
     cr_log_info("64 GiB + 128 MiB spare: %zu collectors refused a 64 GiB heap\n", refused);
 }
 #endif
+
+/* ---- gc_read_file ------------------------------------------------------------------------ */
+
+Test(core, read_file_whole_and_errors)
+{
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    for (int i = 0; i < 10000; i++) /* more than one buffer doubling */
+        fputc('a' + i % 26, f);
+    rewind(f);
+    size_t len = 0;
+    int err = 0;
+    char *buf = gc_read_file(f, &len, &err);
+    fclose(f);
+    cr_assert_not_null(buf, "read failed: %s", strerror(err));
+    cr_assert_eq(len, 10000);
+    for (int i = 0; i < 10000; i++)
+        cr_assert_eq(buf[i], 'a' + i % 26, "byte %d", i);
+    cr_assert_eq(buf[len], '\0');
+    free(buf);
+    /* A directory opens but cannot be read: an error, not an empty file. */
+    f = fopen("/", "rb");
+    cr_assert_not_null(f);
+    err = 0;
+    buf = gc_read_file(f, &len, &err);
+    fclose(f);
+    cr_assert_null(buf, "reading a directory returned %zu bytes", len);
+    cr_assert_eq(err, EISDIR, "err = %d (%s)", err, strerror(err));
+}

@@ -33,6 +33,7 @@
 #include <sys/types.h>
 
 #include "core/vm/vm.h"
+#include "core/readfile.h"
 #include "core/utf8.h"
 #include "workload.h"
 
@@ -118,30 +119,14 @@ static int program_read_expected(const char *path, char **out, size_t *len, wl_r
         snprintf(res->detail, sizeof res->detail, "%s: %s", quote_path(qpath, sizeof qpath, path), strerror(errno));
         return -1;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap || ferror(f))
-            break;
-        char *nb = realloc(buf, cap * 2);
-        if (nb == NULL) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int e = errno;
-    if (buf == NULL || ferror(f)) {
-        snprintf(res->detail, sizeof res->detail, "%s: %s", quote_path(qpath, sizeof qpath, path),
-                 buf == NULL ? "out of memory" : strerror(e != 0 ? e : EIO));
-        free(buf);
-        fclose(f);
+    size_t n;
+    int e = 0;
+    char *buf = gc_read_file(f, &n, &e);
+    fclose(f);
+    if (buf == NULL) {
+        snprintf(res->detail, sizeof res->detail, "%s: %s", quote_path(qpath, sizeof qpath, path), strerror(e));
         return -1;
     }
-    fclose(f);
     *out = buf;
     *len = n;
     return 0;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../utf8.h"
+#include "../readfile.h"
 #include "vm_impl.h"
 
 const char *const vm_op_names[VM_OP_COUNT] = {
@@ -996,22 +997,13 @@ vm_program *vm_assemble_file(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "%s: %s", shown, strerror(errno));
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        buf = asm_grow(buf, &cap, len + 4096, 1);
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    bool bad = ferror(f);
-    int e = errno;
+    size_t len;
+    int e = 0;
+    char *buf = gc_read_file(f, &len, &e);
     fclose(f);
-    if (bad) {
+    if (buf == NULL) {
         if (err && errlen)
             snprintf(err, errlen, "%s: %s", shown, strerror(e));
-        free(buf);
         return NULL;
     }
     vm_program *p = vm_assemble(buf, len, path, err, errlen);
