@@ -21,4 +21,19 @@ static int sh(const char *f, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* Formats into one of 32 static buffers used in turn (for building paths
+ * and commands inline). */
+static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2), unused));
+static const char *fmt(const char *f, ...)
+{
+    static char buf[32][4096];
+    static int next;
+    char *b = buf[next++ % 32];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(b, sizeof buf[0], f, ap);
+    va_end(ap);
+    return b;
+}
+
 #endif

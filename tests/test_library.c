@@ -29,19 +29,6 @@
 static char tmp[256];  /* this case's directory */
 static char prefix[320];
 
-/* Formats into one of 32 static buffers used in turn. */
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[32][4096];
-    static int next;
-    char *b = buf[next++ % 32];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
 
 /* The file's last `max` bytes (for failure messages); "" if unreadable. */
 static const char *tail_of(const char *path, long max)

@@ -32,18 +32,6 @@ static char run_ms[512], run_cp[512], run_idle[512];
 
 /* Formats into one of 64 static buffers used in turn: a result stays valid
  * for the next 63 calls, enough for one test. */
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[64][2048];
-    static int next;
-    char *b = buf[next++ % 64];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
 
 /* Runs a shell command line; returns its exit status (-1 if it died). */
 /* Runs scripts/NAME with ARGS, stderr to tmpdir/err.txt; returns the status. */

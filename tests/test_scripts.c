@@ -20,19 +20,6 @@
 static char tmpdir[] = "/tmp/gcbench-scripts-XXXXXX";
 static bool have_tmpdir;
 
-/* Formats into one of 32 static buffers used in turn. */
-static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static const char *fmt(const char *f, ...)
-{
-    static char buf[32][2048];
-    static int next;
-    char *b = buf[next++ % 32];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(b, sizeof buf[0], f, ap);
-    va_end(ap);
-    return b;
-}
 
 static long file_size(const char *path)
 {
