@@ -107,7 +107,8 @@ static long long min_heap_result(void)
 
 Test(scripts, min_heap_rejects_bad_values)
 {
-    const char *fake = fmt("--gcbench='%s/fake-gcbench'", tmpdir);
+    char fake[512];
+    snprintf(fake, sizeof fake, "--gcbench='%s/fake-gcbench'", tmpdir); /* not fmt(): its buffers rotate */
     const struct {
         const char *args, *says;
     } cases[] = {
