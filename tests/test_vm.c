@@ -213,6 +213,19 @@ Test(vm_asm, errors)
         {"li r1, r2", "1:8", "operand 2 of 'li' must be an integer or nil, got a register"},
         {"getf r1, r2, r3", "1:14", "operand 3 of 'getf' must be a field"},
         {"getf r1, r2, 300", "1:14", "field index 300 out of range"},
+        /* the bitwise and value-array instructions follow the same rules */
+        {"and r1, 5, r2", "1:9", "operand 2 of 'and' must be a register, got an integer"},
+        {"shl r1, r2, \"x\"", "1:13",
+         "operand 3 of 'shl' must be a register, an integer or nil, got a string literal"},
+        {"  xor r1, r2", "1:3", "'xor' takes 3 operands, got 2"},
+        {"shr r1, r2, 1, 2", "1:16", "too many operands: 'shr' takes 3"},
+        {"or r1 r2 0x4000000000000000", "1:10", "out of range"},
+        {"newv r1, Foo", "1:10",
+         "operand 2 of 'newv' must be a register, an integer or nil, got a name"},
+        {"getv r1, 3, 0", "1:10", "operand 2 of 'getv' must be a register, got an integer"},
+        {"setv r1, 0", "1:1", "'setv' takes 3 operands, got 2"},
+        {"newv r32, 1", "1:6", "bad register 'r32'"},
+        {"nop\n  getv r1, r2, r3, r4", "2:20", "too many operands: 'getv' takes 3"},
         /* wrong operand count */
         {"add r1, r2", "1:1", "'add' takes 3 operands, got 2"},
         {"  halt r1", "1:8", "too many operands: 'halt' takes 0"},
@@ -266,6 +279,10 @@ Test(vm_asm, entry_and_syntax)
     expect_output("li r1 7 ; spaces only\nadd r2 r1 -0x2\nprintln r2", "5\n");
     expect_output("", "");
     expect_output("; only a comment\n", "");
+    /* mnemonics are not reserved, the new ones neither */
+    expect_output("li r1, 6\nand: and r1, r1, 3\njmp shl\nshl: shl r1 r1 1\nor:\n"
+                  "newv: println r1\n",
+                  "4\n");
     vm_program *p = assemble("li r1, 1\nli r2, 2\n");
     cr_assert_eq(vm_program_length(p), 3, "two instructions and the implicit halt");
     vm_program_free(p);
@@ -484,6 +501,148 @@ Test(vm_insn, arithmetic)
                   "li r1, -7\ndiv r3, r1, 2\nprintln r3\nmod r3, r1, 2\nprintln r3\n"
                   "sub r3, r1, -7\nprintln r3\nmul r3, r1, -3\nprintln r3\n",
                   "22\n12\n85\n3\n2\n-3\n-1\n0\n21\n");
+}
+
+/* Bitwise operations (docs/vm.md): on the two's-complement value of the
+ * 63-bit int, with register and immediate operands; shr is arithmetic. */
+Test(vm_insn, bitwise)
+{
+    expect_output("li r1, 12\nli r2, 10\n"
+                  "and r3, r1, r2\nprintln r3\n"
+                  "or r3, r1, r2\nprintln r3\n"
+                  "xor r3, r1, r2\nprintln r3\n"
+                  "and r3, r1, 0x6\nprintln r3\n"
+                  "or r3, r1, 3\nprintln r3\n"
+                  "xor r3, r1, r1\nprintln r3\n"
+                  /* negative operands: two's complement */
+                  "li r4, -1\n"
+                  "and r3, r4, r1\nprintln r3\n"
+                  "or r3, r4, r1\nprintln r3\n"
+                  "xor r3, r4, r1\nprintln r3\n"
+                  "li r5, -12\n"
+                  "and r3, r5, 0xff\nprintln r3\n"
+                  "and r3, r5, -8\nprintln r3\n"
+                  "or r3, r5, 1\nprintln r3\n"
+                  "xor r3, r5, -1\nprintln r3\n"
+                  /* the extremes stay in range */
+                  "li r6, 0x3fffffffffffffff\nli r7, -0x4000000000000000\n"
+                  "xor r3, r6, -1\nprintln r3\n"
+                  "or r3, r6, r7\nprintln r3\n"
+                  "and r3, r6, r7\nprintln r3\n",
+                  "8\n14\n6\n4\n15\n0\n"
+                  "12\n-1\n-13\n244\n-16\n-11\n11\n"
+                  "-4611686018427387904\n-1\n0\n");
+    expect_output("li r1, 5\n"
+                  "shl r2, r1, 0\nprintln r2\n"
+                  "shl r2, r1, 3\nprintln r2\n"
+                  "shr r2, r1, 0\nprintln r2\n"
+                  "shr r2, r1, 1\nprintln r2\n"
+                  "li r9, 2\nshl r2, r1, r9\nprintln r2\n"
+                  /* shr is arithmetic: floor division by 2^n */
+                  "li r3, -5\n"
+                  "shr r2, r3, 1\nprintln r2\n"
+                  "shr r2, r3, 2\nprintln r2\n"
+                  "shr r2, r3, 62\nprintln r2\n"
+                  "shl r2, r3, 2\nprintln r2\n"
+                  /* counts up to 62: the whole range */
+                  "li r4, 1\nshl r2, r4, 61\nprintln r2\n"
+                  "li r4, -1\nshl r2, r4, 62\nprintln r2\n"
+                  "shr r2, r2, 62\nprintln r2\n"
+                  "li r4, 0x3fffffffffffffff\nshr r2, r4, 62\nprintln r2\n"
+                  "shr r2, r4, 61\nprintln r2\n"
+                  "li r4, -0x4000000000000000\nshr r2, r4, 62\nprintln r2\n"
+                  "li r4, 0\nshl r2, r4, 62\nprintln r2\n"
+                  /* the largest shl that fits, both signs */
+                  "li r4, 0x1fffffffffffffff\nshl r2, r4, 1\nprintln r2\n"
+                  "li r4, -0x2000000000000000\nshl r2, r4, 1\nprintln r2\n",
+                  "5\n40\n5\n2\n20\n-3\n-2\n-1\n-20\n"
+                  "2305843009213693952\n-4611686018427387904\n-1\n0\n1\n-1\n0\n"
+                  "4611686018427387902\n-4611686018427387904\n");
+}
+
+/* Value arrays: raw words holding ints, zero at creation, with no barrier;
+ * contents survive collections (expect_output: every collector, a
+ * collection at every allocation, the verifier on). */
+Test(vm_insn, value_arrays)
+{
+    expect_output("li r1, 4\nnewv r2, r1\nlen r3, r2\nprintln r3\nprintln r2\n"
+                  "getv r3, r2, 3\nprintln r3\n"
+                  "setv r2, 0, 0x3fffffffffffffff\nsetv r2, 1, -0x4000000000000000\n"
+                  "li r4, 2\nli r5, -7\nsetv r2, r4, r5\n"
+                  /* allocate and collect around it: the words must survive moves */
+                  "newv r6, 0\nlen r7, r6\nprintln r7\nnewarr r8, 2\nseta r8, 0, r2\nli r2, nil\n"
+                  "str r9, \"x\"\ngc\ngeta r2, r8, 0\n"
+                  "getv r3, r2, 0\nprintln r3\ngetv r3, r2, 1\nprintln r3\n"
+                  "getv r3, r2, r4\nprintln r3\ngetv r3, r2, 3\nprintln r3\n"
+                  "setv r2, 3, 1\nsetv r2, 3, 2\ngetv r3, r2, 3\nprintln r3\n"
+                  "eq r3, r2, r2\nprintln r3\n",
+                  "4\n<values 4>\n0\n0\n4611686018427387903\n-4611686018427387904\n-7\n0\n2\n1\n");
+}
+
+/* Many value arrays (one of 5,000 words: a large object for collectors
+ * that have a large-object space) kept in a reference array while garbage
+ * is made, under every collector at a collection per allocation with the
+ * verifier on: every word must read back as written. Element j of array i
+ * is (i shl 16) xor j, negated for odd i (negative words too). */
+Test(vm_insn, value_arrays_survive_collections, .timeout = 120)
+{
+    expect_output("    li r10, 40\n"
+                  "    newarr r1, r10          ; the kept arrays\n"
+                  "    li r2, 0\n"
+                  "make: ge r3, r2, r10\n"
+                  "    jnz r3, made\n"
+                  "    mul r4, r2, 3\n"
+                  "    add r4, r4, 1           ; length 3i + 1\n"
+                  "    eq r3, r2, 7\n"
+                  "    jz r3, small\n"
+                  "    li r4, 5000\n"
+                  "small: newv r5, r4\n"
+                  "    seta r1, r2, r5\n"
+                  "    li r6, 0\n"
+                  "fill: ge r3, r6, r4\n"
+                  "    jnz r3, filled\n"
+                  "    shl r7, r2, 16\n"
+                  "    xor r7, r7, r6\n"
+                  "    and r8, r2, 1\n"
+                  "    jz r8, even\n"
+                  "    mul r7, r7, -1\n"
+                  "even: setv r5, r6, r7\n"
+                  "    str r9, \"garbage\"     ; collects (stress), moves r1 and r5\n"
+                  "    newv r9, 2              ; garbage value arrays too\n"
+                  "    add r6, r6, 1\n"
+                  "    jmp fill\n"
+                  "filled: add r2, r2, 1\n"
+                  "    jmp make\n"
+                  "made: li r5, nil\n"
+                  "    gc\n"
+                  "    li r2, 0\n"
+                  "    li r11, 0               ; words checked\n"
+                  "check: ge r3, r2, r10\n"
+                  "    jnz r3, done\n"
+                  "    geta r5, r1, r2\n"
+                  "    len r4, r5\n"
+                  "    li r6, 0\n"
+                  "cloop: ge r3, r6, r4\n"
+                  "    jnz r3, cdone\n"
+                  "    shl r7, r2, 16\n"
+                  "    xor r7, r7, r6\n"
+                  "    and r8, r2, 1\n"
+                  "    jz r8, ceven\n"
+                  "    xor r7, r7, -1\n"
+                  "    add r7, r7, 1           ; -x, another way\n"
+                  "ceven: getv r9, r5, r6\n"
+                  "    eq r3, r9, r7\n"
+                  "    assert r3\n"
+                  "    add r11, r11, 1\n"
+                  "    add r6, r6, 1\n"
+                  "    jmp cloop\n"
+                  "cdone: add r2, r2, 1\n"
+                  "    jmp check\n"
+                  "done: println r11\n"
+                  "    getv r9, r5, 3          ; array 39, element 3\n"
+                  "    println r9\n",
+                  /* sum of (3i + 1) for i < 40 except i = 7, plus 5000 */
+                  "7358\n-2555907\n");
 }
 
 Test(vm_insn, comparisons)
@@ -736,9 +895,32 @@ Test(vm_runtime, type_errors)
          "setf: the value for an int field must be an int, got a VtD record"},
         {"str r1, \"a\"\nli r2, 3\nconcat r3, r1, r2", 3,
          "concat: operand 3 must be a string, got an int"},
-        {"li r1, 3\nlen r2, r1", 2, "len: operand 2 must be an array or a string, got an int"},
+        {"li r1, 3\nlen r2, r1", 2,
+         "len: operand 2 must be an array, a value array or a string, got an int"},
         {"newarr r1, nil", 1, "newarr: the length must be an int, got nil"},
         {"str r1, \"a\"\nitos r2, r1", 2, "itos: the operand must be an int"},
+        /* bitwise operations: ints only */
+        {"li r1, 1\nli r2, nil\nand r3, r1, r2", 3, "and: operand 3 must be an int, got nil"},
+        {"str r1, \"x\"\nor r2, r1, 1", 2, "or: operand 2 must be an int, got a string"},
+        {"li r1, 1\nnewv r2, 1\nxor r3, r1, r2", 3,
+         "xor: operand 3 must be an int, got a value array"},
+        {"newarr r1, 1\nshl r2, r1, 1", 2, "shl: operand 2 must be an int, got an array"},
+        {"li r1, 8\nshr r2, r1, nil", 2, "shr: the shift count must be an int, got nil"},
+        {"li r1, 8\nshr r2, r5, 1", 2, "shr: operand 2 must be an int, got nil"},
+        /* value arrays */
+        {"newv r1, nil", 1, "newv: the length must be an int, got nil"},
+        {"newarr r1, 2\ngetv r2, r1, 0", 2, "getv: operand 2 must be a value array, got an array"},
+        {"str r1, \"ab\"\nsetv r1, 0, 1", 2, "setv: operand 1 must be a value array, got a string"},
+        {"li r1, nil\ngetv r2, r1, 0", 2, "getv: operand 2 must be a value array, got nil"},
+        {".type VtV a:int\nnew r1, VtV\nsetv r1, 0, 1", 3,
+         "setv: operand 1 must be a value array, got a VtV record"},
+        {"newv r1, 2\ngetv r2, r1, nil", 2, "getv: the index must be an int, got nil"},
+        {"newv r1, 2\nsetv r1, 0, nil", 2, "setv: the value must be an int, got nil"},
+        {"newv r1, 2\nstr r2, \"s\"\nsetv r1, 1, r2", 3,
+         "setv: the value must be an int, got a string"},
+        {"newv r1, 2\ngeta r2, r1, 0", 2, "geta: operand 2 must be an array, got a value array"},
+        {"newv r1, 2\nseta r1, 0, 0", 2, "seta: operand 1 must be an array, got a value array"},
+        {"newv r1, 2\ngetb r2, r1, 0", 2, "getb: operand 2 must be a string, got a value array"},
     };
     RT_CASES(cases);
 }
@@ -757,6 +939,13 @@ Test(vm_runtime, bounds)
         {"str r1, \"abc\"\nsubstr r2, r1, 1, -1", 2, "out of bounds"},
         {"newarr r1, -1", 1, "newarr: length -1 out of range"},
         {"aloc r1, 0x10000000000", 1, "aloc: length 1099511627776 out of range"},
+        {"newv r1, 3\ngetv r2, r1, 3", 2, "getv: index 3 out of bounds (length 3)"},
+        {"newv r1, 3\ngetv r2, r1, -1", 2, "getv: index -1 out of bounds (length 3)"},
+        {"newv r1, 3\nsetv r1, 3, 0", 2, "setv: index 3 out of bounds (length 3)"},
+        {"newv r1, 3\nli r2, -1\nsetv r1, r2, 0", 3, "setv: index -1 out of bounds"},
+        {"newv r1, 0\ngetv r2, r1, 0", 2, "getv: index 0 out of bounds (length 0)"},
+        {"li r1, -1\nnewv r2, r1", 2, "newv: length -1 out of range (0..1099511627775)"},
+        {"newv r1, 0x10000000000", 1, "newv: length 1099511627776 out of range"},
     };
     RT_CASES(cases);
 }
@@ -771,6 +960,21 @@ Test(vm_runtime, arithmetic)
         {"li r1, 0x100000000\nmul r1, r1, r1", 2, "mul: integer overflow"},
         {"li r1, 0x40000000\nmul r1, r1, r1\nmul r1, r1, 4", 3, "mul: integer overflow"},
         {"li r1, -0x4000000000000000\ndiv r1, r1, -1", 2, "div: integer overflow"},
+        /* shl: a result outside the int range is an overflow, never a wrap */
+        {"li r1, 1\nshl r1, r1, 62", 2, "shl: integer overflow"},
+        {"li r1, -1\nnop\nshl r1, r1, 62\nshl r1, r1, 1", 4, "shl: integer overflow"},
+        {"li r1, 0x2000000000000000\nshl r1, r1, 1", 2, "shl: integer overflow"},
+        {"li r1, -0x2000000000000001\nshl r1, r1, 1", 2, "shl: integer overflow"},
+        {"li r1, 3\nshl r1, r1, 61", 2, "shl: integer overflow"},
+        {"li r1, 0x3fffffffffffffff\nshl r1, r1, 1", 2, "shl: integer overflow"},
+        /* shift counts: 0..62 */
+        {"li r1, 1\nshl r1, r1, 63", 2, "shl: shift count 63 out of range (0..62)"},
+        {"li r1, 1\nshr r1, r1, 63", 2, "shr: shift count 63 out of range (0..62)"},
+        {"li r1, 1\nli r2, -1\nshr r1, r1, r2", 3, "shr: shift count -1 out of range (0..62)"},
+        {"li r1, 0\nshl r1, r1, -1", 2, "shl: shift count -1 out of range"},
+        {"li r1, 0\nshl r1, r1, 0x3fffffffffffffff", 2,
+         "shl: shift count 4611686018427387903 out of range"},
+        {"li r1, 0\nshr r1, r1, 64", 2, "shr: shift count 64 out of range"},
     };
     RT_CASES(cases);
 }
@@ -1027,12 +1231,13 @@ static const char *const op_sigs[VM_OP_COUNT] = {
 static void gen_value(rng *r, FILE *f)
 {
     static const char *const extremes[] = {"0x3fffffffffffffff", "-0x4000000000000000", "-1",
-                                           "0x10000000000", "100000"};
+                                           "0x10000000000", "100000", "62", "63"};
+    enum { NEXTREMES = sizeof extremes / sizeof extremes[0] };
     unsigned k = rng_below(r, 20);
     if (k == 0)
         fputs("nil", f);
     else if (k == 1)
-        fputs(extremes[rng_below(r, 5)], f);
+        fputs(extremes[rng_below(r, NEXTREMES)], f);
     else
         fprintf(f, "%d", (int)rng_below(r, 12) - 2);
 }
@@ -1047,15 +1252,20 @@ static void gen_string(rng *r, FILE *f)
     fputc('"', f);
 }
 
+/* The registers the generator mostly uses: the ones the prologue sets. */
+#define GEN_REGS 7
+
 static void gen_operand(rng *r, FILE *f, char sig, unsigned nlabels)
 {
     static const char *const fields[] = {"VzA.a", "VzA.b", "VzA.c", "VzB.x",
                                          "VzB.y", "0",     "1",     "2"};
     switch (sig) {
-    case 'R': fprintf(f, "r%u", rng_below(r, 8) ? rng_below(r, 6) : rng_below(r, VM_NREGS)); break;
+    case 'R':
+        fprintf(f, "r%u", rng_below(r, 8) ? rng_below(r, GEN_REGS) : rng_below(r, VM_NREGS));
+        break;
     case 'V':
         if (rng_below(r, 2))
-            fprintf(f, "r%u", rng_below(r, 6));
+            fprintf(f, "r%u", rng_below(r, GEN_REGS));
         else
             gen_value(r, f);
         break;
@@ -1064,7 +1274,7 @@ static void gen_operand(rng *r, FILE *f, char sig, unsigned nlabels)
         if (rng_below(r, 3) == 0)
             gen_string(r, f);
         else
-            fprintf(f, "r%u", rng_below(r, 6));
+            fprintf(f, "r%u", rng_below(r, GEN_REGS));
         break;
     case 'S': gen_string(r, f); break;
     case 'L': fprintf(f, "L%u", rng_below(r, nlabels)); break;
@@ -1073,6 +1283,10 @@ static void gen_operand(rng *r, FILE *f, char sig, unsigned nlabels)
     case 'N': fprintf(f, "s%u", rng_below(r, 3)); break;
     }
 }
+
+/* How often gen_program emitted each opcode (vm_random checks that every
+ * one was, the bitwise and value-array instructions included). */
+static unsigned gen_op_counts[VM_OP_COUNT];
 
 /* A valid program from the instruction grammar. */
 static char *gen_program(rng *r)
@@ -1085,7 +1299,7 @@ static char *gen_program(rng *r)
      * instructions run before the first type error */
     if (rng_below(r, 4) != 0)
         fputs("    li r0, 1\n    li r1, 2\n    new r2, VzA\n    newarr r3, 4\n"
-              "    str r4, \"hello\"\n    new r5, VzB\n", f);
+              "    str r4, \"hello\"\n    new r5, VzB\n    newv r6, 4\n", f);
     unsigned nlabels = 1 + rng_below(r, 6), ninsns = 4 + rng_below(r, 40), placed = 0;
     for (unsigned i = 0; i < ninsns; i++) {
         if (placed < nlabels && rng_below(r, 5) == 0)
@@ -1094,6 +1308,7 @@ static char *gen_program(rng *r)
         do
             op = rng_below(r, VM_OP_COUNT);
         while (op >= VM_OP_THREAD && rng_below(r, 20) != 0); /* reserved: rarely */
+        gen_op_counts[op]++;
         fprintf(f, "    %s", vm_op_names[op]);
         const char *sig = op_sigs[op];
         for (size_t k = 0; sig[k]; k++) {
@@ -1309,4 +1524,7 @@ Test(vm_random, generated_and_mutated_programs)
     /* the generator must reach past the first instructions often enough */
     cr_assert_gt(c.halted, 100, "seed %" PRIu64 ": only %u programs halted", seed, c.halted);
     cr_assert_gt(c.rejected, 10, "seed %" PRIu64 ": mutations hardly ever rejected", seed);
+    for (unsigned op = 0; op < VM_OP_COUNT; op++)
+        cr_assert_gt(gen_op_counts[op], 0, "seed %" PRIu64 ": '%s' was never generated", seed,
+                     vm_op_names[op]);
 }

@@ -14,9 +14,9 @@
  *  - Shared variables are cells in system memory, each registered with
  *    gc_heap_add_root when first set and removed when the run ends.
  *
- * Safety: every operand's kind (int / nil / record / array / string) and
- * every index is checked before memory is touched; a failed check returns
- * VM_RUNTIME_ERROR with "file:line: message".
+ * Safety: every operand's kind (int / nil / record / array / value array /
+ * string) and every index is checked before memory is touched; a failed
+ * check returns VM_RUNTIME_ERROR with "file:line: message".
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -240,6 +240,14 @@ static const char *const vm_kind_name[] = {
         isref = gc_type_field_is_ref(ty_, (uint32_t)in->x[fk]);                         \
     } while (0)
 
+/* Shift counts of shl and shr: 0..62, so every count moves bits within a
+ * 63-bit int (docs/vm.md). */
+#define VM_SHIFT_MAX 62
+
+/* Arithmetic right shift (floor(x / 2^n)) for 0 <= n <= 63, whatever the
+ * compiler does with a signed >> of a negative number. */
+static int64_t vm_shr(int64_t x, int64_t n) { return x >= 0 ? x >> n : ~(~x >> n); }
+
 static vm_status vm_exec(vm_thread *t)
 {
     const vm_program *p = t->p;
@@ -290,6 +298,39 @@ static vm_status vm_exec(vm_thread *t)
             }
             if (GC_UNLIKELY(r < GC_INT_MIN || r > GC_INT_MAX))
                 FAIL("%s: integer overflow", NAME);
+            REG(0) = gc_int(r);
+            break;
+        }
+
+        /* Bitwise operations on the two's-complement value of 63-bit ints
+         * (docs/vm.md): and/or/xor of two ints in range are in range; shl
+         * is multiplication by 2^n (overflow is an error), shr is
+         * arithmetic (floor division by 2^n); counts outside 0..62 are an
+         * error. Written without signed-shift UB or implementation-defined
+         * behaviour. */
+        case VM_OP_AND:
+        case VM_OP_OR:
+        case VM_OP_XOR: {
+            NEED_INT(x, REG(1), "operand 2");
+            NEED_INT(y, VAL(2), "operand 3");
+            REG(0) = gc_int(in->op == VM_OP_AND ? x & y : in->op == VM_OP_OR ? x | y : x ^ y);
+            break;
+        }
+        case VM_OP_SHL:
+        case VM_OP_SHR: {
+            NEED_INT(x, REG(1), "operand 2");
+            NEED_INT(n, VAL(2), "the shift count");
+            if (GC_UNLIKELY(n < 0 || n > VM_SHIFT_MAX))
+                FAIL("%s: shift count %" PRId64 " out of range (0..%d)", NAME, n, VM_SHIFT_MAX);
+            int64_t r;
+            if (in->op == VM_OP_SHL) {
+                /* x * 2^n is in range iff x is within the range shifted right */
+                if (GC_UNLIKELY(x > vm_shr(GC_INT_MAX, n) || x < vm_shr(GC_INT_MIN, n)))
+                    FAIL("%s: integer overflow", NAME);
+                r = (int64_t)((uint64_t)x << n);
+            } else {
+                r = vm_shr(x, n);
+            }
             REG(0) = gc_int(r);
             break;
         }
@@ -362,12 +403,14 @@ static vm_status vm_exec(vm_thread *t)
             REG(0) = gc_value_of(gc_alloc_record(m, (uint32_t)in->x[1]));
             break;
         case VM_OP_NEWARR:
-        case VM_OP_ALOC: {
+        case VM_OP_ALOC:
+        case VM_OP_NEWV: {
             NEED_INT(n, VAL(1), "the length");
             CHECK_LENGTH(n);
             t->cur = in;
             REG(0) = gc_value_of(in->op == VM_OP_NEWARR ? gc_alloc_ref_array(m, (uint64_t)n)
-                                                        : gc_alloc_bytes(m, (uint64_t)n));
+                                 : in->op == VM_OP_ALOC ? gc_alloc_bytes(m, (uint64_t)n)
+                                                        : gc_alloc_value_array(m, (uint64_t)n));
             break;
         }
         case VM_OP_STR: {
@@ -471,11 +514,33 @@ static vm_status vm_exec(vm_thread *t)
             gc_bytes(s)[i] = (uint8_t)b;
             break;
         }
+        /* Value arrays hold raw words: an int is stored as its two's-complement
+         * value (as int fields are), with no barrier; a word read back must be
+         * an int again. */
+        case VM_OP_GETV: {
+            NEED_KIND(a, REG(1), GC_KIND_VALUE_ARRAY, "operand 2");
+            NEED_INT(i, VAL(2), "the index");
+            CHECK_INDEX(i, gc_object_length(a));
+            int64_t w = (int64_t)gc_words(a)[i];
+            if (GC_UNLIKELY(w < GC_INT_MIN || w > GC_INT_MAX))
+                FAIL("getv: element %" PRId64 " holds a raw word outside the int range", i);
+            REG(0) = gc_int(w);
+            break;
+        }
+        case VM_OP_SETV: {
+            NEED_KIND(a, REG(0), GC_KIND_VALUE_ARRAY, "operand 1");
+            NEED_INT(i, VAL(1), "the index");
+            CHECK_INDEX(i, gc_object_length(a));
+            NEED_INT(w, VAL(2), "the value");
+            gc_set_word(a, (uint64_t)i, (uint64_t)w);
+            break;
+        }
         case VM_OP_LEN: {
             gc_value v = REG(1);
             if (!vm_is_kind(v, GC_KIND_REF_ARRAY) && !vm_is_kind(v, GC_KIND_BYTES) &&
                 !vm_is_kind(v, GC_KIND_VALUE_ARRAY))
-                FAIL("len: operand 2 must be an array or a string, got %s", vm_describe(v, dbuf));
+                FAIL("len: operand 2 must be an array, a value array or a string, got %s",
+                     vm_describe(v, dbuf));
             REG(0) = gc_int((int64_t)gc_object_length(gc_ref(v)));
             break;
         }

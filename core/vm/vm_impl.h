@@ -21,7 +21,9 @@
 
 #include "vm.h"
 
-/* X(enum suffix, mnemonic, signature). Order is the opcode numbering. */
+/* X(enum suffix, mnemonic, signature). Order is the opcode numbering (not
+ * persisted anywhere: programs are text). The reserved multi-threading
+ * opcodes stay last (VM_OP_THREAD onward): the random test relies on it. */
 #define VM_OPCODES(X)              \
     X(NOP, "nop", "")              \
     X(LI, "li", "RI")              \
@@ -31,6 +33,11 @@
     X(MUL, "mul", "RRV")           \
     X(DIV, "div", "RRV")           \
     X(MOD, "mod", "RRV")           \
+    X(AND, "and", "RRV")           \
+    X(OR, "or", "RRV")             \
+    X(XOR, "xor", "RRV")           \
+    X(SHL, "shl", "RRV")           \
+    X(SHR, "shr", "RRV")           \
     X(EQ, "eq", "RRV")             \
     X(NE, "ne", "RRV")             \
     X(LT, "lt", "RRV")             \
@@ -52,6 +59,9 @@
     X(SETA, "seta", "RVV")         \
     X(GETB, "getb", "RRV")         \
     X(SETB, "setb", "RVV")         \
+    X(NEWV, "newv", "RV")          \
+    X(GETV, "getv", "RRV")         \
+    X(SETV, "setv", "RVV")         \
     X(LEN, "len", "RR")            \
     X(CONCAT, "concat", "RRR")     \
     X(SUBSTR, "substr", "RRVV")    \
