@@ -2118,6 +2118,29 @@ Test(peers, gcbench_peers_verify)
         cr_skip_test("no peers in this build (sanitizer build, or libgc-dev missing)");
 }
 
+/* Whippet's mt-gcbench on libgc (bdw_mt_gcbench) completes the small size
+ * with 1 and 2 threads, each thread's check passed, and rejects a bad
+ * thread count or size with exit 2. */
+Test(peers, mt_gcbench_peer_verifies)
+{
+    if (!peer_built("bdw_mt_gcbench"))
+        cr_skip_test("bdw_mt_gcbench not in this build (sanitizer build, or libgc-dev missing)");
+    char *dir = make_tmpdir();
+    for (int threads = 1; threads <= 2; threads++) {
+        int rc = sh("'%s/peers/bdw_mt_gcbench' %d small >'%s/out' 2>&1", build_dir(), threads, dir);
+        char *out = read_file(path_join(dir, "out"));
+        cr_assert_eq(rc, 0, "bdw_mt_gcbench %d small exited %d: %s", threads, rc, out);
+        char want[32];
+        snprintf(want, sizeof want, "threads %d\n", threads);
+        cr_assert_not_null(strstr(out, want), "%s", out);
+        cr_assert_not_null(strstr(out, "verified 1\n"), "%s", out);
+        cr_assert_not_null(strstr(out, "wall_ns "), "%s", out);
+        cr_assert_not_null(strstr(out, "gc_count "), "%s", out);
+    }
+    cr_assert_eq(sh("'%s/peers/bdw_mt_gcbench' 0 small >/dev/null 2>&1", build_dir()), 2);
+    cr_assert_eq(sh("'%s/peers/bdw_mt_gcbench' 2 huge >/dev/null 2>&1", build_dir()), 2);
+}
+
 /* compare-bdw runs collector configurations side by side with the peers
  * (collector options as NAME:OPTIONS, or the older NAME:--opt form) and
  * reports per-kind pause figures; a malformed entry is a usage error. */
