@@ -49,6 +49,10 @@ typedef struct gc_pause {
     uint64_t phase_ns[GC_MAX_PHASES]; /* index i: the collector's phase i */
     uint64_t other_ns;      /* time outside any declared phase; the phases and
                                other_ns add up to duration_ns */
+    uint64_t tts_ns;        /* time to safepoint: from the stop request until the
+                               last other mutator parked (0 with one mutator). It
+                               is part of other_ns (and so of duration_ns). */
+    uint32_t mutators;      /* mutators attached during the pause */
 } gc_pause;
 
 typedef struct gc_event_listener {

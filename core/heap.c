@@ -453,6 +453,8 @@ void gc_write_slow(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value ol
 
 /* One mutator per heap for now: nobody else can request a stop. */
 void gc_safepoint_slow(gc_mutator *m) { (void)m; }
+void gc_inactive_begin(gc_mutator *m) { m->inactive_depth++; }
+void gc_inactive_end(gc_mutator *m) { m->inactive_depth--; }
 
 void gc_collect(gc_mutator *m, gc_collection_kind kind)
 {

@@ -117,7 +117,15 @@ struct gc_mutator {
     uint64_t stress_countdown;
     void *collector_data;        /* owned by the collector */
     gc_mutator *next;            /* heap's mutator list */
+    /* -- threads (core/heap.c; state and inactive_depth under the heap's
+     *    safepoint lock) -- */
+    int state;                   /* GC_MUTATOR_RUNNING / _INACTIVE / _PARKED */
+    unsigned inactive_depth;     /* nesting of gc_inactive_begin */
+    bool holds_heap_lock;        /* inside a core slow path of a multi-mutator heap */
 };
+
+/* Mutator states (docs/threads.md). */
+enum { GC_MUTATOR_RUNNING = 0, GC_MUTATOR_INACTIVE, GC_MUTATOR_PARKED };
 
 /* ---- Heap lifecycle ------------------------------------------------------- */
 
@@ -321,13 +329,40 @@ GC_INLINE void gc_set_elem(gc_mutator *m, gc_object *arr, uint64_t i, gc_value v
 /* Raw words (non-reference record fields, value arrays): no barrier. */
 GC_INLINE void gc_set_word(gc_object *o, uint64_t i, uint64_t w) { gc_words(o)[i] = w; }
 
-/* ---- Safepoints ------------------------------------------------------------- */
+/* ---- Threads and safepoints (docs/threads.md) ---------------------------------
+ *
+ * Any number of mutators may be attached to a heap, each from the thread
+ * that uses it and used only by that thread. A collection stops the world:
+ * the thread that needs it requests a stop, and every other mutator either
+ * reaches a safepoint and parks there until the collection ends, or is
+ * INACTIVE (between gc_inactive_begin and gc_inactive_end: blocked outside
+ * the heap), which the collector does not wait for.
+ *
+ * Safepoints: every allocation slow path, gc_collect, attach/detach, and
+ * gc_safepoint(m), which a mutator that runs long without allocating must
+ * call (the VM polls at back-edges and calls). The inline fast paths
+ * (allocation, barrier, gc_safepoint's test) take no lock and no atomic
+ * read-modify-write.
+ *
+ * While a heap has had only one mutator, no lock is ever taken; attaching a
+ * second switches the heap, for good, to its multi-mutator mode (once the
+ * first has parked at a safepoint). */
 
 GC_NOINLINE void gc_safepoint_slow(gc_mutator *m);
+/* Parks m here if a collection is waiting for it. */
 GC_INLINE void gc_safepoint(gc_mutator *m)
 {
     if (GC_UNLIKELY(atomic_load_explicit(m->stop_flag, memory_order_relaxed)))
         gc_safepoint_slow(m);
 }
+
+/* m is about to block outside the heap (sleep, join, wait for a program's
+ * lock or for I/O). Until gc_inactive_end, m's thread must not touch the
+ * heap at all: no allocation, no object access, no root changes, no raw
+ * object pointer kept (a moving collector may rewrite m's root slots).
+ * Nests: only the outermost pair changes the state. */
+void gc_inactive_begin(gc_mutator *m);
+/* Back to RUNNING; waits while a collection is in progress. */
+void gc_inactive_end(gc_mutator *m);
 
 #endif /* GC_HEAP_H */

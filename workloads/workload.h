@@ -24,6 +24,9 @@ typedef struct wl_config {
     int debug_corrupt;
     const char *program;  /* the "program" workload: path of a .gca file */
     uint32_t object_size; /* the "alloc" workload: bytes per object (0 = its default, 32) */
+    uint32_t threads;     /* mutator threads (--threads): 0 or 1 = the calling thread
+                             only; workloads that support more start threads-1
+                             others, each attaching its own mutator to m's heap */
     uint64_t max_steps;   /* the "program" workload: instructions before a run-time
                              error (--max-steps); 0 = the workload's default limit */
 } wl_config;
