@@ -9,9 +9,12 @@
  *
  * Invariants (GEN-n; the spaces' own are BUMP-n, FLS-n, LOS-n):
  *  GEN-1 Every object outside the nursery that holds a reference into the
- *        nursery has GC_HDR_LOGGED set and is in `remembered` (the write
- *        barrier's job; checked by gen_verify before every minor collection
- *        with --verify). So a minor collection never scans the mature space.
+ *        nursery has GC_HDR_LOGGED set and is in `remembered` or in the
+ *        `logged` buffer of a mutator (the write barrier's job: each
+ *        mutator logs into its own buffer, without locks; every pause
+ *        first drains the buffers into `remembered`; checked by gen_verify
+ *        before every minor collection with --verify). So a minor
+ *        collection never scans the mature space.
  *  GEN-2 Promotion on first survival: after an evacuation the nursery is
  *        empty and no reference points into it; `remembered` is empty and
  *        no object is logged (asserted at the end of evacuate).
@@ -75,6 +78,14 @@ typedef struct gen_heap {
 
 static gen_heap *gen_of(gc_heap *h) { return gc_heap_collector(h); }
 
+/* Per mutator (m->collector_data): the holders this mutator's barrier
+ * logged since the last pause. The barrier runs concurrently in every
+ * mutator thread, so it writes only here; pauses and detach move the
+ * entries into the heap's remembered set (gen_drain). */
+typedef struct gen_mutator {
+    gc_objstack logged;
+} gen_mutator;
+
 static inline bool in_nursery(const gen_heap *g, const void *p) { return gc_bump_contains(&g->nursery, p); }
 
 static size_t gen_footprint(gc_heap *h)
@@ -109,8 +120,25 @@ static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, 
     if (!gc_is_ref(v) || !in_nursery(g, gc_ref(v)) || (holder->header & GC_HDR_LOGGED))
         return;
     holder->header |= GC_HDR_LOGGED;
-    g->remembered_total++;
-    gc_objstack_push(&g->remembered, holder);
+    gc_objstack_push(&((gen_mutator *)m->collector_data)->logged, holder);
+}
+
+/* Moves one mutator's logged holders into the remembered set (GEN-1 then
+ * holds for the heap's set alone). */
+static void gen_drain_one(gen_heap *g, gen_mutator *gm)
+{
+    for (size_t i = 0; i < gm->logged.n; i++)
+        gc_objstack_push(&g->remembered, gm->logged.v[i]);
+    g->remembered_total += gm->logged.n;
+    gm->logged.n = 0;
+}
+
+/* At the start of every pause (the world is stopped). */
+static void gen_drain(gc_heap *h, gen_heap *g)
+{
+    GC_ASSERT(gc_world_stopped(h));
+    for (gc_mutator *m = gc_heap_mutators(h); m; m = m->next)
+        gen_drain_one(g, m->collector_data);
 }
 
 /* ---- promotion (minor collection) --------------------------------------------------- */
@@ -391,6 +419,7 @@ static bool gen_major(gc_mutator *m, gc_reason reason)
 {
     gc_heap *h = m->heap;
     gc_pause_begin(h, GC_PAUSE_MAJOR, reason);
+    gen_drain(h, gen_of(h));
     bool ok = major_body(h, gen_of(h));
     gc_pause_end(h);
     return ok;
@@ -405,6 +434,7 @@ static bool gen_minor(gc_mutator *m, gc_reason reason)
     gen_heap *g = gen_of(h);
     gc_verify_collector(h, "before a minor collection"); /* GEN-1, with --verify */
     gc_pause_begin(h, GC_PAUSE_MINOR, reason);
+    gen_drain(h, g);
     gc_bump_prepare(&g->nursery, h);
     bool ok = true;
     if (promotion_fits(h, g, false)) {
@@ -525,9 +555,21 @@ static void gen_mutator_init(gc_mutator *m)
     gen_heap *g = gen_of(m->heap);
     m->young_lo = (uintptr_t)g->nursery.start;
     m->young_size = g->nursery_size;
+    m->collector_data = gc_sys_alloc_zeroed(sizeof(gen_mutator));
 }
 
-static void gen_mutator_fini(gc_mutator *m) { gc_bump_retire(&gen_of(m->heap)->nursery, m); }
+/* Detach runs holding the heap lock: the mutator's logged holders join the
+ * remembered set (no pause can run meanwhile). */
+static void gen_mutator_fini(gc_mutator *m)
+{
+    gen_heap *g = gen_of(m->heap);
+    gen_mutator *gm = m->collector_data;
+    gc_bump_retire(&g->nursery, m);
+    gen_drain_one(g, gm);
+    gc_objstack_free(&gm->logged);
+    gc_sys_free(gm, sizeof *gm);
+    m->collector_data = NULL;
+}
 
 static size_t gen_heap_used(gc_heap *h)
 {

@@ -218,6 +218,7 @@ typedef struct rc_heap {
     gc_objstack buffer;           /* Bacon-Rajan's Roots: possible roots of garbage cycles */
     gc_objstack snap, snap_next;  /* root snapshot: one counted entry per root slot */
     gc_objstack work, black;      /* explicit stacks for the traversals */
+    gc_objstack orphan_incs, orphan_decs; /* logs of detached mutators, not yet applied */
     uint64_t released;         /* objects released by reference counting, ever */
     /* statistics */
     uint64_t reclamations, reclaim_ns, cascade_pauses;
@@ -228,10 +229,26 @@ typedef struct rc_heap {
     uint64_t leaked_bytes, leaked_objects;
 } rc_heap;
 
+/* Per mutator (m->collector_data). In a multi-mutator heap the barrier
+ * runs in every mutator thread at once and may not touch counts: it logs
+ * the increment and the decrement in its own mutator's buffers, and every
+ * reclamation, with the world stopped, applies all logs — every increment
+ * first, then every decrement, so no count goes through zero spuriously
+ * (buffered reference counting in the style of Levanoni & Petrank,
+ * "An On-the-Fly Reference-Counting Garbage Collector for Java", 2001, with
+ * stop-the-world epochs). A one-mutator heap keeps the immediate barrier. */
+typedef struct rc_mutator {
+    struct rc_heap *rc;
+    gc_objstack incs, decs; /* logged, not yet applied (multi-mutator heaps only) */
+} rc_mutator;
+
+/* Logged entries before a mutator's allocation forces a reclamation. */
+#define RC_LOG_THRESHOLD 65536u
+
 static rc_heap *rc_of(gc_heap *h) { return gc_heap_collector(h); }
 /* The barrier and alloc_slow run on every store and every allocation: they
  * find the state through the mutator (rc_mutator_init) without a call. */
-GC_INLINE rc_heap *rc_of_mutator(gc_mutator *m) { return m->collector_data; }
+GC_INLINE rc_heap *rc_of_mutator(gc_mutator *m) { return ((rc_mutator *)m->collector_data)->rc; }
 
 /* ---- memory ---------------------------------------------------------------------- */
 
@@ -335,17 +352,55 @@ GC_INLINE void rc_decrement(rc_heap *rc, gc_object *o)
  * an object stored over itself to 0); a store of the same value changes
  * nothing and is skipped outright. The barrier never frees: Decrement only
  * moves objects into the ZCT or the root buffer. */
+static GC_NOINLINE void rc_log(rc_mutator *rm, gc_value old, gc_value v)
+{
+    if (gc_is_ref(v))
+        gc_objstack_push(&rm->incs, gc_ref(v));
+    if (gc_is_ref(old))
+        gc_objstack_push(&rm->decs, gc_ref(old));
+}
+
 static void rc_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old, gc_value v)
 {
     (void)holder;
     (void)slot;
     if (v == old)
         return;
+    if (GC_UNLIKELY(gc_mutator_heap_is_multi(m))) {
+        rc_log(m->collector_data, old, v);
+        return;
+    }
     rc_heap *rc = rc_of_mutator(m);
     if (gc_is_ref(v))
         rc_increment(rc, gc_ref(v));
     if (gc_is_ref(old))
         rc_decrement(rc, gc_ref(old));
+}
+
+/* Applies every logged increment, then every logged decrement (world
+ * stopped, or no other mutator). After it, the counts are those of the
+ * immediate barrier. */
+static void rc_apply_logs(gc_heap *h, rc_heap *rc)
+{
+    GC_ASSERT(gc_world_stopped(h));
+    for (gc_mutator *m = gc_heap_mutators(h); m; m = m->next) {
+        rc_mutator *rm = m->collector_data;
+        for (size_t i = 0; i < rm->incs.n; i++)
+            rc_increment(rc, rm->incs.v[i]);
+        rm->incs.n = 0;
+    }
+    for (size_t i = 0; i < rc->orphan_incs.n; i++)
+        rc_increment(rc, rc->orphan_incs.v[i]);
+    rc->orphan_incs.n = 0;
+    for (gc_mutator *m = gc_heap_mutators(h); m; m = m->next) {
+        rc_mutator *rm = m->collector_data;
+        for (size_t i = 0; i < rm->decs.n; i++)
+            rc_decrement(rc, rm->decs.v[i]);
+        rm->decs.n = 0;
+    }
+    for (size_t i = 0; i < rc->orphan_decs.n; i++)
+        rc_decrement(rc, rc->orphan_decs.v[i]);
+    rc->orphan_decs.n = 0;
 }
 
 /* ---- release: the freeing cascade ---------------------------------------------------- */
@@ -461,7 +516,9 @@ static void rc_record_cascade(gc_heap *h, gc_reason reason, uint64_t t0, uint64_
  * frees (the pause log, `collections` and the plots count all of them). */
 static void rc_reclaim(gc_heap *h, rc_heap *rc, gc_reason reason)
 {
+    gc_stop_world(h); /* the pause recorded below starts at this request */
     uint64_t t0 = uv_hrtime(), before = rc->used_bytes;
+    rc_apply_logs(h, rc);
     rc_increment_roots(h, rc);
     uint64_t t1 = uv_hrtime();
     rc_release_garbage(rc);
@@ -644,6 +701,7 @@ static void rc_collect_all(gc_heap *h, rc_heap *rc, gc_reason reason, bool cycle
     if (record)
         gc_pause_begin(h, cycles ? GC_PAUSE_CYCLE : GC_PAUSE_RC_CASCADE, reason);
     rc_phase(h, RC_PHASE_ROOTS);
+    rc_apply_logs(h, rc);
     rc_increment_roots(h, rc);
     rc_phase(h, RC_PHASE_RELEASE);
     rc_release_garbage(rc);
@@ -675,6 +733,9 @@ static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
 {
     gc_heap *h = m->heap;
     rc_heap *rc = rc_of_mutator(m);
+    rc_mutator *rm = m->collector_data;
+    if (GC_UNLIKELY(rm->incs.n + rm->decs.n >= RC_LOG_THRESHOLD))
+        rc_reclaim(h, rc, GC_REASON_THRESHOLD);
     if (rc->cycles && rc->buffer.n >= RC_BUFFER_THRESHOLD)
         rc_collect_all(h, rc, GC_REASON_THRESHOLD, true, true);
     else if (rc->zct.n >= RC_ZCT_THRESHOLD)
@@ -772,8 +833,27 @@ static int rc_init(gc_heap *h)
     return 0;
 }
 
-static void rc_mutator_init(gc_mutator *m) { m->collector_data = gc_heap_collector(m->heap); }
-static void rc_mutator_fini(gc_mutator *m) { m->collector_data = NULL; }
+static void rc_mutator_init(gc_mutator *m)
+{
+    rc_mutator *rm = gc_sys_alloc_zeroed(sizeof *rm);
+    rm->rc = rc_of(m->heap);
+    m->collector_data = rm;
+}
+
+/* Detach (heap lock held): unapplied log entries wait in the heap's orphan
+ * logs for the next reclamation. */
+static void rc_mutator_fini(gc_mutator *m)
+{
+    rc_mutator *rm = m->collector_data;
+    for (size_t i = 0; i < rm->incs.n; i++)
+        gc_objstack_push(&rm->rc->orphan_incs, rm->incs.v[i]);
+    for (size_t i = 0; i < rm->decs.n; i++)
+        gc_objstack_push(&rm->rc->orphan_decs, rm->decs.v[i]);
+    gc_objstack_free(&rm->incs);
+    gc_objstack_free(&rm->decs);
+    gc_sys_free(rm, sizeof *rm);
+    m->collector_data = NULL;
+}
 
 static void rc_free_at_destroy(gc_object *o, void *ctx)
 {
@@ -786,7 +866,8 @@ static void rc_destroy(gc_heap *h)
     rc_heap *rc = rc_of(h);
     rc_map_each(&rc->objects, rc_free_at_destroy, NULL);
     rc_map_free(&rc->objects);
-    gc_objstack *stacks[] = {&rc->zct, &rc->buffer, &rc->snap, &rc->snap_next, &rc->work, &rc->black};
+    gc_objstack *stacks[] = {&rc->zct,  &rc->buffer, &rc->snap,        &rc->snap_next,
+                             &rc->work, &rc->black,  &rc->orphan_incs, &rc->orphan_decs};
     for (size_t i = 0; i < sizeof stacks / sizeof *stacks; i++)
         gc_objstack_free(stacks[i]);
     gc_sys_free(rc, sizeof *rc);

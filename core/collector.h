@@ -151,6 +151,20 @@ void gc_verify_fail(gc_heap *h, const char *fmt, ...) __attribute__((format(prin
  * reports problems, the heap's corrupt handler with `when`. */
 void gc_verify_collector(gc_heap *h, const char *when);
 
+/* Multi-mutator heaps (docs/threads.md). Collector code runs holding the
+ * heap lock (one thread at a time), except write_barrier, which runs in
+ * the storing mutator's thread concurrently with other mutators and must
+ * touch only that mutator's own state (e.g. a per-mutator buffer that the
+ * collector drains in a pause). gc_pause_begin stops the world itself;
+ * gc_stop_world does it earlier, for work that must see every mutator
+ * stopped outside a recorded pause (refcount's reclamation, recorded
+ * afterwards with gc_pause_record, which then starts at the stop request).
+ * The world stays stopped until the collector returns to core. Both are
+ * no-ops in a one-mutator heap. gc_world_stopped: no other mutator can
+ * run now (stopped, or the heap has only ever had one mutator). */
+void gc_stop_world(gc_heap *h);
+bool gc_world_stopped(const gc_heap *h);
+
 /* Called by a collector's alloc path before it gives up: runs the exhaustion
  * handler (does not return). */
 _Noreturn void gc_heap_exhausted(gc_heap *h, size_t request);

@@ -31,9 +31,17 @@ void gc_pause_begin(gc_heap *h, gc_pause_kind kind, gc_reason reason)
         fprintf(stderr, "gcbench: collector %s began a pause inside a pause\n", h->ops->name);
         abort();
     }
+    gc_stop_world(h); /* multi-mutator heaps: every other mutator parks first */
     uint64_t now = uv_hrtime();
     h->in_pause = true;
     h->current = (gc_pause){0};
+    if (h->tts_pending) {
+        /* The first pause of a stop starts at the request: its duration
+         * includes the time to safepoint (charged to other_ns). */
+        now = h->stop_t0;
+        h->current.tts_ns = h->pending_tts;
+        h->tts_pending = false;
+    }
     h->current.seq = h->npauses + 1;
     h->current.start_ns = now - h->epoch_ns;
     h->current.kind = kind;
@@ -94,7 +102,9 @@ static void pause_commit(gc_heap *h)
                                    ncap * sizeof *h->pauses);
         h->pauses_cap = ncap;
     }
+    h->current.mutators = h->nmutators;
     h->pauses[h->npauses++] = h->current;
+    atomic_store_explicit(&h->pause_count, h->npauses, memory_order_relaxed);
     h->collections_by_kind[h->current.kind]++;
     h->in_pause = false;
     if (h->listener.pause_end)
@@ -118,6 +128,14 @@ void gc_pause_record(gc_heap *h, gc_pause_kind kind, gc_reason reason, uint64_t 
     assert(!h->in_pause && end_hrtime >= start_hrtime);
     h->in_pause = true;
     h->current = (gc_pause){0};
+    if (h->tts_pending) {
+        /* The world was stopped for this work (gc_stop_world): the pause
+         * starts at the stop request. */
+        if (h->stop_t0 < start_hrtime)
+            start_hrtime = h->stop_t0;
+        h->current.tts_ns = h->pending_tts;
+        h->tts_pending = false;
+    }
     h->current.seq = h->npauses + 1;
     h->current.start_ns = start_hrtime - h->epoch_ns;
     h->current.duration_ns = end_hrtime - start_hrtime;

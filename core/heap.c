@@ -133,7 +133,7 @@ static void default_exhausted(gc_heap *h, size_t request, void *data)
     fprintf(stderr,
             "heap exhausted: %zu bytes live after a full collection, limit %zu bytes, "
             "collector %s (could not allocate %zu bytes)\n",
-            h->ops->heap_used(h), h->limit, h->ops->name, request);
+            h->exhausted_used, h->limit, h->ops->name, request);
     fflush(stdout);
     exit(GC_EXIT_HEAP_EXHAUSTED);
 }
@@ -146,6 +146,8 @@ static void default_corrupt(gc_heap *h, const char *when, size_t problems, void 
     fflush(stdout);
     exit(GC_EXIT_HEAP_CORRUPT);
 }
+
+static void mutator_remove(gc_mutator *m);
 
 /* The largest heap limit accepted: half of x86-64's 47-bit user address space. */
 #define HEAP_MAX_LIMIT ((size_t)1 << 46)
@@ -193,7 +195,15 @@ gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, 
         h->nphases++;
     h->limit = cfg->heap_limit;
     uv_mutex_init(&h->lock);
+    uv_mutex_init(&h->sp_lock);
+    uv_mutex_init(&h->roots_lock);
+    uv_cond_init(&h->parked_cv);
+    uv_cond_init(&h->resume_cv);
     atomic_init(&h->stop_requested, 0);
+    atomic_init(&h->multi, 0);
+    atomic_init(&h->nrunning, 0);
+    atomic_init(&h->pause_count, 0);
+    atomic_init(&h->majors_requested, 0);
     h->exhausted = default_exhausted;
     h->corrupt = default_corrupt;
     h->current_phase = -1;
@@ -202,6 +212,10 @@ gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, 
         snprintf(err, errlen, "collector '%s': %s", ops->name,
                  h->error[0] ? h->error : "initialisation failed");
         uv_mutex_destroy(&h->lock);
+        uv_mutex_destroy(&h->sp_lock);
+        uv_mutex_destroy(&h->roots_lock);
+        uv_cond_destroy(&h->parked_cv);
+        uv_cond_destroy(&h->resume_cv);
         if (h->options_text)
             gc_sys_free(h->options_text, strlen(h->options_text) + 1);
         gc_sys_free(h, sizeof *h);
@@ -214,14 +228,20 @@ void gc_heap_destroy(gc_heap *h)
 {
     if (!h)
         return;
+    /* Every mutator thread has ended (or detached); what is left is
+     * detached here, from this thread. */
     while (h->mutators)
-        gc_mutator_detach(h->mutators);
+        mutator_remove(h->mutators);
     h->ops->destroy(h);
     gc_sys_free(h->global_roots, h->global_roots_cap * sizeof *h->global_roots);
     gc_sys_free(h->pauses, h->pauses_cap * sizeof *h->pauses);
     if (h->options_text)
         gc_sys_free(h->options_text, strlen(h->options_text) + 1);
     uv_mutex_destroy(&h->lock);
+    uv_mutex_destroy(&h->sp_lock);
+    uv_mutex_destroy(&h->roots_lock);
+    uv_cond_destroy(&h->parked_cv);
+    uv_cond_destroy(&h->resume_cv);
     gc_sys_free(h, sizeof *h);
 }
 
@@ -290,19 +310,175 @@ void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l)
 
 /* ---- mutators ------------------------------------------------------------------- */
 
+/* A mutator's thread states and the stop-the-world handshake are described
+ * in docs/threads.md; the invariants, all under sp_lock:
+ *  T1 nrunning == the number of attached mutators in state RUNNING.
+ *  T2 stop_requested is set only by the thread holding `lock`, and is clear
+ *     whenever `lock` is free.
+ *  T3 while stop_requested, a mutator leaves RUNNING only (PARKED or
+ *     INACTIVE), never enters it, except the holder, which stays RUNNING.
+ *  T4 the world is stopped (h->stopped) only when nrunning counts no
+ *     mutator but the holder; a stop ends before `lock` is released.
+ * A mutator holding `lock` (holds_heap_lock) never parks or goes inactive. */
+
+static void set_state_locked(gc_heap *h, gc_mutator *m, int state)
+{
+    if (m->state == GC_MUTATOR_RUNNING && state != GC_MUTATOR_RUNNING) {
+        atomic_store_explicit(&h->nrunning, atomic_load_explicit(&h->nrunning, memory_order_relaxed) - 1,
+                              memory_order_release);
+        if (atomic_load_explicit(&h->stop_requested, memory_order_relaxed))
+            uv_cond_signal(&h->parked_cv);
+    } else if (m->state != GC_MUTATOR_RUNNING && state == GC_MUTATOR_RUNNING) {
+        GC_ASSERT(!atomic_load_explicit(&h->stop_requested, memory_order_relaxed)); /* T3 */
+        atomic_store_explicit(&h->nrunning, atomic_load_explicit(&h->nrunning, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    }
+    m->state = state;
+}
+
+/* Called with sp_lock held: waits until no stop is requested. */
+static void wait_for_resume_locked(gc_heap *h)
+{
+    while (atomic_load_explicit(&h->stop_requested, memory_order_relaxed))
+        uv_cond_wait(&h->resume_cv, &h->sp_lock);
+}
+
+void gc_inactive_begin(gc_mutator *m)
+{
+    gc_heap *h = m->heap;
+    GC_ASSERT(!m->holds_heap_lock);
+    uv_mutex_lock(&h->sp_lock);
+    if (m->inactive_depth++ == 0)
+        set_state_locked(h, m, GC_MUTATOR_INACTIVE);
+    uv_mutex_unlock(&h->sp_lock);
+}
+
+void gc_inactive_end(gc_mutator *m)
+{
+    gc_heap *h = m->heap;
+    uv_mutex_lock(&h->sp_lock);
+    GC_ASSERT(m->inactive_depth > 0 && m->state == GC_MUTATOR_INACTIVE);
+    if (--m->inactive_depth == 0) {
+        wait_for_resume_locked(h);
+        set_state_locked(h, m, GC_MUTATOR_RUNNING);
+    }
+    uv_mutex_unlock(&h->sp_lock);
+}
+
+void gc_safepoint_slow(gc_mutator *m)
+{
+    gc_heap *h = m->heap;
+    if (m->holds_heap_lock)
+        return; /* the collector's own thread */
+    uv_mutex_lock(&h->sp_lock);
+    if (atomic_load_explicit(&h->stop_requested, memory_order_relaxed) && m->state == GC_MUTATOR_RUNNING) {
+        set_state_locked(h, m, GC_MUTATOR_PARKED);
+        wait_for_resume_locked(h);
+        set_state_locked(h, m, GC_MUTATOR_RUNNING);
+    }
+    uv_mutex_unlock(&h->sp_lock);
+}
+
+/* How long the requester spins before it sleeps on parked_cv: parking
+ * usually takes a few microseconds, a futex wake-up tens. */
+#define STOP_SPIN_NS 50000u
+
+/* Stops every mutator but the caller (the holder of `lock`, or an
+ * attaching thread with no mutator yet): sets the flag and waits until each
+ * is PARKED or INACTIVE. Records the time to safepoint for the next pause. */
+static void world_stop(gc_heap *h, unsigned keep_running)
+{
+    uint64_t t0 = uv_hrtime();
+    uv_mutex_lock(&h->sp_lock);
+    atomic_store_explicit(&h->stop_requested, 1, memory_order_relaxed);
+    uv_mutex_unlock(&h->sp_lock);
+    /* Spin a little (a parked mutator's release store of nrunning pairs
+     * with this acquire load), then sleep. */
+    while (atomic_load_explicit(&h->nrunning, memory_order_acquire) > keep_running &&
+           uv_hrtime() - t0 < STOP_SPIN_NS)
+        ;
+    uv_mutex_lock(&h->sp_lock);
+    while (atomic_load_explicit(&h->nrunning, memory_order_relaxed) > keep_running)
+        uv_cond_wait(&h->parked_cv, &h->sp_lock);
+    uv_mutex_unlock(&h->sp_lock);
+    h->stopped = true;
+    h->stop_t0 = t0;
+    h->pending_tts = uv_hrtime() - t0;
+    h->tts_pending = true;
+}
+
+static void world_resume(gc_heap *h)
+{
+    GC_ASSERT(h->stopped);
+    h->stopped = false;
+    h->tts_pending = false;
+    uv_mutex_lock(&h->sp_lock);
+    atomic_store_explicit(&h->stop_requested, 0, memory_order_relaxed);
+    uv_cond_broadcast(&h->resume_cv);
+    uv_mutex_unlock(&h->sp_lock);
+}
+
+void gc_stop_world(gc_heap *h)
+{
+    /* No holder: called outside any mutator's slow path (gc_heap_finish,
+     * destroy), where by contract no mutator runs. */
+    if (h->stopped || !atomic_load_explicit(&h->multi, memory_order_relaxed) || !h->holder)
+        return;
+    GC_ASSERT(h->holder->holds_heap_lock);
+    world_stop(h, 1);
+}
+
+bool gc_world_stopped(const gc_heap *h)
+{
+    return h->stopped || !atomic_load_explicit(&h->multi, memory_order_relaxed) || !h->holder;
+}
+
+/* Takes the heap lock for m's slow path (multi-mutator heaps only): at
+ * once if it is free, else INACTIVE while waiting, so a collection in
+ * progress never waits for m. */
+static void heap_enter(gc_mutator *m)
+{
+    gc_heap *h = m->heap;
+    if (!atomic_load_explicit(&h->multi, memory_order_acquire))
+        return;
+    GC_ASSERT(!m->holds_heap_lock);
+    if (uv_mutex_trylock(&h->lock) != 0) {
+        gc_inactive_begin(m);
+        uv_mutex_lock(&h->lock);
+        gc_inactive_end(m); /* no stop can be pending: we hold the lock (T2) */
+    }
+    m->holds_heap_lock = true;
+    h->holder = m;
+}
+
+/* Ends m's slow path: restarts the world if it was stopped, releases the lock. */
+static void heap_leave(gc_mutator *m)
+{
+    if (!m->holds_heap_lock)
+        return;
+    gc_heap *h = m->heap;
+    if (h->stopped)
+        world_resume(h);
+    m->holds_heap_lock = false;
+    h->holder = NULL;
+    uv_mutex_unlock(&h->lock);
+}
+
+/* Before a handler that may longjmp out (heap exhausted, heap corrupt):
+ * restart the world and give up the heap lock, so other threads and the
+ * handler's own cleanup can proceed. */
+void gc_heap_release_for_handler(gc_heap *h)
+{
+    if (h->holder)
+        heap_leave(h->holder);
+}
+
 gc_mutator *gc_mutator_attach(gc_heap *h)
 {
-    uv_mutex_lock(&h->lock);
-    if (h->nmutators > 0) {
-        /* Stop-the-world across threads is not implemented yet; refuse
-         * rather than run unsafely. */
-        uv_mutex_unlock(&h->lock);
-        fprintf(stderr, "gcbench: a heap supports one mutator for now\n");
-        return NULL;
-    }
     gc_mutator *m = gc_sys_alloc_zeroed(sizeof *m);
     m->heap = h;
     m->stop_flag = &h->stop_requested;
+    m->multi_flag = &h->multi;
     m->alloc_mode = h->ops->alloc_mode;
     m->barrier = h->ops->barrier;
     m->alloc_zeroed = h->ops->alloc_zeroed;
@@ -313,31 +489,70 @@ gc_mutator *gc_mutator_attach(gc_heap *h)
     }
     m->roots_cap = 256;
     m->roots = gc_sys_alloc(m->roots_cap * sizeof *m->roots);
+    m->state = GC_MUTATOR_RUNNING;
+    /* The attaching thread has no mutator yet, so it cannot stall anyone
+     * by waiting for the lock. */
+    uv_mutex_lock(&h->lock);
+    bool stopped_here = false;
+    if (h->nmutators > 0 && !atomic_load_explicit(&h->multi, memory_order_relaxed)) {
+        /* The second mutator: wait until the first is at a safepoint (it
+         * takes no lock while alone), then switch the heap to locking. */
+        world_stop(h, 0);
+        stopped_here = true;
+        atomic_store_explicit(&h->multi, 1, memory_order_release);
+    }
+    uv_mutex_lock(&h->sp_lock);
     m->next = h->mutators;
     h->mutators = m;
     h->nmutators++;
-    uv_mutex_unlock(&h->lock);
+    if (h->nmutators > h->peak_mutators)
+        h->peak_mutators = h->nmutators;
+    atomic_store_explicit(&h->nrunning, atomic_load_explicit(&h->nrunning, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    uv_mutex_unlock(&h->sp_lock);
     h->ops->mutator_init(m);
+    if (stopped_here)
+        world_resume(h);
+    uv_mutex_unlock(&h->lock);
     return m;
 }
 
-void gc_mutator_detach(gc_mutator *m)
+/* Unlinks m (heap lock held or the heap single-threaded) and frees it. */
+static void mutator_remove(gc_mutator *m)
 {
     gc_heap *h = m->heap;
     h->ops->mutator_fini(m);
-    uv_mutex_lock(&h->lock);
+    uv_mutex_lock(&h->sp_lock);
     for (gc_mutator **p = &h->mutators; *p; p = &(*p)->next)
         if (*p == m) {
             *p = m->next;
             break;
         }
     h->nmutators--;
+    if (m->state == GC_MUTATOR_RUNNING)
+        atomic_store_explicit(&h->nrunning, atomic_load_explicit(&h->nrunning, memory_order_relaxed) - 1,
+                              memory_order_relaxed);
     h->retired_bytes += m->allocated_bytes;
     h->retired_objects += m->allocated_objects;
-    uv_mutex_unlock(&h->lock);
+    uv_mutex_unlock(&h->sp_lock);
     gc_sys_free(m->roots, m->roots_cap * sizeof *m->roots);
     gc_sys_free(m->scanners, m->nscanners * sizeof *m->scanners);
     gc_sys_free(m, sizeof *m);
+}
+
+void gc_mutator_detach(gc_mutator *m)
+{
+    gc_heap *h = m->heap;
+    GC_ASSERT(m->inactive_depth == 0 && !m->holds_heap_lock);
+    /* Always through the lock (even alone): an attaching thread may hold
+     * it, waiting for this mutator to park. */
+    if (uv_mutex_trylock(&h->lock) != 0) {
+        gc_inactive_begin(m);
+        uv_mutex_lock(&h->lock);
+        gc_inactive_end(m);
+    }
+    mutator_remove(m);
+    uv_mutex_unlock(&h->lock);
 }
 
 /* ---- roots ------------------------------------------------------------------------ */
@@ -351,7 +566,7 @@ void gc_roots_grow(gc_mutator *m)
 
 void gc_heap_add_root(gc_heap *h, gc_value *slot)
 {
-    uv_mutex_lock(&h->lock);
+    uv_mutex_lock(&h->roots_lock);
     if (h->nglobal_roots == h->global_roots_cap) {
         size_t ncap = h->global_roots_cap ? h->global_roots_cap * 2 : 16;
         h->global_roots = gc_sys_realloc(h->global_roots, h->global_roots_cap * sizeof(gc_value *),
@@ -359,18 +574,18 @@ void gc_heap_add_root(gc_heap *h, gc_value *slot)
         h->global_roots_cap = ncap;
     }
     h->global_roots[h->nglobal_roots++] = slot;
-    uv_mutex_unlock(&h->lock);
+    uv_mutex_unlock(&h->roots_lock);
 }
 
 void gc_heap_remove_root(gc_heap *h, gc_value *slot)
 {
-    uv_mutex_lock(&h->lock);
+    uv_mutex_lock(&h->roots_lock);
     for (size_t i = h->nglobal_roots; i-- > 0;)
         if (h->global_roots[i] == slot) {
             h->global_roots[i] = h->global_roots[--h->nglobal_roots];
             break;
         }
-    uv_mutex_unlock(&h->lock);
+    uv_mutex_unlock(&h->roots_lock);
 }
 
 void gc_mutator_add_root_scanner(gc_mutator *m, gc_root_scanner_fn fn, void *data)
@@ -412,9 +627,11 @@ void gc_visit_roots(gc_heap *h, gc_visit_fn visit, void *ctx)
         for (size_t i = 0; i < m->nscanners; i++)
             m->scanners[i].fn(m->scanners[i].data, visit_if_ref, &f);
     }
+    uv_mutex_lock(&h->roots_lock);
     for (size_t i = 0; i < h->nglobal_roots; i++)
         if (gc_is_ref(*h->global_roots[i]))
             visit(h->global_roots[i], ctx);
+    uv_mutex_unlock(&h->roots_lock);
 }
 
 /* ---- slow paths --------------------------------------------------------------------- */
@@ -422,6 +639,8 @@ void gc_visit_roots(gc_heap *h, gc_visit_fn visit, void *ctx)
 void *gc_alloc_slow(gc_mutator *m, size_t bytes)
 {
     gc_heap *h = m->heap;
+    gc_safepoint(m); /* a one-mutator heap's only poll for an attaching thread */
+    heap_enter(m);
     assert(!h->verifying && !h->in_pause);
     if (h->cfg.stress) {
         if (--m->stress_countdown == 0) {
@@ -429,12 +648,17 @@ void *gc_alloc_slow(gc_mutator *m, size_t bytes)
             h->ops->collect(m, GC_COLLECT_ANY, GC_REASON_STRESS);
         }
         void *p = gc_alloc_fast(m, h->ops->alloc_mode, bytes);
-        if (p)
+        if (p) {
+            heap_leave(m);
             return p;
+        }
     }
     void *p = h->ops->alloc_slow(m, bytes);
-    if (GC_UNLIKELY(p == NULL))
+    if (GC_UNLIKELY(p == NULL)) {
+        h->exhausted_used = h->ops->heap_used(h);
+        heap_leave(m);
         gc_heap_exhausted(h, bytes);
+    }
 #ifndef NDEBUG
     if (((uintptr_t)p & (GC_GRANULE - 1)) != 0 || !h->ops->contains(h, p)) {
         fprintf(stderr, "gcbench: collector %s returned bad memory %p for %zu bytes\n",
@@ -442,6 +666,7 @@ void *gc_alloc_slow(gc_mutator *m, size_t bytes)
         abort();
     }
 #endif
+    heap_leave(m);
     return p;
 }
 
@@ -451,22 +676,34 @@ void gc_write_slow(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value ol
     m->heap->ops->write_barrier(m, holder, slot, old, v);
 }
 
-/* One mutator per heap for now: nobody else can request a stop. */
-void gc_safepoint_slow(gc_mutator *m) { (void)m; }
-void gc_inactive_begin(gc_mutator *m) { m->inactive_depth++; }
-void gc_inactive_end(gc_mutator *m) { m->inactive_depth--; }
-
+/* A request that waited for the heap lock while another thread's
+ * collection ran is satisfied by it: by any pause for ANY and MINOR, by an
+ * explicit MAJOR for MAJOR. So simultaneous requests make one collection. */
 void gc_collect(gc_mutator *m, gc_collection_kind kind)
 {
     gc_heap *h = m->heap;
-    GC_ASSERT(!h->in_pause && !h->verifying);
     GC_ASSERT(kind == GC_COLLECT_ANY || kind == GC_COLLECT_MINOR || kind == GC_COLLECT_MAJOR);
+    uint64_t pauses_seen = atomic_load_explicit(&h->pause_count, memory_order_relaxed);
+    uint64_t majors_seen = atomic_load_explicit(&h->majors_requested, memory_order_relaxed);
+    gc_safepoint(m);
+    heap_enter(m);
+    GC_ASSERT(!h->in_pause && !h->verifying);
+    bool done = kind == GC_COLLECT_MAJOR
+                    ? atomic_load_explicit(&h->majors_requested, memory_order_relaxed) != majors_seen
+                    : atomic_load_explicit(&h->pause_count, memory_order_relaxed) != pauses_seen;
+    if (done && m->holds_heap_lock) {
+        heap_leave(m);
+        return;
+    }
     size_t before = h->npauses;
     h->ops->collect(m, kind, GC_REASON_EXPLICIT);
     if (h->npauses == before) {
         fprintf(stderr, "gcbench: collector %s recorded no pause for a requested collection\n", h->ops->name);
         abort();
     }
+    if (kind == GC_COLLECT_MAJOR)
+        atomic_fetch_add_explicit(&h->majors_requested, 1, memory_order_relaxed);
+    heap_leave(m);
 }
 
 void gc_check_ref_field(const gc_object *o, uint32_t i)

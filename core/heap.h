@@ -114,6 +114,7 @@ struct gc_mutator {
     /* -- slow-path state -- */
     gc_heap *heap;
     const atomic_int *stop_flag; /* heap's safepoint request flag */
+    const atomic_int *multi_flag; /* the heap's multi-mutator mode (gc_heap_is_multi) */
     uint64_t stress_countdown;
     void *collector_data;        /* owned by the collector */
     gc_mutator *next;            /* heap's mutator list */
@@ -354,6 +355,15 @@ GC_INLINE void gc_safepoint(gc_mutator *m)
 {
     if (GC_UNLIKELY(atomic_load_explicit(m->stop_flag, memory_order_relaxed)))
         gc_safepoint_slow(m);
+}
+
+/* The heap has had more than one mutator attached (for good): its slow
+ * paths take the heap lock, and collector code that runs without it (the
+ * write barrier) must touch only the storing mutator's own state. It cannot
+ * change while m runs (the switch happens with every mutator parked). */
+GC_INLINE bool gc_mutator_heap_is_multi(const gc_mutator *m)
+{
+    return atomic_load_explicit(m->multi_flag, memory_order_relaxed) != 0;
 }
 
 /* m is about to block outside the heap (sleep, join, wait for a program's

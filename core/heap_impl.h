@@ -28,10 +28,35 @@ struct gc_heap {
     char error[256];            /* init failure message */
     unsigned nphases;           /* declared by the collector */
 
-    uv_mutex_t lock;            /* guards mutator list and roots registration */
-    gc_mutator *mutators;
-    unsigned nmutators;
-    atomic_int stop_requested;  /* safepoint request flag */
+    /* -- threads (docs/threads.md) --
+     * lock: the heap lock. In a multi-mutator heap every core slow path
+     *   (allocation refill, gc_collect, attach, detach) runs holding it, so
+     *   collector state is touched by one thread at a time; a mutator waits
+     *   for it INACTIVE. Whoever holds it may stop the world. A one-mutator
+     *   heap never takes it in its slow paths (multi == 0).
+     * sp_lock: guards every mutator's state/inactive_depth, nrunning and
+     *   the stop flag's transitions; never held while waiting for anything
+     *   but parked_cv / resume_cv.
+     * roots_lock: guards the global roots array; held only briefly, never
+     *   across a safepoint. */
+    uv_mutex_t lock;
+    uv_mutex_t sp_lock;
+    uv_cond_t parked_cv;        /* a mutator left RUNNING while a stop was requested */
+    uv_cond_t resume_cv;        /* the stop ended */
+    uv_mutex_t roots_lock;
+    gc_mutator *mutators;       /* changed under lock (and sp_lock for states) */
+    unsigned nmutators, peak_mutators;
+    atomic_int stop_requested;  /* safepoint request flag (polled by gc_safepoint) */
+    atomic_int multi;           /* a second mutator was attached: slow paths lock */
+    atomic_uint nrunning;       /* mutators in GC_MUTATOR_RUNNING (written under sp_lock) */
+    gc_mutator *holder;         /* the mutator holding lock (NULL: none, or attach) */
+    bool stopped;               /* the world is stopped (by the lock's holder) */
+    uint64_t stop_t0;           /* uv_hrtime() of the stop request */
+    uint64_t pending_tts;       /* time to safepoint of this stop, for its first pause */
+    bool tts_pending;
+    atomic_uint_fast64_t pause_count;     /* == npauses, readable without the lock */
+    atomic_uint_fast64_t majors_requested; /* explicit MAJOR collections completed */
+    size_t exhausted_used;      /* heap_used at the failed allocation, for the handler */
 
     gc_value **global_roots;
     size_t nglobal_roots, global_roots_cap;
@@ -59,6 +84,9 @@ struct gc_heap {
     uint64_t verify_ns;         /* total time spent verifying after pauses */
 };
 
+/* core/heap.c: before a handler that may longjmp (corrupt heap): restart
+ * the world and release the heap lock if this thread holds it. */
+void gc_heap_release_for_handler(gc_heap *h);
 /* core/verify.c: after every pause (from the pause log's commit). */
 void gc_after_pause(gc_heap *h);
 /* core/options.c */

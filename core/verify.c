@@ -123,6 +123,7 @@ size_t gc_verify_heap(gc_heap *h)
 /* Runs the corrupt handler, which must not return. */
 static _Noreturn void verify_failed(gc_heap *h, const char *when, size_t errors)
 {
+    gc_heap_release_for_handler(h);
     h->corrupt(h, when, errors, h->corrupt_data);
     fprintf(stderr, "gcbench: heap-corrupt handler returned\n");
     abort();
@@ -162,6 +163,7 @@ void gc_verify_collector(gc_heap *h, const char *when)
 {
     if (!h->cfg.verify)
         return;
+    gc_stop_world(h); /* the collector's invariants hold only with every mutator stopped */
     uint64_t t0 = uv_hrtime();
     bool was = h->verifying;
     h->verifying = true;
@@ -169,7 +171,10 @@ void gc_verify_collector(gc_heap *h, const char *when)
     h->ops->verify(h);
     h->verifying = was;
     size_t errors = h->verify_errors;
-    h->verify_ns += uv_hrtime() - t0;
+    uint64_t spent = uv_hrtime() - t0;
+    h->verify_ns += spent;
+    if (h->tts_pending)
+        h->stop_t0 += spent; /* the pause that follows excludes verifier time */
     if (errors > VERIFY_MAX_REPORTS)
         fprintf(stderr, "heap verifier (%s): %zu more problems not shown\n", h->ops->name,
                 errors - VERIFY_MAX_REPORTS);
