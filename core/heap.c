@@ -473,9 +473,30 @@ void gc_heap_release_for_handler(gc_heap *h)
         heap_leave(h->holder);
 }
 
+/* Its address identifies the calling thread. */
+static _Thread_local char thread_tag;
+
+/* A second RUNNING mutator of one thread would deadlock the first stop
+ * (the thread cannot park one while it runs the other). */
+static bool thread_has_running_mutator(gc_heap *h)
+{
+    bool found = false;
+    uv_mutex_lock(&h->sp_lock);
+    for (gc_mutator *o = h->mutators; o; o = o->next)
+        found |= o->thread == &thread_tag && o->state == GC_MUTATOR_RUNNING;
+    uv_mutex_unlock(&h->sp_lock);
+    return found;
+}
+
 gc_mutator *gc_mutator_attach(gc_heap *h)
 {
+    if (thread_has_running_mutator(h)) {
+        fprintf(stderr, "gcbench: this thread already has a running mutator on this heap (attach one mutator "
+                        "per thread, or make the first inactive with gc_inactive_begin)\n");
+        return NULL;
+    }
     gc_mutator *m = gc_sys_alloc_zeroed(sizeof *m);
+    m->thread = &thread_tag;
     m->heap = h;
     m->stop_flag = &h->stop_requested;
     m->multi_flag = &h->multi;

@@ -123,6 +123,7 @@ struct gc_mutator {
     int state;                   /* GC_MUTATOR_RUNNING / _INACTIVE / _PARKED */
     unsigned inactive_depth;     /* nesting of gc_inactive_begin */
     bool holds_heap_lock;        /* inside a core slow path of a multi-mutator heap */
+    const void *thread;          /* identifies the attaching thread (a thread-local's address) */
 };
 
 /* Mutator states (docs/threads.md). */
