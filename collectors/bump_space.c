@@ -50,8 +50,9 @@ void *gc_bump_refill(gc_bump_space *s, gc_mutator *m, size_t bytes, size_t cap)
         chunk = room & ~(size_t)(GC_GRANULE - 1);
     char *p = gc_bump_take(s, chunk);
     /* Zero the chunk in one streaming pass, so the inline fast path need
-     * not zero each object (ops->alloc_zeroed). */
-    memset(p, 0, chunk);
+     * not zero each object (ops->alloc_zeroed); core does it as the slow
+     * path returns, outside the heap lock. */
+    gc_mutator_zero_later(m, p, chunk);
     m->bump_ptr = (uintptr_t)p + bytes;
     m->bump_limit = (uintptr_t)p + chunk;
     GC_ASSERT(gc_bump_footprint(s) <= cap); /* BUMP-3 */

@@ -66,7 +66,9 @@ GC_INLINE void *gc_bump_take(gc_bump_space *s, size_t bytes)
 
 /* Closes the mutator's chunk: its unused tail becomes a filler. */
 void gc_bump_retire(gc_bump_space *s, gc_mutator *m);
-/* Gives m a new, zeroed chunk of at least `bytes` (normally GC_BUMP_CHUNK)
+/* Gives m a new chunk of at least `bytes` (normally GC_BUMP_CHUNK), zeroed
+ * by core as the slow path returns (gc_mutator_zero_later; so call it only
+ * from alloc_slow),
  * as long as the frontier stays within `cap` bytes of start (cap <=
  * reserved), and allocates `bytes` from it. Returns NULL, leaving m without
  * a chunk, when there is no room. */

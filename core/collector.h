@@ -165,6 +165,17 @@ void gc_verify_collector(gc_heap *h, const char *when);
 void gc_stop_world(gc_heap *h);
 bool gc_world_stopped(const gc_heap *h);
 
+/* From alloc_slow: [p, p + n) (memory now owned by m alone, such as its new
+ * bump chunk, including the block alloc_slow returns) is zeroed by core
+ * before the allocation returns, after the heap lock is released, so other
+ * mutators do not wait for the memset. At most one range per call. */
+GC_INLINE void gc_mutator_zero_later(gc_mutator *m, void *p, size_t n)
+{
+    GC_ASSERT(m->zero_bytes == 0);
+    m->zero_start = p;
+    m->zero_bytes = n;
+}
+
 /* Called by a collector's alloc path before it gives up: runs the exhaustion
  * handler (does not return). */
 _Noreturn void gc_heap_exhausted(gc_heap *h, size_t request);

@@ -688,6 +688,11 @@ void *gc_alloc_slow(gc_mutator *m, size_t bytes)
     }
 #endif
     heap_leave(m);
+    if (m->zero_bytes) { /* gc_mutator_zero_later: m owns the range, and no
+                            collection can run before m's next safepoint */
+        memset(m->zero_start, 0, m->zero_bytes);
+        m->zero_bytes = 0;
+    }
     return p;
 }
 

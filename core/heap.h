@@ -116,6 +116,8 @@ struct gc_mutator {
     const atomic_int *stop_flag; /* heap's safepoint request flag */
     const atomic_int *multi_flag; /* the heap's multi-mutator mode (gc_heap_is_multi) */
     uint64_t stress_countdown;
+    void *zero_start;            /* gc_mutator_zero_later: zeroed by core after */
+    size_t zero_bytes;           /*   the slow path, outside the heap lock */
     void *collector_data;        /* owned by the collector */
     gc_mutator *next;            /* heap's mutator list */
     /* -- threads (core/heap.c; state and inactive_depth under the heap's
