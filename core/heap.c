@@ -424,13 +424,16 @@ void gc_stop_world(gc_heap *h)
      * destroy), where by contract no mutator runs. */
     if (h->stopped || !atomic_load_explicit(&h->multi, memory_order_relaxed) || !h->holder)
         return;
+    if (h->nmutators <= 1)
+        return; /* the holder alone: nobody to stop (nmutators changes under the lock) */
     GC_ASSERT(h->holder->holds_heap_lock);
     world_stop(h, 1);
 }
 
 bool gc_world_stopped(const gc_heap *h)
 {
-    return h->stopped || !atomic_load_explicit(&h->multi, memory_order_relaxed) || !h->holder;
+    return h->stopped || !atomic_load_explicit(&h->multi, memory_order_relaxed) || !h->holder ||
+           h->nmutators <= 1;
 }
 
 /* Takes the heap lock for m's slow path (multi-mutator heaps only): at
@@ -776,6 +779,7 @@ void gc_heap_get_stats(gc_heap *h, gc_heap_stats *out)
     out->footprint_bytes = h->ops->footprint(h);
     out->peak_heap_bytes = h->peak_heap > out->heap_used_bytes ? h->peak_heap : out->heap_used_bytes;
     out->verify_ns = h->verify_ns;
+    out->peak_mutators = h->peak_mutators;
     out->pauses = h->pauses;
     out->npauses = h->npauses;
 }

@@ -172,6 +172,7 @@ typedef struct gc_heap_stats {
     uint64_t heap_used_bytes;  /* now */
     uint64_t footprint_bytes;  /* bytes now counted against the limit */
     uint64_t verify_ns;        /* time spent in the heap verifier (outside pauses) */
+    unsigned peak_mutators;    /* most mutators attached at once */
     const gc_pause *pauses;    /* every pause, in order; valid until destroy */
     size_t npauses;
 } gc_heap_stats;
