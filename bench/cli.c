@@ -31,7 +31,8 @@ enum {
     GCB_OPT_NURSERY,
     GCB_OPT_DEBUG_CORRUPT,
     GCB_OPT_PROGRAM,
-    GCB_OPT_MAX_STEPS
+    GCB_OPT_MAX_STEPS,
+    GCB_OPT_THREADS
 };
 
 static const struct option gcb_long_options[] = {
@@ -50,6 +51,7 @@ static const struct option gcb_long_options[] = {
     {"debug-corrupt", required_argument, NULL, GCB_OPT_DEBUG_CORRUPT},
     {"program", required_argument, NULL, GCB_OPT_PROGRAM},
     {"max-steps", required_argument, NULL, GCB_OPT_MAX_STEPS},
+    {"threads", required_argument, NULL, GCB_OPT_THREADS},
     {"quiet", no_argument, NULL, 'q'},
     {"list", no_argument, NULL, GCB_OPT_LIST},
     {"help", no_argument, NULL, 'h'},
@@ -77,6 +79,7 @@ void gcb_options_init(gcb_options *o)
     o->debug_corrupt = 0;
     o->program = NULL;
     o->max_steps = GCB_DEFAULT_MAX_STEPS;
+    o->threads = 1;
 }
 
 int gcb_parse_u64(const char *s, uint64_t *out)
@@ -316,6 +319,14 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
                                 "instructions a --program may execute)",
                                 optarg);
             break;
+        case GCB_OPT_THREADS:
+            if (gcb_parse_u64(optarg, &u) != 0 || u == 0 || u > GCB_MAX_THREADS)
+                return gcb_fail(err, errlen,
+                                "invalid thread count '%s' (expected an integer from 1 to %d: "
+                                "the mutator threads the workload runs)",
+                                optarg, GCB_MAX_THREADS);
+            o.threads = (uint32_t)u;
+            break;
         case 'q':
             o.quiet = true;
             break;
@@ -391,8 +402,8 @@ void gcb_print_usage(FILE *f)
     fprintf(f,
             "Usage: gcbench [--collector=NAME[:OPTIONS]] [--gc-options=OPTIONS]\n"
             "               [--workload=NAME | --program=FILE] [--heap=SIZE]\n"
-            "               [--size=small|default|large] [--out=DIR] [--seed=N]\n"
-            "               [--verify] [--stress=N] [--log-gc] [--quiet]\n"
+            "               [--size=small|default|large] [--threads=N] [--out=DIR]\n"
+            "               [--seed=N] [--verify] [--stress=N] [--log-gc] [--quiet]\n"
             "               [--nursery=SIZE] [--rc-cycles=on|off] [--max-steps=N]\n"
             "               [--debug-corrupt=N]\n"
             "       gcbench compare [--format=text|csv|html] RUN_DIR...\n"
@@ -418,6 +429,9 @@ void gcb_print_usage(FILE *f)
             "                    --size=small, %zuM with --size=large); bytes, or with a\n"
             "                    binary suffix K, M, G (e.g. 512K, 64M, 1G)\n"
             "  --size=SIZE       workload size: small, default or large (default default)\n"
+            "  --threads=N       mutator threads, 1 to %d (default 1), each with its own\n"
+            "                    mutator in the one heap; a workload that cannot run more\n"
+            "                    than one thread refuses N > 1 (exit 2)\n"
             "  --out=DIR         write pauses.csv, heap.csv, mmu.csv and summary.json into\n"
             "                    DIR (created if missing)\n"
             "  --seed=N          workload random seed (default %d)\n"
@@ -440,7 +454,7 @@ void gcb_print_usage(FILE *f)
             "See docs/output-formats.md.\n",
             GCB_DEFAULT_COLLECTOR, GCB_DEFAULT_WORKLOAD, GCB_PROGRAM_WORKLOAD,
             GCB_DEFAULT_MAX_STEPS, GC_DEFAULT_HEAP_LIMIT >> 20, GCB_DEFAULT_SMALL_HEAP_LIMIT >> 20,
-            GCB_DEFAULT_LARGE_HEAP_LIMIT >> 20, GCB_DEFAULT_SEED);
+            GCB_DEFAULT_LARGE_HEAP_LIMIT >> 20, GCB_MAX_THREADS, GCB_DEFAULT_SEED);
 }
 
 void gcb_print_version(FILE *f)
@@ -470,4 +484,8 @@ void gcb_print_list(FILE *f)
     for (const wl_workload *const *w = wl_registered_workloads; *w != NULL; w++)
         fprintf(f, "  %-*s  %s\n", width, (*w)->name,
                 (*w)->description != NULL ? (*w)->description : "");
+    /* Indented by more than two spaces: not a workload line for scripts. */
+    fprintf(f, "      (--threads=N, 1 to %d: a workload that cannot run more than one\n"
+               "       mutator thread refuses N > 1 with exit status 2)\n",
+            GCB_MAX_THREADS);
 }

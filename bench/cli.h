@@ -50,6 +50,10 @@ typedef enum gcb_action {
 #define GCB_DEFAULT_MAX_STEPS UINT64_C(1000000000)
 /* The workload --program runs (registered by the bytecode VM). */
 #define GCB_PROGRAM_WORKLOAD "program"
+/* --threads: mutator threads, 1..GCB_MAX_THREADS (wl_config.threads). The
+ * bound is a sanity limit (a typo such as --threads=1000000 would start a
+ * million threads), the same as the mt-gcbench peer's. */
+#define GCB_MAX_THREADS 256
 /* Room for a collector name and for the whole collector option string. */
 #define GCB_COLLECTOR_NAME_MAX 64
 #define GCB_GC_OPTIONS_MAX 512
@@ -72,10 +76,13 @@ typedef struct gcb_options {
     const char *program;   /* --program -> wl_config.program; NULL: none */
     uint64_t max_steps;    /* --max-steps -> wl_config.max_steps (> 0; default
                               GCB_DEFAULT_MAX_STEPS) */
+    uint32_t threads;      /* --threads -> wl_config.threads: 1..GCB_MAX_THREADS
+                              (default 1); a workload that cannot run more than
+                              one refuses with WL_ERR_INPUT (exit 2) */
 } gcb_options;
 
 /* The defaults: marksweep, no collector options, trees, GC_DEFAULT_HEAP_LIMIT,
- * default size, seed 1, GCB_DEFAULT_MAX_STEPS, every switch off. */
+ * default size, seed 1, GCB_DEFAULT_MAX_STEPS, one thread, every switch off. */
 void gcb_options_init(gcb_options *o);
 
 /* Parses argv (argv[0] is the program name). Returns 0 and fills *out, or

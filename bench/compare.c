@@ -2,6 +2,7 @@
  * driven by the one table of compared figures, gcb_metrics[]. */
 #include "compare.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,24 +30,34 @@ typedef struct gcb_metric {
     const char *member; /* member of that object, or NULL */
     gcb_metric_kind kind;
     uint64_t window;    /* GCB_M_MMU only */
+    unsigned group;     /* csv only: columns of group g (values, then ratios) come
+                           after all of group g - 1, so a figure added later
+                           never moves an older column */
 } gcb_metric;
 
+/* Rows in table order (text, html). Group 1: issue 14's figures, threads
+ * and the p99 time to safepoint ("tts"); older summaries have neither key,
+ * and a run in which no pause waited for another mutator has a null p99:
+ * both show "-", never 0. */
 static const gcb_metric gcb_metrics[] = {
-    {"collector", "collector", "collector", NULL, GCB_M_STRING, 0},
-    {"workload", "workload", "workload", NULL, GCB_M_STRING, 0},
-    {"heap", "heap_limit_bytes", "heap_limit_bytes", NULL, GCB_M_BYTES, 0},
-    {"wall", "wall_ns", "wall_ns", NULL, GCB_M_DURATION, 0},
-    {"GC share", "gc_share", "gc_share", NULL, GCB_M_SHARE, 0},
-    {"pauses", "pause_count", "pauses", "count", GCB_M_COUNT, 0},
-    {"p50 pause", "p50_ns", "pauses", "p50_ns", GCB_M_DURATION, 0},
-    {"p99 pause", "p99_ns", "pauses", "p99_ns", GCB_M_DURATION, 0},
-    {"max pause", "max_ns", "pauses", "max_ns", GCB_M_DURATION, 0},
-    {"MMU 1 ms", "mmu_1ms", "mmu", NULL, GCB_M_MMU, 1000000},
-    {"MMU 10 ms", "mmu_10ms", "mmu", NULL, GCB_M_MMU, 10000000},
-    {"MMU 100 ms", "mmu_100ms", "mmu", NULL, GCB_M_MMU, 100000000},
-    {"peak heap", "peak_heap_bytes", "peak_heap_bytes", NULL, GCB_M_BYTES, 0},
+    {"collector", "collector", "collector", NULL, GCB_M_STRING, 0, 0},
+    {"workload", "workload", "workload", NULL, GCB_M_STRING, 0, 0},
+    {"threads", "threads", "threads", NULL, GCB_M_COUNT, 0, 1},
+    {"heap", "heap_limit_bytes", "heap_limit_bytes", NULL, GCB_M_BYTES, 0, 0},
+    {"wall", "wall_ns", "wall_ns", NULL, GCB_M_DURATION, 0, 0},
+    {"GC share", "gc_share", "gc_share", NULL, GCB_M_SHARE, 0, 0},
+    {"pauses", "pause_count", "pauses", "count", GCB_M_COUNT, 0, 0},
+    {"p50 pause", "p50_ns", "pauses", "p50_ns", GCB_M_DURATION, 0, 0},
+    {"p99 pause", "p99_ns", "pauses", "p99_ns", GCB_M_DURATION, 0, 0},
+    {"max pause", "max_ns", "pauses", "max_ns", GCB_M_DURATION, 0, 0},
+    {"p99 tts", "tts_p99_ns", "time_to_safepoint", "p99_ns", GCB_M_DURATION, 0, 1},
+    {"MMU 1 ms", "mmu_1ms", "mmu", NULL, GCB_M_MMU, 1000000, 0},
+    {"MMU 10 ms", "mmu_10ms", "mmu", NULL, GCB_M_MMU, 10000000, 0},
+    {"MMU 100 ms", "mmu_100ms", "mmu", NULL, GCB_M_MMU, 100000000, 0},
+    {"peak heap", "peak_heap_bytes", "peak_heap_bytes", NULL, GCB_M_BYTES, 0, 0},
 };
 #define GCB_NMETRICS (sizeof gcb_metrics / sizeof gcb_metrics[0])
+#define GCB_METRIC_GROUPS 2
 
 /* One figure of one run, ready for every format. */
 typedef struct gcb_cell {
@@ -218,6 +229,7 @@ static int gcb_compare_cells(const gcb_compare_run *runs, size_t n, gcb_cell *ce
 {
     for (size_t i = 0; i < GCB_NMETRICS; i++) {
         const gcb_metric *m = &gcb_metrics[i];
+        assert(m->group < GCB_METRIC_GROUPS); /* else gcb_write_csv would drop it */
         for (size_t r = 0; r < n; r++) {
             gcb_cell *c = &cells[i * n + r];
             memset(c, 0, sizeof *c);
@@ -281,31 +293,39 @@ static void gcb_write_text(FILE *out, const gcb_compare_run *runs, size_t n, con
     free(width);
 }
 
+/* CSV columns: per group, the values then the ratios (see gcb_metric.group). */
 static void gcb_write_csv(FILE *out, const gcb_compare_run *runs, size_t n, const gcb_cell *cells)
 {
     fputs("run", out);
-    for (size_t i = 0; i < GCB_NMETRICS; i++)
-        fprintf(out, ",%s", gcb_metrics[i].column);
-    for (size_t i = 0; i < GCB_NMETRICS; i++)
-        if (gcb_metrics[i].kind != GCB_M_STRING)
-            fprintf(out, ",%s_ratio", gcb_metrics[i].column);
+    for (unsigned g = 0; g < GCB_METRIC_GROUPS; g++) {
+        for (size_t i = 0; i < GCB_NMETRICS; i++)
+            if (gcb_metrics[i].group == g)
+                fprintf(out, ",%s", gcb_metrics[i].column);
+        for (size_t i = 0; i < GCB_NMETRICS; i++)
+            if (gcb_metrics[i].group == g && gcb_metrics[i].kind != GCB_M_STRING)
+                fprintf(out, ",%s_ratio", gcb_metrics[i].column);
+    }
     fputc('\n', out);
     for (size_t r = 0; r < n; r++) {
         gcb_csv_field(out, runs[r].dir);
-        /* Values exactly as summary.json has them (the number's text). */
-        for (size_t i = 0; i < GCB_NMETRICS; i++) {
-            const gcb_cell *c = &cells[i * n + r];
-            fputc(',', out);
-            if (c->v != NULL)
-                gcb_csv_field(out, c->v->str);
-        }
-        for (size_t i = 0; i < GCB_NMETRICS; i++) {
-            const gcb_cell *c = &cells[i * n + r];
-            if (gcb_metrics[i].kind == GCB_M_STRING)
-                continue;
-            fputc(',', out);
-            if (c->has_ratio)
-                fprintf(out, "%.6g", c->ratio);
+        for (unsigned g = 0; g < GCB_METRIC_GROUPS; g++) {
+            /* Values exactly as summary.json has them (the number's text). */
+            for (size_t i = 0; i < GCB_NMETRICS; i++) {
+                const gcb_cell *c = &cells[i * n + r];
+                if (gcb_metrics[i].group != g)
+                    continue;
+                fputc(',', out);
+                if (c->v != NULL)
+                    gcb_csv_field(out, c->v->str);
+            }
+            for (size_t i = 0; i < GCB_NMETRICS; i++) {
+                const gcb_cell *c = &cells[i * n + r];
+                if (gcb_metrics[i].group != g || gcb_metrics[i].kind == GCB_M_STRING)
+                    continue;
+                fputc(',', out);
+                if (c->has_ratio)
+                    fprintf(out, "%.6g", c->ratio);
+            }
         }
         fputc('\n', out);
     }
@@ -378,9 +398,10 @@ static void gcb_compare_usage(FILE *f)
     fputs("Usage: gcbench compare [--format=text|csv|html] RUN_DIR...\n"
           "\n"
           "Reads RUN_DIR/summary.json of each run directory (written by gcbench --out)\n"
-          "and prints the runs side by side: collector, workload, heap, wall time, GC\n"
-          "share, pause count, p50/p99/max pause, MMU at 1/10/100 ms and peak heap,\n"
-          "each figure with its ratio against the first run.\n"
+          "and prints the runs side by side: collector, workload, threads, heap, wall\n"
+          "time, GC share, pause count, p50/p99/max pause, p99 time to safepoint, MMU at\n"
+          "1/10/100 ms and peak heap, each figure with its ratio against the first run\n"
+          "('-' where a run has no such figure).\n"
           "\n"
           "  --format=FORMAT   text (default: an aligned table), csv (one row per run)\n"
           "                    or html (a <table> fragment)\n"

@@ -131,6 +131,11 @@ const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, const gcb_pha
     if (p->other_ns > 0 && len < n)
         len += (size_t)snprintf(buf + len, n - len, " other %sms",
                                 gcb_fmt_ms(ph, sizeof ph, p->other_ns));
+    /* The stop-the-world handshake, when there was another mutator to stop;
+     * after "; " because tts is part of other, not one more slice. */
+    if (p->mutators > 1 && len < n)
+        len += (size_t)snprintf(buf + len, n - len, "; %" PRIu32 " mutators, tts %sms",
+                                p->mutators, gcb_fmt_ms(ph, sizeof ph, p->tts_ns));
     if (len < n)
         snprintf(buf + len, n - len, "\n");
     else if (n >= 2)
@@ -174,6 +179,8 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
             GCBENCH_VERSION, o->collector, o->gc_options[0] ? ":" : "", o->gc_options,
             o->workload, wl_size_name(o->size), gcb_fmt_bytes(a, sizeof a, o->heap_limit),
             o->seed);
+    if (o->threads > 1) /* one thread, the default: the header as it always was */
+        fprintf(f, "  threads=%" PRIu32, o->threads);
     if (o->program != NULL) { /* escaped: a path need not be UTF-8 */
         char q[1024];
         fprintf(f, "  program=%s", gc_utf8_escape(q, sizeof q, o->program, strlen(o->program), 0));
@@ -217,6 +224,16 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
                 snprintf(label, sizeof label, "  %s", gc_pause_kind_name((gc_pause_kind)k));
                 gcb_write_dist_line(f, label, &s->pauses_by_kind[k]);
             }
+    }
+
+    /* Only when a pause had another mutator to stop: a one-thread run has
+     * no time to safepoint (see gcb_tts_stats). */
+    if (s->tts.waited > 0) {
+        char m[48];
+        fprintf(f, "time to safepoint: p50 %s, p99 %s, max %s (%zu of %zu pauses waited)\n",
+                gcb_fmt_duration(a, sizeof a, s->tts.dist.p50),
+                gcb_fmt_duration(b, sizeof b, s->tts.dist.p99),
+                gcb_fmt_duration(m, sizeof m, s->tts.dist.max), s->tts.waited, s->pauses.count);
     }
 
     /* Total time per phase, in the collector's order; phases that never
@@ -281,7 +298,9 @@ void gcb_write_pauses_csv_header(FILE *f, const gcb_phases *phases)
     fputs(GCB_PAUSES_CSV_FIXED, f);
     for (unsigned i = 0; i < phases->n; i++)
         fprintf(f, ",phase_%s_ns", phases->names[i]); /* names are [A-Za-z0-9_-]+ */
-    fputs(",other_ns", f);
+    /* Appended after other_ns (issue 14), so every older column keeps its
+     * position. */
+    fputs(",other_ns," GCB_PAUSES_CSV_THREADS, f);
 }
 
 void gcb_csv_field(FILE *f, const char *s)
@@ -315,7 +334,7 @@ void gcb_write_pauses_csv(FILE *f, const gcb_phases *phases, const gc_pause *pau
         fprintf(f, ",%" PRIu64 ",%" PRIu64, p->heap_before, p->heap_after);
         for (unsigned ph = 0; ph < phases->n; ph++)
             fprintf(f, ",%" PRIu64, p->phase_ns[ph]);
-        fprintf(f, ",%" PRIu64 "\n", p->other_ns);
+        fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu32 "\n", p->other_ns, p->tts_ns, p->mutators);
     }
 }
 
@@ -348,7 +367,8 @@ static const char *const gcb_summary_keys[] = {
     "mutator_ns", "gc_ns", "verify_ns", "gc_share", "collections", "collections_by_kind",
     "pauses", "pauses_by_kind", "phases", "phase_totals_ns", "mmu", "allocated_bytes", "allocated_objects",
     "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s", "ns_per_alloc", "peak_heap_bytes",
-    "verified", "verification_detail", "exit_code", "max_steps", "warnings"};
+    "verified", "verification_detail", "exit_code", "max_steps", "warnings", "threads",
+    "time_to_safepoint"};
 
 bool gcb_summary_key_reserved(const char *name)
 {
@@ -425,6 +445,7 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_u64(&j, "heap_limit_bytes", s->heap_limit ? s->heap_limit : o->heap_limit);
     gcb_json_bool(&j, "huge_pages", gc_sys_huge_pages()); /* GCBENCH_HUGE_PAGES=1 */
     gcb_json_u64(&j, "seed", o->seed);
+    gcb_json_u64(&j, "threads", o->threads);
     gcb_json_bool(&j, "verify", o->verify);
     gcb_json_u64(&j, "stress", o->stress);
     gcb_json_i64(&j, "debug_corrupt", o->debug_corrupt);
@@ -467,6 +488,23 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     for (unsigned i = 0; i < r->phases.n; i++)
         gcb_json_u64(&j, r->phases.names[i], s->phase_total_ns[i]);
     gcb_json_u64(&j, "other", s->other_total_ns);
+    gcb_json_end_object(&j);
+
+    /* Over the pauses with another mutator to stop (gcb_tts_stats); null
+     * figures when there were none: no distribution, not one of zeros. */
+    gcb_json_begin_object(&j, "time_to_safepoint");
+    gcb_json_u64(&j, "pauses_waited", s->tts.waited);
+    if (s->tts.waited > 0) {
+        gcb_json_u64(&j, "p50_ns", s->tts.dist.p50);
+        gcb_json_u64(&j, "p99_ns", s->tts.dist.p99);
+        gcb_json_u64(&j, "max_ns", s->tts.dist.max);
+        gcb_json_u64(&j, "mean_ns", s->tts.mean);
+    } else {
+        gcb_json_null(&j, "p50_ns");
+        gcb_json_null(&j, "p99_ns");
+        gcb_json_null(&j, "max_ns");
+        gcb_json_null(&j, "mean_ns");
+    }
     gcb_json_end_object(&j);
 
     gcb_json_begin_array(&j, "mmu");

@@ -89,7 +89,9 @@ const char *gcb_fmt_gc_log(char *buf, size_t n, const gc_pause *p, const gcb_pha
 void gcb_write_summary(FILE *f, const gcb_report *r);
 /* pauses.csv / summary.json content, to any stream. pauses.csv has the
  * fixed columns GCB_PAUSES_CSV_FIXED, then phase_NAME_ns for each of the
- * collector's phases in declaration order, then other_ns. */
+ * collector's phases in declaration order, then other_ns, then
+ * GCB_PAUSES_CSV_THREADS (appended last so older columns keep their
+ * positions). */
 void gcb_write_pauses_csv(FILE *f, const gcb_phases *phases, const gc_pause *pauses,
                           size_t npauses);
 /* Its header row, without newline. */
@@ -108,6 +110,9 @@ void gcb_csv_field(FILE *f, const char *s);
 /* The CSV header rows (without newline). */
 #define GCB_PAUSES_CSV_FIXED \
     "seq,start_ns,duration_ns,kind,reason,heap_before_bytes,heap_after_bytes"
+/* The columns after other_ns: gc_pause.tts_ns (part of other_ns) and
+ * gc_pause.mutators. */
+#define GCB_PAUSES_CSV_THREADS "tts_ns,mutators"
 #define GCB_HEAP_CSV_HEADER \
     "seq,time_ns,kind,heap_before_bytes,heap_after_bytes,live_after_bytes,limit_bytes"
 #define GCB_MMU_CSV_HEADER "window_ns,utilization"

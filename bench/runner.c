@@ -125,6 +125,7 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
                       .seed = o->seed,
                       .debug_corrupt = o->debug_corrupt,
                       .program = o->program,
+                      .threads = o->threads,
                       .max_steps = o->max_steps};
     wl_result res;
     memset(&res, 0, sizeof res);

@@ -110,6 +110,21 @@ static void gcb_pause_dists(const gc_pause *p, size_t n, uint64_t *buf, gcb_run_
     }
 }
 
+void gcb_tts_stats_compute(const gc_pause *pauses, size_t n, gcb_tts_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t *buf = gcb_xmalloc(n * sizeof *buf, "time-to-safepoint figures");
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (pauses[i].mutators > 1)
+            buf[m++] = pauses[i].tts_ns;
+    gcb_sort_u64(buf, m);
+    out->waited = m;
+    out->dist = gcb_dist_of_sorted(buf, m);
+    out->mean = m > 0 ? out->dist.total / m : 0;
+    free(buf);
+}
+
 /* MMU curve with the pauses as GC intervals inside [0, wall_ns]. */
 static void gcb_pause_mmu(const gc_pause *p, size_t n, uint64_t wall_ns, gcb_run_stats *out)
 {
@@ -164,6 +179,7 @@ void gcb_run_stats_compute(const gc_heap_stats *st, uint64_t wall_ns, gcb_run_st
             out->phase_total_ns[ph] += st->pauses[i].phase_ns[ph];
         out->other_total_ns += st->pauses[i].other_ns;
     }
+    gcb_tts_stats_compute(st->pauses, st->npauses, &out->tts);
 }
 
 void gcb_phases_of_heap(const gc_heap *h, gcb_phases *out)

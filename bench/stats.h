@@ -66,6 +66,23 @@ typedef struct gcb_phases {
 /* The phases of h's collector (gc_heap_nphases, gc_heap_phase_name). */
 void gcb_phases_of_heap(const gc_heap *h, gcb_phases *out);
 
+/* Time to safepoint (gc_pause.tts_ns: from the stop request until the last
+ * other mutator parked) over the pauses that had another mutator to stop,
+ * i.e. gc_pause.mutators > 1. A pause with one mutator has nothing to wait
+ * for (its tts_ns is 0 by definition), so counting those would only dilute
+ * the percentiles with zeros: a run with one thread has no time-to-safepoint
+ * distribution at all (waited == 0, every figure 0 here, null in
+ * summary.json), not one of zeros. */
+typedef struct gcb_tts_stats {
+    size_t waited;  /* pauses with mutators > 1 */
+    gcb_dist dist;  /* of their tts_ns (count == waited) */
+    uint64_t mean;  /* dist.total / waited, rounded down; 0 when waited == 0 */
+} gcb_tts_stats;
+
+/* Of n pauses in any order. Exits with GCB_EXIT_ERROR if scratch memory
+ * cannot be allocated. */
+void gcb_tts_stats_compute(const gc_pause *pauses, size_t n, gcb_tts_stats *out);
+
 /* Everything gcbench reports about one run. */
 typedef struct gcb_run_stats {
     uint64_t wall_ns;      /* workload run + gc_heap_finish */
@@ -87,6 +104,7 @@ typedef struct gcb_run_stats {
     /* Time per phase index over all pauses, and outside declared phases. */
     uint64_t phase_total_ns[GC_MAX_PHASES];
     uint64_t other_total_ns;
+    gcb_tts_stats tts;     /* time to safepoint (part of other_total_ns) */
     /* Minimum mutator utilization at the windows of gcb_mmu_windows(wall_ns)
      * (bench/mmu.h), pauses as GC intervals: 1-2-5 ms steps, then wall. */
     gcb_mmu_point mmu[GCB_MMU_MAX_POINTS];

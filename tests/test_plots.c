@@ -272,6 +272,54 @@ Test(plots, older_run_directories_still_plot)
     }
 }
 
+/* Issue 14 appended tts_ns and mutators to pauses.csv: a run with two
+ * mutator threads (tts_ns > 0, mutators 2) plots with every script, and
+ * plot-phases neither counts tts_ns twice (it is inside other_ns) nor takes
+ * it for a phase; a run directory from before issue 14 (no such columns)
+ * still plots the same bars. */
+Test(plots, threaded_and_pre_thread_run_directories_plot)
+{
+    NEED_GNUPLOT();
+    char *head = slurp(fmt("%s/pauses.csv", run_ms));
+    *strchr(head, '\n') = '\0';
+    const char *tail = ",other_ns,tts_ns,mutators";
+    cr_assert(strlen(head) > strlen(tail) && strcmp(head + strlen(head) - strlen(tail), tail) == 0, "%s", head);
+    free(head);
+    const char *mt = fmt("%s/mt", tmpdir), *old = fmt("%s/pre14", tmpdir);
+    int rc = sh("'%s' --collector=copying --threads=2 --size=small --heap=2M --quiet --out='%s' 2>'%s/err.txt'",
+                GCBENCH_BIN, mt, tmpdir);
+    if (rc == 2)
+        cr_skip_test("trees does not run several threads in this build");
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(sh("awk -F, 'NR > 1 && $NF > 1 && $(NF - 1) > 0 { found = 1 } END { exit !found }' '%s/pauses.csv'",
+                    mt),
+                 0, "no pause with two mutators and a time to safepoint: %s", slurp(fmt("%s/pauses.csv", mt)));
+    cr_assert_eq(sh("cp -r '%s' '%s' && cut -d, -f1-11 '%s/pauses.csv' >'%s/p.csv' && mv '%s/p.csv' '%s/pauses.csv' && "
+                    "sed -i -e '/\"threads\"/d' -e '/\"time_to_safepoint\"/,/^  }/d' '%s/summary.json' && "
+                    "head -1 '%s/pauses.csv' | grep -q ',phase_sweep_ns,other_ns$' && ! grep -q safepoint '%s/summary.json'",
+                    run_ms, old, run_ms, old, old, old, old, old, old),
+                 0);
+    for (size_t i = 0; i < NSCRIPTS; i++) {
+        const char *out = fmt("%s/mt-%s.svg", tmpdir, plot_scripts[i]);
+        cr_assert_eq(script(plot_scripts[i], fmt("'%s' '%s' '%s' -o '%s'", mt, old, run_ms, out)), 0,
+                     "%s on a threaded and a pre-issue-14 run: %s", plot_scripts[i],
+                     slurp(fmt("%s/err.txt", tmpdir)));
+        char *svg = expect_svg(out);
+        cr_assert(svg_has_label(svg, "copying / trees / 2 MiB"), "%s: legend", plot_scripts[i]);
+        if (strcmp(plot_scripts[i], "plot-phases") == 0) {
+            const char *runs[] = {mt, old};
+            for (size_t r = 0; r < 2; r++) {
+                const char *total = run_total_label(runs[r]);
+                cr_assert_not_null(strstr(svg, fmt(">%s<", total)), "no bar label '%s' for %s", total, runs[r]);
+            }
+            cr_assert_str_eq(run_total_label(old), run_total_label(run_ms));
+            cr_assert_null(strstr(svg, ">tts<"), "tts_ns is not a phase");
+            cr_assert_null(strstr(svg, ">mutators<"), "mutators is not a phase");
+        }
+        free(svg);
+    }
+}
+
 /* A run with collector options is labelled with them. */
 Test(plots, labels_show_collector_options)
 {
@@ -479,6 +527,10 @@ static const struct damage {
     {"pauses.csv", "truncate -s -3 pauses.csv", "a truncated last row", 0},
     {"pauses.csv", "truncate -s -1 pauses.csv", "no newline after the last row", 0},
     {"pauses.csv", "sed -i '5s/.*//' pauses.csv", "an empty line", 5},
+    {"pauses.csv", "awk -F, -v OFS=, 'NR == 3 { $(NF - 1) = \"1e3\" } 1' pauses.csv >t && mv t pauses.csv",
+     "a tts_ns that is not a whole number", 3},
+    {"pauses.csv", "awk -F, -v OFS=, 'NR == 6 { NF = NF - 1 } 1' pauses.csv >t && mv t pauses.csv",
+     "a row without its mutators field", 6},
     {"pauses.csv", ": >pauses.csv", "an empty file", 1},
     {"heap.csv", "sed -i '2s/,[^,]*$//' heap.csv", "a row with a field missing", 2},
     {"heap.csv", "printf '7,1,full,x' >>heap.csv", "a garbage row without a newline", 0},

@@ -3,8 +3,9 @@
  * before anything runs (never the default in its place), min-heap's
  * bisection finds the minimum of a fake gcbench (a shell script that
  * "fits" from a given --heap on) to the resolution asked for, passes the
- * other options through, and no script reads stdin. No benchmark runs:
- * the real gcbench only once, for the smallest workload. */
+ * other options through, and no script reads stdin. scripts/compare-mt-bdw
+ * is checked the same way, and run against a fake peer. No benchmark runs:
+ * the real gcbench only on the smallest workload. */
 #include <criterion/criterion.h>
 
 #include <stdarg.h>
@@ -242,5 +243,158 @@ Test(scripts, compare_bdw_build_is_relative_to_the_caller)
     cr_assert_eq(rc, 1);
     char *err = slurp(fmt("%s/err.txt", tmpdir));
     cr_assert_not_null(strstr(err, fmt("%s/b=1/gcbench not built", tmpdir)), "%s", err);
+    free(err);
+}
+
+/* compare-mt-bdw, like compare-bdw: every value is checked before it looks
+ * for its binaries (a nonexistent --build would be exit 1) or runs
+ * anything; a bad one is exit 2 naming it, never the default in its place. */
+Test(scripts, compare_mt_bdw_rejects_bad_values)
+{
+    const struct {
+        const char *args, *says;
+    } cases[] = {
+        {"--runs=0", "bad --runs '0'"},
+        {"--runs=1.5", "bad --runs '1.5'"},
+        {"--runs='a[$(touch pwned)]'", "bad --runs"},
+        {"--threads=0", "'0' is not a thread count from 1 to 256"},
+        {"--threads=257", "'257' is not a thread count from 1 to 256"},
+        {"--threads=012", "'012' is not a thread count"},
+        {"--threads=2,x", "bad --threads '2,x'"},
+        {"--threads=1,", "bad --threads '1,'"},
+        {"--threads=", "bad --threads ''"},
+        {"--threads=-2", "bad --threads '-2'"},
+        {"--threads=2,2", "2 is given twice"},
+        {"--threads='1[$(touch pwned)]'", "bad --threads"}, /* bash arithmetic runs commands */
+        {"--size=large", "bad --size 'large'"},               /* the peer has no large */
+        {"--size=", "bad --size ''"},
+        {"--multiplier=0.1", "bad --multiplier '0.1'"}, /* the peer wants more than 0.1 */
+        {"--multiplier=100", "bad --multiplier '100'"},
+        {"--multiplier=1e1", "bad --multiplier '1e1'"},
+        {"--multiplier=-2", "bad --multiplier '-2'"},
+        {"--multiplier=", "bad --multiplier ''"},
+        {"--multiplier='$(touch pwned)'", "bad --multiplier"},
+        {"--collectors=", "needs at least one collector"},
+        {"--build=", "needs a directory"},
+        {"--workload='a b'", "bad --workload 'a b'"},
+        {"--runs", "needs a value"},
+        {"--threads 2", "needs a value"},
+        {"--heap=64M", "unknown argument '--heap=64M'"}, /* the heap follows --multiplier */
+        {"--bogus", "unknown argument '--bogus'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_usage_error("compare-mt-bdw", fmt("--build=/nonexistent/build %s", cases[i].args), cases[i].says);
+    /* Good values pass the checks and reach the binary check (exit 1). */
+    int rc = script("compare-mt-bdw",
+                    "--build=/nonexistent/build --runs=3 --threads=1,2,256 --size=small --multiplier=2.5");
+    char *err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_eq(rc, 1, "good values: exit %d: %s", rc, err);
+    cr_assert_not_null(strstr(err, "/nonexistent/build/gcbench not built"), "%s", err);
+    free(err);
+}
+
+/* A relative --build is relative to the current directory; --help shows
+ * the options but not the stand-in workload option (tests only). */
+Test(scripts, compare_mt_bdw_build_and_help)
+{
+    int rc = sh("cd '%s' && mkdir -p 'b=1' && timeout 60 '%s/scripts/compare-mt-bdw' '--build=b=1' <>fifo "
+                ">out.txt 2>err.txt",
+                tmpdir, GCBENCH_SOURCE_DIR);
+    cr_assert_eq(rc, 1);
+    char *err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_not_null(strstr(err, fmt("%s/b=1/gcbench not built", tmpdir)), "%s", err);
+    free(err);
+    cr_assert_eq(script("compare-mt-bdw", "--help"), 0);
+    char *out = slurp(fmt("%s/out.txt", tmpdir));
+    cr_assert_not_null(strstr(out, "--threads=N[,N...]"), "%s", out);
+    cr_assert_not_null(strstr(out, "--multiplier=M"), "%s", out);
+    cr_assert_null(strstr(out, "--workload=NAME"), "tests only: %s", out);
+    free(out);
+}
+
+/* compare-mt-bdw against a fake peer (a script printing the peer's
+ * format) and the real gcbench on its smallest workload as the stand-in
+ * (--workload, tests only): the table has a row per collector entry and
+ * the peer's, with medians, ratios to the peer and "-" for the time to
+ * safepoint of one thread; the heap given to both sides is the same
+ * M x N x max live; a workload gcbench lacks, a collector it rejects and a
+ * peer that fails its check are errors with their own exit codes. */
+Test(scripts, compare_mt_bdw_with_a_fake_peer)
+{
+    cr_assert_eq(sh("cd '%s' && mkdir -p fb/peers && ln -sf '%s' fb/gcbench", tmpdir, GCBENCH_BIN), 0);
+    FILE *f = fopen(fmt("%s/fb/peers/bdw_mt_gcbench", tmpdir), "w");
+    cr_assert_not_null(f);
+    fprintf(f, "#!/bin/sh\n"
+               "echo \"$*\" >>'%s/peer-log'\n"
+               "printf 'threads %%s\\nwall_ns 2000000\\ngc_count 7\\nheap_bytes 1\\nverified %%s\\n' \"$1\" "
+               "\"${FAKE_VERIFIED:-1}\"\n"
+               "[ \"${FAKE_VERIFIED:-1}\" = 1 ] || exit 4\n",
+            tmpdir);
+    fclose(f);
+    chmod(fmt("%s/fb/peers/bdw_mt_gcbench", tmpdir), 0755);
+
+    const char *common = "--build=fb --workload=alloc --size=small --runs=2 --multiplier=8";
+    int rc = sh("cd '%s' && rm -f peer-log && timeout 120 '%s/scripts/compare-mt-bdw' %s --threads=1 "
+                "--collectors=marksweep,copying <>fifo >out.txt 2>err.txt",
+                tmpdir, GCBENCH_SOURCE_DIR, common);
+    char *out = slurp(fmt("%s/out.txt", tmpdir)), *err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_eq(rc, 0, "exit %d: %s%s", rc, out, err);
+    cr_assert_not_null(strstr(out, "alloc, 1 thread, heap 1368192 B, medians of 2:\n"), "%s", out);
+    cr_assert_not_null(strstr(out, "\n  marksweep "), "%s", out);
+    cr_assert_not_null(strstr(out, "\n  copying "), "%s", out);
+    /* The peer's row: 2.0 ms, ratio 1, 7 collections, no tts. */
+    cr_assert_not_null(strstr(out, "\n  bdwgc (libgc)                        2.0 ms    1.00x            7            -\n"),
+                       "%s", out);
+    /* Our rows: one thread, so no time to safepoint either. */
+    const char *ms = strstr(out, "\n  marksweep ");
+    cr_assert(ms != NULL && strstr(ms, "            -\n") == strchr(ms + 1, '\n') - 13, "%s", out);
+    /* Interleaved: two peer runs, each with M and N. */
+    char *log = slurp(fmt("%s/peer-log", tmpdir));
+    cr_assert_str_eq(log, "1 small 8\n1 small 8\n");
+    free(log);
+    free(out);
+    free(err);
+
+    /* Two thread counts: a table each, the heap scaled by N. */
+    rc = sh("cd '%s' && rm -f peer-log && timeout 120 '%s/scripts/compare-mt-bdw' %s --runs=1 --threads=2,1 "
+            "--collectors=marksweep <>fifo >out.txt 2>err.txt",
+            tmpdir, GCBENCH_SOURCE_DIR, common);
+    out = slurp(fmt("%s/out.txt", tmpdir));
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, slurp(fmt("%s/err.txt", tmpdir)));
+    const char *t2 = strstr(out, "alloc, 2 threads, heap 2736384 B"), *t1 = strstr(out, "alloc, 1 thread, heap 1368192 B");
+    cr_assert(t2 != NULL && t1 != NULL && t2 < t1, "%s", out);
+    free(out);
+    log = slurp(fmt("%s/peer-log", tmpdir));
+    cr_assert_str_eq(log, "2 small 8\n1 small 8\n");
+    free(log);
+
+    /* Errors: exit 1 for what is missing or failed, 2 for a rejected entry. */
+    rc = sh("cd '%s' && timeout 60 '%s/scripts/compare-mt-bdw' --build=fb --workload=nosuch <>fifo >out.txt "
+            "2>err.txt",
+            tmpdir, GCBENCH_SOURCE_DIR);
+    err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+    cr_assert_not_null(strstr(err, "has no 'nosuch' workload"), "%s", err);
+    free(err);
+    rc = sh("cd '%s' && timeout 60 '%s/scripts/compare-mt-bdw' %s --collectors=marksweep:bogus=1 <>fifo "
+            ">out.txt 2>err.txt",
+            tmpdir, GCBENCH_SOURCE_DIR, common);
+    err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, err);
+    cr_assert_not_null(strstr(err, "rejected 'marksweep:bogus=1'"), "%s", err);
+    free(err);
+    rc = sh("cd '%s' && FAKE_VERIFIED=0 timeout 60 '%s/scripts/compare-mt-bdw' %s --runs=1 "
+            "--collectors=marksweep <>fifo >out.txt 2>err.txt",
+            tmpdir, GCBENCH_SOURCE_DIR, common);
+    err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_eq(rc, 1, "exit %d: %s", rc, err);
+    cr_assert_not_null(strstr(err, "bdw_mt_gcbench 2 small 8 failed (exit 4)"), "%s", err);
+    free(err);
+    cr_assert_eq(sh("cd '%s' && rm fb/peers/bdw_mt_gcbench && timeout 60 '%s/scripts/compare-mt-bdw' --build=fb "
+                    "<>fifo >out.txt 2>err.txt",
+                    tmpdir, GCBENCH_SOURCE_DIR),
+                 1);
+    err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_not_null(strstr(err, "peers/bdw_mt_gcbench not built"), "%s", err);
     free(err);
 }
