@@ -113,11 +113,14 @@ static size_t nursery_used(gc_heap *h, const gen_heap *g)
  * the range gets here too: only a reference into the nursery counts. */
 static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old, gc_value v)
 {
-    gen_heap *g = gen_of(m->heap);
     (void)slot;
     (void)old;
-    GC_ASSERT(!in_nursery(g, holder));
-    if (!gc_is_ref(v) || !in_nursery(g, gc_ref(v)) || (holder->header & GC_HDR_LOGGED))
+    /* The nursery's reservation, not its frontier: the frontier moves under
+     * the heap lock while this runs unlocked in several threads (a reference
+     * is never beyond the frontier anyway). */
+    uintptr_t lo = m->young_lo, size = m->young_size;
+    GC_ASSERT((uintptr_t)holder - lo >= size);
+    if (!gc_is_ref(v) || v - lo >= size || (holder->header & GC_HDR_LOGGED))
         return;
     holder->header |= GC_HDR_LOGGED;
     gc_objstack_push(&((gen_mutator *)m->collector_data)->logged, holder);

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conformance.h"
@@ -23,6 +24,7 @@ extern const wl_workload wl_trees;
  * long-lived tree node; 2 cut a link of the long-lived tree; 3 change an
  * element of the long-lived array. Applied just before verification. */
 static int debug_corrupt_mode; /* passed to the workload as wl_config.debug_corrupt */
+static uint32_t threads_count;  /* passed as wl_config.threads (0 = one thread) */
 
 #define MIB ((size_t)1 << 20)
 
@@ -30,6 +32,11 @@ static int debug_corrupt_mode; /* passed to the workload as wl_config.debug_corr
  * bytes plus one value array of 5,000 doubles (40,008 bytes). */
 #define SMALL_OBJECTS UINT64_C(140943)
 #define SMALL_BYTES UINT64_C(5677688)
+/* Of which the temporary trees (phase 4), which every thread builds once
+ * with wl_config.threads > 1: 130,704 Nodes. The rest (stretch tree,
+ * long-lived tree, array) is built once. */
+#define SMALL_TEMP_OBJECTS UINT64_C(130704)
+#define SMALL_TEMP_BYTES (SMALL_TEMP_OBJECTS * 40)
 
 /* ---- Parameters: one per registered collector ---------------------------------- */
 
@@ -54,7 +61,8 @@ static void run_trees(const char *collector, size_t heap_limit, bool verify, uin
     gc_mutator *m = gc_mutator_attach(h);
     cr_assert_not_null(m, "%s: gc_mutator_attach failed", collector);
 
-    wl_config wc = {.size = WL_SIZE_SMALL, .seed = seed, .debug_corrupt = debug_corrupt_mode};
+    wl_config wc = {.size = WL_SIZE_SMALL, .seed = seed, .debug_corrupt = debug_corrupt_mode,
+                    .threads = threads_count};
     memset(&out->res, 0, sizeof out->res);
     out->rc = wl_trees.run(m, &wc, &out->res);
     gc_heap_finish(h);
@@ -165,6 +173,35 @@ ParameterizedTest(size_t *ci, trees, detects_corruption)
     run_out o;
     run_trees(name, 16 * MIB, false, 0, 7, &o);
     expect_verified(name, &o);
+}
+
+/* With N threads the long-lived data is built once and every thread builds
+ * the temporary trees: N times phase 4's volume, exactly; each thread's
+ * last trees are checked (8 per thread) and each glances at the shared
+ * tree and array after each of the 4 depths. */
+ParameterizedTestParameters(trees, threads_volume) { return conf_collector_index_params(); }
+ParameterizedTest(size_t *ci, trees, threads_volume, .timeout = 120)
+{
+    const char *name = collector_name(*ci);
+    for (uint32_t n = 2; n <= 3; n++) {
+        run_out o;
+        threads_count = n;
+        run_trees(name, 16 * MIB, false, 0, 3, &o);
+        threads_count = 0;
+        cr_assert_eq(o.rc, 0, "%s/%ut: trees returned %d: %s", name, n, o.rc, o.res.detail);
+        cr_assert(o.res.verified, "%s/%ut: trees not verified: %s", name, n, o.res.detail);
+        char want[192];
+        snprintf(want, sizeof want, "long-lived tree 2047 nodes ok, array of 5000 ok, %u temp trees ok (%u threads), "
+                 "shared tree and array seen ok %u times", 8 * n, n, 4 * n);
+        cr_assert(strstr(o.res.detail, want) != NULL, "%s/%ut: detail lacks \"%s\": %s", name, n, want,
+                  o.res.detail);
+        uint64_t objects = SMALL_OBJECTS + (n - 1) * SMALL_TEMP_OBJECTS;
+        uint64_t bytes = SMALL_BYTES + (n - 1) * SMALL_TEMP_BYTES;
+        cr_expect_eq(o.stats.allocated_objects, objects, "%s/%ut: allocated %" PRIu64 " objects, expected %" PRIu64,
+                     name, n, o.stats.allocated_objects, objects);
+        cr_expect_eq(o.stats.allocated_bytes, bytes, "%s/%ut: allocated %" PRIu64 " bytes, expected %" PRIu64,
+                     name, n, o.stats.allocated_bytes, bytes);
+    }
 }
 
 Test(trees, registry)

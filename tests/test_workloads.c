@@ -266,7 +266,7 @@ Test(workloads, binary_exit_codes)
 
 Test(workloads, registered)
 {
-    const char *names[] = {"trees", "cycles", "strings", "records"};
+    const char *names[] = {"trees", "cycles", "strings", "records", "alloc", "shared", "mt-gcbench"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         const wl_workload *w = wl_find(names[i]);
         cr_assert_not_null(w, "workload %s is not registered", names[i]);

@@ -368,6 +368,8 @@ enum { R_WINDOW, R_FOREVER, R_NEW, R_NROOTS };
 
 static int cycles_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
 {
+    if (!wl_one_thread(cfg, "cycles", res))
+        return WL_ERR_INPUT;
     wl_detail d;
     wl_detail_init(&d, res);
     if ((unsigned)cfg->size >= sizeof cy_sizes / sizeof cy_sizes[0]) {

@@ -583,6 +583,8 @@ static void corrupt_for_test(rec_ctx *c, int mode)
 
 static int records_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
 {
+    if (!wl_one_thread(cfg, "records", res))
+        return WL_ERR_INPUT;
     wl_detail d;
     wl_detail_init(&d, res);
     if ((unsigned)cfg->size >= sizeof rec_sizes / sizeof rec_sizes[0]) {

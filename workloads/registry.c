@@ -16,6 +16,8 @@ extern const wl_workload wl_strings;
 extern const wl_workload wl_records;
 extern const wl_workload wl_alloc;
 extern const wl_workload wl_program;
+extern const wl_workload wl_shared;
+extern const wl_workload wl_mt_gcbench;
 
 const wl_workload *const wl_registered_workloads[] = {
     &wl_trees,
@@ -24,6 +26,8 @@ const wl_workload *const wl_registered_workloads[] = {
     &wl_records,
     &wl_alloc,
     &wl_program,
+    &wl_shared,
+    &wl_mt_gcbench,
     NULL,
 };
 

@@ -502,6 +502,8 @@ static void corrupt_for_test(str_ctx *c, int mode)
 
 static int strings_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
 {
+    if (!wl_one_thread(cfg, "strings", res))
+        return WL_ERR_INPUT;
     wl_detail d;
     wl_detail_init(&d, res);
     if ((unsigned)cfg->size >= sizeof str_sizes / sizeof str_sizes[0]) {

@@ -68,6 +68,22 @@
  *   The seed only changes the i values of the long-lived tree; the structure
  *   and the allocation sequence are fixed.
  *
+ * Threads (wl_config.threads = N > 1; 0 or 1 = one thread, the path above)
+ *   As in Whippet's mt-gcbench, the long-lived data is shared: phases 1-3
+ *   run once on the calling thread, the long-lived tree and array are held
+ *   in global root slots (gc_heap_add_root), and then each of N threads
+ *   (the calling thread plus N-1 started by wl_run_threads, each attaching
+ *   its own mutator) runs phase 4 on its own temporary trees, checking the
+ *   last tree of each depth and direction as above, and glancing at the
+ *   shared tree's root node and the array's ends after every depth. The
+ *   calling thread waits for the others inactive (gc_mutator_join), then
+ *   verifies the shared data as above. Allocation: the stretch tree,
+ *   long-lived tree and array once (10,239 objects, 449,528 bytes at small)
+ *   plus N times the temporary trees: per thread 130,704 / 14,678,504 /
+ *   67,103,364 Nodes (5,228,160 / 587,140,160 / 2,684,134,560 bytes) at
+ *   small / default / large. The live size grows by one temporary tree per
+ *   extra thread.
+ *
  * Rooting
  *   The collector may move objects and may collect at any allocation (stress
  *   mode). Every gc_value that must survive an allocation is in a root slot
@@ -82,6 +98,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wl_util.h"
@@ -301,6 +318,98 @@ static void corrupt_for_test(gc_mutator *m, int mode, gc_value *ll, gc_value *ar
     }
 }
 
+/* What one thread's temporary trees (phase 4) came to. */
+typedef struct trees_temp {
+    unsigned checked, bad; /* trees counted, and how many were wrong */
+    char first[64];        /* the first wrong one */
+    /* threaded runs: glances at the shared long-lived data between depths */
+    unsigned shared_seen, shared_bad;
+    char shared_first[64];
+} trees_temp;
+
+/* Phase 4 at one depth: num_iters(depth) trees built top-down and dropped
+ * one by one, then as many bottom-up, each in the root slot *temp; the last
+ * tree of each direction is counted before it is dropped. */
+static void temp_trees_at(trees_ctx *c, const trees_params *p, int depth, gc_value *temp,
+                          trees_temp *t)
+{
+    gc_mutator *m = c->m;
+    uint64_t iters = num_iters(p, depth);
+    for (int bottom_up = 0; bottom_up <= 1; bottom_up++) {
+        for (uint64_t it = 0; it < iters; it++) {
+            if (bottom_up) {
+                *temp = make_tree(c, depth);
+            } else {
+                *temp = new_node(c);
+                populate(c, depth, temp, 0);
+            }
+            if (it + 1 == iters) {
+                bool bad = false;
+                uint64_t n = count_nodes(c, *temp, depth, &bad);
+                t->checked++;
+                if (bad || n != tree_size(depth)) {
+                    if (t->bad++ == 0)
+                        snprintf(t->first, sizeof t->first, "%s depth %d: %" PRIu64 " nodes%s",
+                                 bottom_up ? "bottom-up" : "top-down", depth, n,
+                                 bad ? ", bad shape" : "");
+                }
+            }
+            *temp = GC_NIL;
+            gc_safepoint(m);
+        }
+    }
+}
+
+/* ---- Several threads (wl_config.threads > 1) ------------------------------------------
+ * Phases 1-3 run once on the calling thread; the long-lived tree and array
+ * are then in GLOBAL root slots (gc_heap_add_root), shared by every thread.
+ * Phase 4 runs on each of the N threads (trees_thread), each building its
+ * own temporary trees in its own root slot: N times the temporary trees of
+ * a one-thread run. Between depths each thread glances at the shared data
+ * (no allocation between reading a global slot and using what it holds);
+ * the full check of the shared data runs once, after the join. */
+
+typedef struct trees_shared {
+    const trees_params *p;
+    uint32_t node_type;
+    uint64_t seed;
+    const gc_value *long_lived, *array; /* global root slots, written before the threads start */
+    trees_temp *temps;                  /* one per thread, written only by that thread */
+} trees_shared;
+
+/* The shared data as one thread sees it now: the long-lived root node
+ * still holds preorder label 0 and the array its first and last element. */
+static void shared_glance(const trees_shared *s, trees_temp *t)
+{
+    gc_value ll = *s->long_lived, arr = *s->array;
+    t->shared_seen++;
+    if (!wl_is_type(ll, s->node_type) || gc_words(gc_ref(ll))[NODE_I] != label_i(s->seed, 0) ||
+        gc_words(gc_ref(ll))[NODE_J] != label_j(0, 0)) {
+        if (t->shared_bad++ == 0)
+            snprintf(t->shared_first, sizeof t->shared_first, "long-lived root node changed");
+    } else if (!wl_is_type(arr, GC_TYPE_VALUE_ARRAY) || gc_object_length(gc_ref(arr)) != s->p->array_len ||
+               gc_doubles(gc_ref(arr))[0] != 1.0 ||
+               gc_doubles(gc_ref(arr))[s->p->array_len - 1] != 1.0 / (double)s->p->array_len) {
+        if (t->shared_bad++ == 0)
+            snprintf(t->shared_first, sizeof t->shared_first, "long-lived array changed");
+    }
+}
+
+static void trees_thread(gc_mutator *m, unsigned index, void *arg)
+{
+    trees_shared *s = arg;
+    trees_temp *t = &s->temps[index];
+    trees_ctx c = {.m = m, .node_type = s->node_type, .seed = s->seed, .checksum = WL_HASH_INIT};
+    size_t saved = gc_roots_save(m);
+    gc_value temp = GC_NIL;
+    gc_root(m, &temp);
+    for (int depth = TREES_MIN_DEPTH; depth <= s->p->max_depth; depth += TREES_DEPTH_STEP) {
+        temp_trees_at(&c, s->p, depth, &temp, t);
+        shared_glance(s, t);
+    }
+    gc_roots_restore(m, saved);
+}
+
 static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
 {
     wl_detail d;
@@ -310,6 +419,9 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
         wl_detail_add(&d, "unknown size %d", (int)cfg->size);
         return -1;
     }
+    unsigned nthreads;
+    if (!wl_thread_count(cfg, "trees", res, &nthreads))
+        return WL_ERR_INPUT;
     const trees_params *p = &trees_sizes[cfg->size];
     uint32_t node_type = wl_register_type(&d, "Node", "rrii");
     if (node_type == GC_TYPE_INVALID)
@@ -318,13 +430,18 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
     trees_ctx c = {.m = m, .node_type = node_type, .seed = cfg->seed,
                    .checksum = WL_HASH_INIT};
     bool ok = true;
-    unsigned temp_checked = 0, temp_bad = 0;
-    char temp_first[64] = "";
+    trees_temp tt = {0};
 
     size_t saved = gc_roots_save(m);
     gc_value long_lived = GC_NIL, array = GC_NIL, temp = GC_NIL;
-    gc_root(m, &long_lived);
-    gc_root(m, &array);
+    if (nthreads > 1) {
+        /* Shared by every thread: global roots, not this thread's stack. */
+        gc_heap_add_root(m->heap, &long_lived);
+        gc_heap_add_root(m->heap, &array);
+    } else {
+        gc_root(m, &long_lived);
+        gc_root(m, &array);
+    }
     gc_root(m, &temp);
 
     /* 1. Stretch the heap with a tree that dies at once. */
@@ -352,32 +469,35 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
     }
     gc_safepoint(m);
 
-    /* 4. Short-lived trees, top-down then bottom-up, at each depth. */
-    for (int depth = TREES_MIN_DEPTH; depth <= p->max_depth; depth += TREES_DEPTH_STEP) {
-        uint64_t iters = num_iters(p, depth);
-        for (int bottom_up = 0; bottom_up <= 1; bottom_up++) {
-            for (uint64_t it = 0; it < iters; it++) {
-                if (bottom_up) {
-                    temp = make_tree(&c, depth);
-                } else {
-                    temp = new_node(&c);
-                    populate(&c, depth, &temp, 0);
-                }
-                if (it + 1 == iters) {
-                    bool bad = false;
-                    uint64_t n = count_nodes(&c, temp, depth, &bad);
-                    temp_checked++;
-                    if (bad || n != tree_size(depth)) {
-                        if (temp_bad++ == 0)
-                            snprintf(temp_first, sizeof temp_first,
-                                     "%s depth %d: %" PRIu64 " nodes%s",
-                                     bottom_up ? "bottom-up" : "top-down", depth, n,
-                                     bad ? ", bad shape" : "");
-                    }
-                }
-                temp = GC_NIL;
-                gc_safepoint(m);
-            }
+    /* 4. Short-lived trees, top-down then bottom-up, at each depth: here,
+     * or on every thread. */
+    if (nthreads <= 1) {
+        for (int depth = TREES_MIN_DEPTH; depth <= p->max_depth; depth += TREES_DEPTH_STEP)
+            temp_trees_at(&c, p, depth, &temp, &tt);
+    } else {
+        trees_temp *temps = calloc(nthreads, sizeof *temps);
+        trees_shared sh = {.p = p, .node_type = node_type, .seed = cfg->seed,
+                           .long_lived = &long_lived, .array = &array, .temps = temps};
+        int rc = temps ? wl_run_threads(m, nthreads, trees_thread, &sh, &d) : -1;
+        if (temps == NULL)
+            wl_detail_add(&d, "out of memory for %u threads", nthreads);
+        for (unsigned i = 0; rc == 0 && i < nthreads; i++) {
+            tt.checked += temps[i].checked;
+            tt.bad += temps[i].bad;
+            tt.shared_seen += temps[i].shared_seen;
+            tt.shared_bad += temps[i].shared_bad;
+            if (temps[i].bad)
+                wl_note(tt.first, sizeof tt.first, "thread %u %s", i, temps[i].first);
+            if (temps[i].shared_bad)
+                wl_note(tt.shared_first, sizeof tt.shared_first, "thread %u: %s", i,
+                        temps[i].shared_first);
+        }
+        free(temps);
+        if (rc != 0) {
+            gc_heap_remove_root(m->heap, &long_lived);
+            gc_heap_remove_root(m->heap, &array);
+            gc_roots_restore(m, saved);
+            return 1;
         }
     }
 
@@ -433,11 +553,25 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
         }
     }
 
-    if (temp_bad == 0) {
-        wl_detail_add(&d, "%u temp trees ok", temp_checked);
+    if (tt.bad == 0) {
+        if (nthreads > 1)
+            wl_detail_add(&d, "%u temp trees ok (%u threads)", tt.checked, nthreads);
+        else
+            wl_detail_add(&d, "%u temp trees ok", tt.checked);
     } else {
         ok = false;
-        wl_detail_add(&d, "%u/%u temp trees FAILED, first %s", temp_bad, temp_checked, temp_first);
+        wl_detail_add(&d, "%u/%u temp trees FAILED, first %s", tt.bad, tt.checked, tt.first);
+    }
+    if (nthreads > 1) {
+        if (tt.shared_bad == 0) {
+            wl_detail_add(&d, "shared tree and array seen ok %u times", tt.shared_seen);
+        } else {
+            ok = false;
+            wl_detail_add(&d, "shared data FAILED %u/%u times, first %s", tt.shared_bad,
+                          tt.shared_seen, tt.shared_first);
+        }
+        gc_heap_remove_root(m->heap, &long_lived);
+        gc_heap_remove_root(m->heap, &array);
     }
 
     gc_roots_restore(m, saved);

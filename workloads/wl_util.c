@@ -4,7 +4,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
+
+#include "../core/threads.h"
 
 /* ---- Hashing ------------------------------------------------------------------ */
 
@@ -150,4 +155,140 @@ int wl_corrupt_mode(int debug_corrupt, int nmodes)
         return 0;
     unsigned u = debug_corrupt > 0 ? (unsigned)debug_corrupt - 1 : (unsigned)-(debug_corrupt + 1);
     return (int)(u % (unsigned)nmodes) + 1;
+}
+
+/* ---- Mutator threads ------------------------------------------------------------------ */
+
+bool wl_one_thread(const wl_config *cfg, const char *name, wl_result *res)
+{
+    if (cfg->threads <= 1)
+        return true;
+    res->verified = false;
+    snprintf(res->detail, sizeof res->detail, "workload %s runs on one thread (threads=%u asked)",
+             name, cfg->threads);
+    return false;
+}
+
+bool wl_thread_count(const wl_config *cfg, const char *name, wl_result *res, unsigned *n)
+{
+    if (cfg->threads > WL_MAX_THREADS) {
+        res->verified = false;
+        snprintf(res->detail, sizeof res->detail,
+                 "workload %s: threads=%u, at most %u", name, cfg->threads, WL_MAX_THREADS);
+        return false;
+    }
+    *n = cfg->threads > 1 ? cfg->threads : 1;
+    return true;
+}
+
+uint64_t wl_thread_share(uint64_t total, unsigned n, unsigned index)
+{
+    return total / n + (index < total % n ? 1 : 0);
+}
+
+/* The start gate of wl_run_threads. Invariants (under mu): reported counts
+ * the started threads that have tried to attach, failed those that got no
+ * mutator; go stays 0 until reported == the number started, then becomes 1
+ * (every thread runs fn) or -1 (none does) and never changes again. */
+typedef struct wl_team {
+    gc_heap *heap;
+    wl_thread_fn fn;
+    void *arg;
+    uv_mutex_t mu;
+    uv_cond_t cv;
+    unsigned reported, failed;
+    int go;
+} wl_team;
+
+typedef struct wl_member {
+    wl_team *team;
+    unsigned index;
+    uv_thread_t tid;
+} wl_member;
+
+static void wl_member_main(void *p)
+{
+    wl_member *me = p;
+    wl_team *t = me->team;
+    gc_mutator *m = gc_mutator_attach(t->heap);
+    if (m == NULL) {
+        /* No mutator: a plain lock, held across no safepoint. */
+        uv_mutex_lock(&t->mu);
+        t->reported++;
+        t->failed++;
+        uv_cond_broadcast(&t->cv);
+        uv_mutex_unlock(&t->mu);
+        return;
+    }
+    /* Attached: wait for the others INACTIVE, so a collection one of them
+     * starts meanwhile does not wait for this thread. */
+    gc_mutator_lock(m, &t->mu);
+    t->reported++;
+    uv_cond_broadcast(&t->cv);
+    while (t->go == 0)
+        gc_mutator_cond_wait(m, &t->cv, &t->mu);
+    int go = t->go;
+    uv_mutex_unlock(&t->mu);
+    if (go > 0) {
+        size_t depth = gc_roots_save(m);
+        t->fn(m, me->index, t->arg);
+        GC_ASSERT(gc_roots_save(m) == depth);
+        (void)depth;
+    }
+    gc_mutator_detach(m);
+}
+
+int wl_run_threads(gc_mutator *m, unsigned n, wl_thread_fn fn, void *arg, wl_detail *d)
+{
+    if (n <= 1) {
+        fn(m, 0, arg);
+        return 0;
+    }
+    wl_member *members = calloc(n, sizeof *members);
+    if (members == NULL) {
+        wl_detail_add(d, "cannot start %u threads: out of memory", n);
+        return -1;
+    }
+    wl_team team = {.heap = m->heap, .fn = fn, .arg = arg};
+    if (uv_mutex_init(&team.mu) != 0 || uv_cond_init(&team.cv) != 0) {
+        wl_detail_add(d, "cannot start %u threads: no mutex or condition variable", n);
+        free(members);
+        return -1;
+    }
+
+    unsigned started = 0; /* threads 1..started are running */
+    int err = 0;
+    for (unsigned i = 1; i < n; i++) {
+        members[i] = (wl_member){.team = &team, .index = i};
+        err = uv_thread_create(&members[i].tid, wl_member_main, &members[i]);
+        if (err != 0)
+            break;
+        started++;
+    }
+
+    gc_mutator_lock(m, &team.mu);
+    while (team.reported < started)
+        gc_mutator_cond_wait(m, &team.cv, &team.mu);
+    unsigned failed = team.failed;
+    team.go = err == 0 && failed == 0 ? 1 : -1;
+    uv_cond_broadcast(&team.cv);
+    uv_mutex_unlock(&team.mu);
+
+    if (team.go > 0)
+        fn(m, 0, arg);
+    for (unsigned i = 1; i <= started; i++)
+        gc_mutator_join(m, &members[i].tid);
+
+    uv_cond_destroy(&team.cv);
+    uv_mutex_destroy(&team.mu);
+    free(members);
+    if (err != 0) {
+        wl_detail_add(d, "cannot start thread %u of %u: %s", started + 1, n, uv_strerror(err));
+        return -1;
+    }
+    if (failed != 0) {
+        wl_detail_add(d, "%u of %u threads could not attach a mutator to the heap", failed, n - 1);
+        return -1;
+    }
+    return 0;
 }

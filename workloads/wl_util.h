@@ -1,6 +1,7 @@
 /* workloads/wl_util.h — helpers shared by the native workloads: a seeded
- * PRNG, order-sensitive checksums, root-slot frames, and building the
- * result detail string. Nothing here allocates in the collected heap.
+ * PRNG, order-sensitive checksums, root-slot frames, building the result
+ * detail string, and running a workload body on several mutator threads.
+ * Nothing here allocates in the collected heap.
  */
 #ifndef WL_UTIL_H
 #define WL_UTIL_H
@@ -77,5 +78,47 @@ uint32_t wl_register_type(wl_detail *d, const char *name, const char *layout);
 /* Maps a debug_corrupt value onto 1..nmodes (values outside wrap around;
  * 0 stays 0 = off). */
 int wl_corrupt_mode(int debug_corrupt, int nmodes);
+
+/* ---- Mutator threads (wl_config.threads) ------------------------------------------ */
+
+/* The most threads a workload starts (as Whippet's mt-gcbench). */
+#define WL_MAX_THREADS 256u
+
+/* For a workload that runs on one thread only: true when cfg->threads is
+ * 0 or 1; otherwise clears res, writes "workload NAME runs on one thread
+ * (threads=N asked)" into res->detail and returns false, and the workload
+ * returns WL_ERR_INPUT. */
+bool wl_one_thread(const wl_config *cfg, const char *name, wl_result *res);
+
+/* For a workload that supports threads: stores the thread count (0 and 1
+ * both mean 1) in *n and returns true; for more than WL_MAX_THREADS says so
+ * in res->detail and returns false (the workload returns WL_ERR_INPUT). */
+bool wl_thread_count(const wl_config *cfg, const char *name, wl_result *res, unsigned *n);
+
+/* One thread's share of `total` units of work split evenly among n
+ * threads: total / n, plus one for the first total % n threads. */
+uint64_t wl_thread_share(uint64_t total, unsigned n, unsigned index);
+
+/* A workload body run by one mutator thread: `m` is that thread's own
+ * mutator, `index` its number (0 = the calling thread). */
+typedef void (*wl_thread_fn)(gc_mutator *m, unsigned index, void *arg);
+
+/* Runs fn(m_i, i, arg) for i = 0 .. n-1 on n threads that share m's heap:
+ * i = 0 on the calling thread with m, the others on threads started with
+ * uv_thread_create, each attaching its own mutator (gc_mutator_attach on
+ * m->heap) from its own thread and detaching it when fn returns. n <= 1
+ * calls fn(m, 0, arg) and nothing else.
+ *
+ * The threads start together: each started thread attaches, then waits
+ * (inactive) until every one has attached; only then does any fn run. The
+ * calling thread waits for the others with gc_mutator_join (inactive).
+ * Returns 0 when every fn ran to completion; -1 when a thread could not be
+ * started or attached: then no fn ran, every thread started has been
+ * joined, and d says what failed.
+ *
+ * fn must leave its mutator's root stack as it found it and must not keep
+ * a raw object pointer across a safepoint; what it reports goes into arg
+ * (one slot per index, read by the caller after the join). */
+int wl_run_threads(gc_mutator *m, unsigned n, wl_thread_fn fn, void *arg, wl_detail *d);
 
 #endif /* WL_UTIL_H */
