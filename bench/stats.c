@@ -118,10 +118,12 @@ void gcb_tts_stats_compute(const gc_pause *pauses, size_t n, gcb_tts_stats *out)
     for (size_t i = 0; i < n; i++)
         if (pauses[i].mutators > 1)
             buf[m++] = pauses[i].tts_ns;
-    gcb_sort_u64(buf, m);
     out->waited = m;
-    out->dist = gcb_dist_of_sorted(buf, m);
-    out->mean = m > 0 ? out->dist.total / m : 0;
+    if (m > 0) { /* else every figure stays 0 (absent: no pause waited) */
+        gcb_sort_u64(buf, m);
+        out->dist = gcb_dist_of_sorted(buf, m);
+        out->mean = out->dist.total / m;
+    }
     free(buf);
 }
 

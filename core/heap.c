@@ -560,7 +560,7 @@ static void mutator_remove(gc_mutator *m)
     h->retired_objects += m->allocated_objects;
     uv_mutex_unlock(&h->sp_lock);
     gc_sys_free(m->roots, m->roots_cap * sizeof *m->roots);
-    gc_sys_free(m->scanners, m->nscanners * sizeof *m->scanners);
+    gc_sys_free(m->scanners, m->scanners_cap * sizeof *m->scanners); /* the size allocated */
     gc_sys_free(m, sizeof *m);
 }
 
@@ -614,8 +614,11 @@ void gc_heap_remove_root(gc_heap *h, gc_value *slot)
 
 void gc_mutator_add_root_scanner(gc_mutator *m, gc_root_scanner_fn fn, void *data)
 {
-    m->scanners = gc_sys_realloc(m->scanners, m->nscanners * sizeof *m->scanners,
-                                 (m->nscanners + 1) * sizeof *m->scanners);
+    if (m->nscanners == m->scanners_cap) {
+        size_t ncap = m->scanners_cap ? 2 * m->scanners_cap : 4;
+        m->scanners = gc_sys_realloc(m->scanners, m->scanners_cap * sizeof *m->scanners, ncap * sizeof *m->scanners);
+        m->scanners_cap = ncap;
+    }
     m->scanners[m->nscanners++] = (gc_root_scanner_entry){fn, data};
 }
 

@@ -110,7 +110,7 @@ struct gc_mutator {
     size_t nroots;
     size_t roots_cap;
     struct gc_root_scanner_entry *scanners;
-    size_t nscanners;
+    size_t nscanners, scanners_cap;
     /* -- slow-path state -- */
     gc_heap *heap;
     const atomic_int *stop_flag; /* heap's safepoint request flag */

@@ -178,6 +178,7 @@ static void mt_populate(mt_thread *t, int depth, gc_value *node)
     gc_value l = GC_NIL, r = GC_NIL;
     gc_root(m, &l);
     gc_root(m, &r);
+    gc_safepoint(m); /* a stop waits at most one node for this thread */
     mt_hole(t);
     l = mt_new_node(t);
     mt_hole(t);
@@ -203,6 +204,7 @@ static gc_value mt_make_tree(mt_thread *t, int depth)
     gc_root(m, &r);
     l = mt_make_tree(t, depth - 1);
     r = mt_make_tree(t, depth - 1);
+    gc_safepoint(m); /* a stop waits at most one node for this thread */
     mt_hole(t);
     gc_object *n = gc_ref(mt_new_node(t)); /* may move l and r */
     gc_set_field(m, n, MT_LEFT, l);

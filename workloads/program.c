@@ -3,7 +3,10 @@
  *
  * The program prints to stdout. When the program has an expected output
  * (FILE.expected, or NAME.expected for NAME.gca), the output is also
- * compared with it byte for byte as it is written. Outcomes:
+ * compared with it byte for byte as it is written, except for the lines
+ * that start with '~': those report what is not deterministic (a race's
+ * lost updates, a thread count) and are left out of both (docs/vm.md,
+ * "Expected output"). Outcomes:
  *   halts normally (and the output matches)  WL_OK, verified
  *   an assert / fail instruction fires,
  *   or the output differs from the expected  WL_OK, not verified (exit 4)
@@ -13,7 +16,9 @@
  * Heap exhaustion is left to the heap's handler (exit 3), as for every workload.
  *
  * The step limit is wl_config.max_steps (--max-steps), PROGRAM_DEFAULT_MAX_STEPS
- * when 0.
+ * when 0; it bounds each VM thread. The program parameter `threads` (a
+ * shared variable, vm_options.defines) is wl_config.threads (--threads), 1
+ * when 0: programs that start threads read it.
  *
  * Debug hook (wl_config.debug_corrupt != 0, --debug-corrupt): the first byte
  * of the output is damaged as it is compared with the expected output
@@ -48,7 +53,9 @@ typedef struct program_out {
     FILE *to;
     const char *expected; /* NULL: none */
     size_t expected_len;
-    size_t pos;           /* bytes written so far */
+    size_t pos;           /* bytes compared so far (written, '~' lines left out) */
+    bool at_line_start;   /* the next byte starts a line */
+    bool skipping;        /* inside a '~' line (up to its newline, included) */
     size_t mismatch;      /* offset of the first difference; SIZE_MAX: none */
     bool corrupt;         /* debug hook: compare the first byte damaged */
     int err;              /* errno of the first failed write to stdout; 0 */
@@ -57,18 +64,23 @@ typedef struct program_out {
 static ssize_t program_out_write(void *cookie, const char *buf, size_t n)
 {
     program_out *po = cookie;
-    if (po->expected != NULL && po->mismatch == SIZE_MAX)
-        for (size_t i = 0; i < n; i++) {
-            size_t at = po->pos + i;
-            unsigned char b = (unsigned char)buf[i];
-            if (po->corrupt && at == 0)
-                b ^= 0x20;
-            if (at >= po->expected_len || (unsigned char)po->expected[at] != b) {
-                po->mismatch = at;
-                break;
-            }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)buf[i];
+        if (po->at_line_start && b == '~')
+            po->skipping = true;
+        po->at_line_start = b == '\n';
+        if (po->skipping) {
+            po->skipping = b != '\n';
+            continue;
         }
-    po->pos += n;
+        size_t at = po->pos++;
+        if (po->expected == NULL || po->mismatch != SIZE_MAX)
+            continue;
+        if (po->corrupt && at == 0)
+            b ^= 0x20;
+        if (at >= po->expected_len || (unsigned char)po->expected[at] != b)
+            po->mismatch = at;
+    }
     errno = 0;
     if (fwrite(buf, 1, n, po->to) != n && po->err == 0)
         po->err = errno != 0 ? errno : EIO;
@@ -180,12 +192,19 @@ static int program_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
         return WL_ERR_INPUT;
     }
 
-    program_out po = {stdout, expected, expected_len, 0, SIZE_MAX, cfg->debug_corrupt != 0, 0};
+    program_out po = {.to = stdout,
+                      .expected = expected,
+                      .expected_len = expected_len,
+                      .at_line_start = true,
+                      .mismatch = SIZE_MAX,
+                      .corrupt = cfg->debug_corrupt != 0};
     FILE *out = fopencookie(&po, "w", (cookie_io_functions_t){.write = program_out_write});
     if (out == NULL)
         out = stdout; /* no comparison then (an expected output fails below) */
-    vm_options opt = {.max_steps =
-                          cfg->max_steps != 0 ? cfg->max_steps : PROGRAM_DEFAULT_MAX_STEPS};
+    vm_define threads = {"threads", cfg->threads > 1 ? cfg->threads : 1};
+    vm_options opt = {.max_steps = cfg->max_steps != 0 ? cfg->max_steps : PROGRAM_DEFAULT_MAX_STEPS,
+                      .defines = &threads,
+                      .ndefines = 1};
     vm_status st = vm_run(p, m, out, &opt, res->detail, sizeof res->detail);
     vm_program_free(p);
     /* Every byte the program printed must reach stdout: close our stream
@@ -220,8 +239,8 @@ static int program_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
             size_t at = po.mismatch != SIZE_MAX ? po.mismatch : po.pos < expected_len ? po.pos
                                                                                      : expected_len;
             snprintf(res->detail, sizeof res->detail,
-                     "%s halted, but its output (%zu bytes) differs from %s (%zu bytes) at byte "
-                     "%zu (line %zu)%s",
+                     "%s halted, but its output (%zu bytes compared) differs from %s (%zu bytes) "
+                     "at byte %zu (line %zu)%s",
                      name, po.pos, xname, expected_len, at,
                      program_line_of(expected, expected_len, at),
                      po.corrupt ? " (--debug-corrupt damaged it)" : "");

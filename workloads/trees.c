@@ -196,6 +196,7 @@ static void populate(trees_ctx *c, int depth, gc_value *node, unsigned level)
     gc_root(m, &left);
     gc_root(m, &right);
 
+    gc_safepoint(m); /* with threads: a stop waits at most one node for us */
     left = new_node(c);
     gc_set_field(m, gc_ref(*node), NODE_LEFT, left);
     right = new_node(c);
@@ -221,6 +222,7 @@ static gc_value make_tree(trees_ctx *c, int depth)
 
     left = make_tree(c, depth - 1);
     right = make_tree(c, depth - 1);
+    gc_safepoint(m); /* with threads: a stop waits at most one node for us */
     gc_object *n = alloc_node(c); /* may move left/right */
     gc_set_field(m, n, NODE_LEFT, left);
     gc_set_field(m, n, NODE_RIGHT, right);

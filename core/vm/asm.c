@@ -9,7 +9,8 @@
  * Invariants of a returned program (the interpreter relies on them):
  *  - every register operand is < VM_NREGS, every label operand a valid
  *    instruction index, every string operand a valid literal index, every
- *    shared-name operand a valid index, every type operand a registered
+ *    shared-name operand a valid index, every lock-name operand a valid
+ *    index into p->locks, every type operand a registered
  *    record type, every field index < GC_MAX_FIELDS;
  *  - the code ends with a halt, so falling off the end halts.
  */
@@ -187,12 +188,12 @@ typedef struct asm_ctx {
     uint32_t line;
     const char *lp;   /* start of the current line */
     vm_program *p;
-    size_t code_cap, str_cap, shared_cap;
+    size_t code_cap, str_cap, shared_cap, locks_cap;
     asm_label *labels;
     size_t nlabels, labels_cap;
     asm_type *types;   /* in declaration order; a failed .type is kept, to be freed */
     size_t ntypes, types_cap;
-    asm_symtab label_syms, type_syms, shared_syms;
+    asm_symtab label_syms, type_syms, shared_syms, lock_syms;
     asm_symtab field_syms;  /* owner: the type's index + 1 */
     uint64_t probes;        /* slots examined in the symbol tables */
     asm_fixup *fixups;
@@ -277,6 +278,17 @@ static const char *scan_ident(const char *s, const char *end)
 {
     while (s < end && is_ident_char((unsigned char)*s))
         s++;
+    return s;
+}
+
+/* A mnemonic: a name whose words may be joined by single '-' (atomic-add).
+ * Only mnemonics: labels, types, fields, shared variables and locks stay
+ * [A-Za-z_][A-Za-z0-9_]*, so `a-b: nop` is an error, not a label. */
+static const char *scan_mnemonic(const char *s, const char *end)
+{
+    s = scan_ident(s, end);
+    while (end - s >= 2 && s[0] == '-' && is_ident_start((unsigned char)s[1]))
+        s = scan_ident(s + 1, end);
     return s;
 }
 
@@ -497,6 +509,7 @@ static const char *kind_wanted(char k)
     case 'T': return "a type name";
     case 'F': return "a field (Type.field or an index)";
     case 'N': return "a shared variable name";
+    case 'K': return "a lock name";
     default: return "?";
     }
 }
@@ -540,6 +553,20 @@ static int64_t intern_shared(asm_ctx *a, const char *name, size_t len)
     return (int64_t)p->nshared++;
 }
 
+/* Lock names: a namespace of their own (docs/vm.md), resolved like shared
+ * variables, where they are used. */
+static int64_t intern_lock(asm_ctx *a, const char *name, size_t len)
+{
+    vm_program *p = a->p;
+    size_t i = sym_find(&a->lock_syms, name, len, 0, &a->probes);
+    if (i != SIZE_MAX)
+        return (int64_t)i;
+    p->locks = asm_grow(p->locks, &a->locks_cap, p->nlocks + 1, sizeof *p->locks);
+    p->locks[p->nlocks] = asm_strndup(name, len);
+    sym_add(&a->lock_syms, p->locks[p->nlocks], 0, p->nlocks, &a->probes);
+    return (int64_t)p->nlocks++;
+}
+
 /* Encodes operand k of insn from token t, which must match signature letter sig. */
 static bool encode_operand(asm_ctx *a, vm_insn *in, int k, char sig, const asm_tok *t,
                            const char *mn)
@@ -551,7 +578,7 @@ static bool encode_operand(asm_ctx *a, vm_insn *in, int k, char sig, const asm_t
     case 'I': ok = t->kind == TOK_INT || t->kind == TOK_NIL; break;
     case 'P': ok = t->kind != TOK_NAME && t->kind != TOK_FIELD; break;
     case 'S': ok = t->kind == TOK_STR; break;
-    case 'L': case 'T': case 'N': ok = t->kind == TOK_NAME; break;
+    case 'L': case 'T': case 'N': case 'K': ok = t->kind == TOK_NAME; break;
     case 'F': ok = t->kind == TOK_FIELD || t->kind == TOK_INT; break;
     default: ok = false; break;
     }
@@ -589,6 +616,8 @@ static bool encode_operand(asm_ctx *a, vm_insn *in, int k, char sig, const asm_t
     case TOK_NAME:
         if (sig == 'N')
             in->x[k] = intern_shared(a, t->name, t->name_len);
+        else if (sig == 'K')
+            in->x[k] = intern_lock(a, t->name, t->name_len);
         else
             add_fixup(a, sig == 'L' ? FIX_LABEL : FIX_TYPE, t, k);
         break;
@@ -834,7 +863,9 @@ static void parse_line(asm_ctx *a, const char *s, const char *end)
         return;
     }
     const char *e = scan_ident(s, end);
-    if (e < end && *e == ':') {
+    if (e == end || *e != ':') {
+        e = scan_mnemonic(s, end); /* not a label: an instruction */
+    } else {
         size_t n = (size_t)(e - s);
         if (!check_name(a, s, n, "a label"))
             return;
@@ -857,7 +888,7 @@ static void parse_line(asm_ctx *a, const char *s, const char *end)
             ASM_ERR(a, s, "unexpected %s after a label", describe_char(*s, d));
             return;
         }
-        e = scan_ident(s, end);
+        e = scan_mnemonic(s, end);
     }
     if (!at_delim(e, end)) {
         char d[16];
@@ -941,6 +972,7 @@ static void asm_ctx_free(asm_ctx *a)
     free(a->label_syms.slots);
     free(a->type_syms.slots);
     free(a->shared_syms.slots);
+    free(a->lock_syms.slots);
     free(a->field_syms.slots);
 }
 
@@ -1021,6 +1053,9 @@ void vm_program_free(vm_program *p)
     for (size_t i = 0; i < p->nshared; i++)
         free(p->shared[i]);
     free(p->shared);
+    for (size_t i = 0; i < p->nlocks; i++)
+        free(p->locks[i]);
+    free(p->locks);
     free(p->code);
     free(p->filename);
     free(p);

@@ -10,8 +10,13 @@
  *    it may be run any number of times, on any heap (its record types are
  *    registered process-wide by name, see gc_type_register).
  *  - While vm_run executes, every register of every live frame is a root
- *    (a root scanner on the mutator) and every shared variable is a global
- *    root; both are unregistered before vm_run returns.
+ *    (a root scanner on the mutator of the thread that owns the frame) and
+ *    every shared variable is a global root; both are unregistered before
+ *    vm_run returns.
+ *  - A program may start threads (`thread`): each attaches its own mutator
+ *    to m's heap from its own thread and detaches when it ends; vm_run
+ *    returns only after every thread it started has ended and been joined,
+ *    and reports the first error of any thread (docs/vm.md, "Threads").
  *  - A program cannot reach memory outside its objects: every operand is
  *    type- and bounds-checked, and a failed check is a runtime error naming
  *    the instruction's source line ("file:line: message").
@@ -42,13 +47,24 @@ void vm_program_free(vm_program *p);
 /* Number of instructions (including the implicit final halt). */
 size_t vm_program_length(const vm_program *p);
 
+/* A program parameter: the shared variable `name` holds the int `value`
+ * when the run starts (before any instruction). gcbench --program sets
+ * `threads` to --threads. A name the program never uses is ignored. */
+typedef struct vm_define {
+    const char *name;
+    int64_t value;        /* GC_INT_MIN..GC_INT_MAX, else vm_run fails */
+} vm_define;
+
 typedef struct vm_options {
-    uint64_t max_steps;   /* instructions executed: one more is a runtime error at its
-                           * line ("file:line: step limit of N ..."); 0 = no limit */
+    uint64_t max_steps;   /* instructions executed, per thread: one more is a runtime
+                           * error at its line ("file:line: step limit of N ...");
+                           * 0 = no limit */
     uint32_t max_depth;   /* call depth bound (frames); 0 = VM_DEFAULT_MAX_DEPTH */
     /* Heap exhaustion becomes VM_EXHAUSTED instead of the heap's handler
      * (which exits the process by default). For tests and fuzzing. */
     bool trap_exhaustion;
+    const vm_define *defines; /* program parameters, set before the run */
+    size_t ndefines;
 } vm_options;
 
 /* What vm_run returns. */
@@ -59,8 +75,13 @@ typedef enum vm_status {
     VM_EXHAUSTED       /* heap exhausted (only with trap_exhaustion) */
 } vm_status;
 
-/* Runs p on mutator m, printing to out. Returns a vm_status; on anything
- * but VM_HALTED, err holds "file:line: message". opt may be NULL. */
+/* Runs p on mutator m (the main thread), printing to out, which the
+ * program's threads share (each print instruction's output is written
+ * whole). Returns a vm_status; on anything but VM_HALTED, err holds
+ * "file:line: message" ("file:line: thread N: message" for an error in a
+ * thread the program started). opt may be NULL. With trap_exhaustion, the
+ * heap's exhaustion handler is replaced during the run: one such vm_run
+ * per heap at a time. */
 vm_status vm_run(const vm_program *p, gc_mutator *m, FILE *out, const vm_options *opt,
                  char *err, size_t errlen);
 

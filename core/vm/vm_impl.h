@@ -15,6 +15,9 @@
  *                                              type id (GC_TYPE_INVALID for a
  *                                              bare index: any record)
  *   N  shared-variable name                   x[k] = index in p->shared
+ *   K  program lock name                      x[k] = index in p->locks (lock
+ *                                              names are a namespace of their
+ *                                              own, apart from shared variables)
  */
 #ifndef GC_VM_IMPL_H
 #define GC_VM_IMPL_H
@@ -22,8 +25,11 @@
 #include "vm.h"
 
 /* X(enum suffix, mnemonic, signature). Order is the opcode numbering (not
- * persisted anywhere: programs are text). The reserved multi-threading
- * opcodes stay last (VM_OP_THREAD onward): the random test relies on it. */
+ * persisted anywhere: programs are text). The multi-threading opcodes come
+ * last (VM_OP_THREAD onward); the random test in tests/test_vm.c never
+ * generates VM_OP_THREAD (a program that starts threads is not
+ * deterministic, and the test compares two runs). A mnemonic is a name,
+ * possibly with inner '-' (atomic-add): see the assembler's scan_mnemonic. */
 #define VM_OPCODES(X)              \
     X(NOP, "nop", "")              \
     X(LI, "li", "RI")              \
@@ -75,10 +81,13 @@
     X(SETSHARED, "setshared", "NV") \
     X(GETSHARED, "getshared", "RN") \
     X(THREAD, "thread", "RL")      \
-    X(JOIN, "join", "R")           \
+    X(JOIN, "join", "RR")          \
     X(SLEEP, "sleep", "V")         \
-    X(LOCK, "lock", "N")           \
-    X(UNLOCK, "unlock", "N")
+    X(LOCK, "lock", "K")           \
+    X(UNLOCK, "unlock", "K")       \
+    X(ATOMIC_ADD, "atomic-add", "RNV") \
+    X(CAS, "cas", "RNVV")          \
+    X(FENCE, "fence", "")
 
 typedef enum vm_opcode {
 #define VM_OP_ENUM(e, name, sig) VM_OP_##e,
@@ -111,6 +120,8 @@ struct vm_program {
     size_t nstrings;
     char **shared;       /* shared-variable names, by index */
     size_t nshared;
+    char **locks;        /* program lock names, by index (their own namespace) */
+    size_t nlocks;
     uint64_t asm_probes; /* symbol-table slots examined while assembling (tests
                           * check that assembly is linear in the program) */
 };
