@@ -476,6 +476,9 @@ void gc_heap_release_for_handler(gc_heap *h)
         heap_leave(h->holder);
 }
 
+#define MUTATOR_PAD 128 /* two cache lines: adjacent-line prefetch pairs them */
+#define MUTATOR_BLOCK (gc_align_up(sizeof(gc_mutator), MUTATOR_PAD) + 2 * MUTATOR_PAD)
+
 /* Its address identifies the calling thread. */
 static _Thread_local char thread_tag;
 
@@ -498,7 +501,12 @@ gc_mutator *gc_mutator_attach(gc_heap *h)
                         "per thread, or make the first inactive with gc_inactive_begin)\n");
         return NULL;
     }
-    gc_mutator *m = gc_sys_alloc_zeroed(sizeof *m);
+    /* Every allocation writes the fast-path fields: keep them off any cache
+     * line another thread writes (false sharing costs each allocation a
+     * coherence miss). */
+    void *mem = gc_sys_alloc_zeroed(MUTATOR_BLOCK);
+    gc_mutator *m = (gc_mutator *)(((uintptr_t)mem + MUTATOR_PAD) & ~(uintptr_t)(MUTATOR_PAD - 1));
+    m->mem = mem;
     m->thread = &thread_tag;
     m->heap = h;
     m->stop_flag = &h->stop_requested;
@@ -561,7 +569,7 @@ static void mutator_remove(gc_mutator *m)
     uv_mutex_unlock(&h->sp_lock);
     gc_sys_free(m->roots, m->roots_cap * sizeof *m->roots);
     gc_sys_free(m->scanners, m->scanners_cap * sizeof *m->scanners); /* the size allocated */
-    gc_sys_free(m, sizeof *m);
+    gc_sys_free(m->mem, MUTATOR_BLOCK);
 }
 
 void gc_mutator_detach(gc_mutator *m)

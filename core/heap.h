@@ -126,6 +126,8 @@ struct gc_mutator {
     unsigned inactive_depth;     /* nesting of gc_inactive_begin */
     bool holds_heap_lock;        /* inside a core slow path of a multi-mutator heap */
     const void *thread;          /* identifies the attaching thread (a thread-local's address) */
+    void *mem;                   /* the padded block holding this struct (no cache line
+                                    shared with another thread's data) */
 };
 
 /* Mutator states (docs/threads.md). */

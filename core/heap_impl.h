@@ -46,8 +46,11 @@ struct gc_heap {
     uv_mutex_t roots_lock;
     gc_mutator *mutators;       /* changed under lock (and sp_lock for states) */
     unsigned nmutators, peak_mutators;
-    atomic_int stop_requested;  /* safepoint request flag (polled by gc_safepoint) */
+    /* Read by every mutator at every safepoint poll: alone on its cache
+     * lines with the (as rarely written) mode flag. */
+    _Alignas(128) atomic_int stop_requested; /* safepoint request flag (polled by gc_safepoint) */
     atomic_int multi;           /* a second mutator was attached: slow paths lock */
+    char stop_pad[128 - 2 * sizeof(atomic_int)];
     atomic_uint nrunning;       /* mutators in GC_MUTATOR_RUNNING (written under sp_lock) */
     gc_mutator *holder;         /* the mutator holding lock (NULL: none, or attach) */
     bool stopped;               /* the world is stopped (by the lock's holder) */

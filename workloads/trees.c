@@ -162,6 +162,7 @@ typedef struct trees_ctx {
     uint64_t seed;
     uint64_t next_index;
     uint64_t checksum;
+    bool poll_checks; /* threaded runs: checks poll safepoints (wl_walk_tree) */
 } trees_ctx;
 
 /* Returns a fresh, unrooted Node: store it in a root slot before the next
@@ -252,6 +253,40 @@ static uint64_t count_nodes(const trees_ctx *c, gc_value v, int depth, bool *bad
     gc_object *n = gc_ref(v);
     return 1 + count_nodes(c, gc_field(n, NODE_LEFT), depth - 1, bad) +
            count_nodes(c, gc_field(n, NODE_RIGHT), depth - 1, bad);
+}
+
+/* count_nodes as a wl_walk_tree visitor (threaded runs): the same count
+ * and the same idea of bad. */
+typedef struct count_walk {
+    const trees_ctx *c;
+    int depth;
+    uint64_t count;
+    bool bad;
+} count_walk;
+
+static bool count_visit(gc_value v, unsigned level, void *arg)
+{
+    count_walk *w = arg;
+    if (gc_is_nil(v))
+        return false;
+    if ((int)level > w->depth || !is_node(w->c, v)) {
+        w->bad = true;
+        return false;
+    }
+    w->count++;
+    return true;
+}
+
+/* The temporary trees' check: with threads it polls safepoints, so a deep
+ * tree's check never holds up another thread's collection. */
+static uint64_t count_tree(const trees_ctx *c, const gc_value *slot, int depth, bool *bad)
+{
+    if (!c->poll_checks)
+        return count_nodes(c, *slot, depth, bad);
+    count_walk w = {.c = c, .depth = depth};
+    wl_walk_tree(c->m, *slot, (unsigned)depth, NODE_LEFT, NODE_RIGHT, count_visit, &w);
+    *bad |= w.bad;
+    return w.count;
 }
 
 typedef struct ll_check {
@@ -347,7 +382,7 @@ static void temp_trees_at(trees_ctx *c, const trees_params *p, int depth, gc_val
             }
             if (it + 1 == iters) {
                 bool bad = false;
-                uint64_t n = count_nodes(c, *temp, depth, &bad);
+                uint64_t n = count_tree(c, temp, depth, &bad);
                 t->checked++;
                 if (bad || n != tree_size(depth)) {
                     if (t->bad++ == 0)
@@ -401,7 +436,8 @@ static void trees_thread(gc_mutator *m, unsigned index, void *arg)
 {
     trees_shared *s = arg;
     trees_temp *t = &s->temps[index];
-    trees_ctx c = {.m = m, .node_type = s->node_type, .seed = s->seed, .checksum = WL_HASH_INIT};
+    trees_ctx c = {.m = m, .node_type = s->node_type, .seed = s->seed, .checksum = WL_HASH_INIT,
+                   .poll_checks = true};
     size_t saved = gc_roots_save(m);
     gc_value temp = GC_NIL;
     gc_root(m, &temp);

@@ -292,3 +292,44 @@ int wl_run_threads(gc_mutator *m, unsigned n, wl_thread_fn fn, void *arg, wl_det
     }
     return 0;
 }
+
+/* ---- Walking a binary tree at safepoints ------------------------------------------ */
+
+/* Invariant: path[0..lvl] are the nodes from the root to the current one,
+ * each in a root slot; next[k] is the field of path[k] to visit next (0:
+ * left, 1: right, 2: done). Nothing raw survives a poll. */
+void wl_walk_tree(gc_mutator *m, gc_value root, unsigned max_level, uint32_t left, uint32_t right,
+                  wl_tree_visit_fn visit, void *ctx)
+{
+    GC_ASSERT(max_level <= WL_TREE_MAX_LEVEL);
+    gc_value path[WL_TREE_MAX_LEVEL + 1];
+    unsigned char next[WL_TREE_MAX_LEVEL + 1];
+    size_t saved = gc_roots_save(m);
+    for (unsigned k = 0; k <= max_level; k++) {
+        path[k] = GC_NIL;
+        gc_root(m, &path[k]);
+    }
+    if (visit(root, 0, ctx)) {
+        path[0] = root;
+        next[0] = 0;
+        int lvl = 0;
+        unsigned since_poll = 0;
+        while (lvl >= 0) {
+            if (next[lvl] == 2) {
+                path[lvl--] = GC_NIL;
+                continue;
+            }
+            uint32_t f = next[lvl]++ == 0 ? left : right;
+            gc_value child = gc_field(gc_ref(path[lvl]), f);
+            if (visit(child, (unsigned)lvl + 1, ctx) && (unsigned)lvl < max_level) {
+                path[++lvl] = child;
+                next[lvl] = 0;
+                if (++since_poll == WL_TREE_POLL_EVERY) {
+                    since_poll = 0;
+                    gc_safepoint(m); /* path[] may be rewritten here */
+                }
+            }
+        }
+    }
+    gc_roots_restore(m, saved);
+}

@@ -121,4 +121,25 @@ typedef void (*wl_thread_fn)(gc_mutator *m, unsigned index, void *arg);
  * (one slot per index, read by the caller after the join). */
 int wl_run_threads(gc_mutator *m, unsigned n, wl_thread_fn fn, void *arg, wl_detail *d);
 
+/* ---- Walking a binary tree at safepoints ---------------------------------- */
+
+/* Called for every value the walk reaches: the root (level 0) and both
+ * children of every node it descends into (level + 1), nil included.
+ * Returns true when v is a node the walk should descend into. It must not
+ * allocate and may keep no raw pointer after it returns. */
+typedef bool (*wl_tree_visit_fn)(gc_value v, unsigned level, void *ctx);
+
+#define WL_TREE_MAX_LEVEL 32
+#define WL_TREE_POLL_EVERY 256 /* nodes between safepoint polls */
+
+/* Preorder walk from `root` through reference fields `left` and `right` of
+ * each node, descending at most to level max_level (<= WL_TREE_MAX_LEVEL;
+ * the children of a node at max_level are still visited, at max_level + 1,
+ * so a check can insist they are nil). The path is kept in root slots of m
+ * and the walk polls gc_safepoint(m) every WL_TREE_POLL_EVERY nodes, so with
+ * several threads a long check never holds up a stop, and a moving
+ * collection during a poll is harmless. */
+void wl_walk_tree(gc_mutator *m, gc_value root, unsigned max_level, uint32_t left, uint32_t right,
+                  wl_tree_visit_fn visit, void *ctx);
+
 #endif /* WL_UTIL_H */
