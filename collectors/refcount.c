@@ -733,9 +733,11 @@ static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
 {
     gc_heap *h = m->heap;
     rc_heap *rc = rc_of_mutator(m);
-    rc_mutator *rm = m->collector_data;
-    if (GC_UNLIKELY(rm->incs.n + rm->decs.n >= RC_LOG_THRESHOLD))
-        rc_reclaim(h, rc, GC_REASON_THRESHOLD);
+    if (GC_UNLIKELY(gc_mutator_heap_is_multi(m))) {
+        rc_mutator *rm = m->collector_data;
+        if (rm->incs.n + rm->decs.n >= RC_LOG_THRESHOLD)
+            rc_reclaim(h, rc, GC_REASON_THRESHOLD);
+    }
     if (rc->cycles && rc->buffer.n >= RC_BUFFER_THRESHOLD)
         rc_collect_all(h, rc, GC_REASON_THRESHOLD, true, true);
     else if (rc->zct.n >= RC_ZCT_THRESHOLD)

@@ -459,7 +459,7 @@ bool gc_world_stopped(const gc_heap *h)
 static void heap_enter(gc_mutator *m)
 {
     gc_heap *h = m->heap;
-    if (!atomic_load_explicit(&h->multi, memory_order_acquire))
+    if (!m->multi)
         return;
     GC_ASSERT(!m->holds_heap_lock);
     if (uv_mutex_trylock(&h->lock) != 0) {
@@ -527,7 +527,6 @@ gc_mutator *gc_mutator_attach(gc_heap *h)
     m->thread = &thread_tag;
     m->heap = h;
     m->stop_flag = &h->stop_requested;
-    m->multi_flag = &h->multi;
     m->alloc_mode = h->ops->alloc_mode;
     m->barrier = h->ops->barrier;
     m->alloc_zeroed = h->ops->alloc_zeroed;
@@ -549,8 +548,11 @@ gc_mutator *gc_mutator_attach(gc_heap *h)
         world_stop(h, 0);
         stopped_here = true;
         atomic_store_explicit(&h->multi, 1, memory_order_release);
+        for (gc_mutator *o = h->mutators; o; o = o->next)
+            o->multi = true; /* each is parked or inactive: it sees this when it resumes */
     }
     sp_lock(h);
+    m->multi = atomic_load_explicit(&h->multi, memory_order_relaxed) != 0;
     m->next = h->mutators;
     h->mutators = m;
     h->nmutators++;
@@ -688,7 +690,44 @@ void gc_visit_roots(gc_heap *h, gc_visit_fn visit, void *ctx)
 
 /* ---- slow paths --------------------------------------------------------------------- */
 
-void *gc_alloc_slow(gc_mutator *m, size_t bytes)
+/* In debug builds: what alloc_slow returned is aligned and inside the heap. */
+static void check_alloc_result(gc_heap *h, const void *p, size_t bytes)
+{
+#ifndef NDEBUG
+    if (((uintptr_t)p & (GC_GRANULE - 1)) != 0 || !h->ops->contains(h, p)) {
+        fprintf(stderr, "gcbench: collector %s returned bad memory %p for %zu bytes\n", h->ops->name, p,
+                bytes);
+        abort();
+    }
+#else
+    (void)h;
+    (void)p;
+    (void)bytes;
+#endif
+}
+
+/* The rest of an allocation after alloc_slow: heap exhaustion, the heap
+ * lock, deferred zeroing (gc_mutator_zero_later: m owns the range, and no
+ * collection can run before m's next safepoint). */
+static GC_NOINLINE void *alloc_slow_finish(gc_mutator *m, size_t bytes, void *p)
+{
+    gc_heap *h = m->heap;
+    if (GC_UNLIKELY(p == NULL)) {
+        h->exhausted_used = h->ops->heap_used(h);
+        heap_leave(m);
+        gc_heap_exhausted(h, bytes);
+    }
+    check_alloc_result(h, p, bytes);
+    heap_leave(m);
+    if (m->zero_bytes) {
+        memset(m->zero_start, 0, m->zero_bytes);
+        m->zero_bytes = 0;
+    }
+    return p;
+}
+
+/* Several mutators, stress mode, or a stop requested. */
+static GC_NOINLINE void *alloc_slow_general(gc_mutator *m, size_t bytes)
 {
     gc_heap *h = m->heap;
     gc_safepoint(m); /* a one-mutator heap's only poll for an attaching thread */
@@ -705,25 +744,22 @@ void *gc_alloc_slow(gc_mutator *m, size_t bytes)
             return p;
         }
     }
+    return alloc_slow_finish(m, bytes, h->ops->alloc_slow(m, bytes));
+}
+
+/* The common case kept short (refcount comes here for every object): one
+ * mutator, no stress, no stop requested. */
+void *gc_alloc_slow(gc_mutator *m, size_t bytes)
+{
+    if (GC_UNLIKELY(m->multi || m->stress_countdown != 0 ||
+                    atomic_load_explicit(m->stop_flag, memory_order_relaxed)))
+        return alloc_slow_general(m, bytes);
+    gc_heap *h = m->heap;
+    assert(!h->verifying && !h->in_pause);
     void *p = h->ops->alloc_slow(m, bytes);
-    if (GC_UNLIKELY(p == NULL)) {
-        h->exhausted_used = h->ops->heap_used(h);
-        heap_leave(m);
-        gc_heap_exhausted(h, bytes);
-    }
-#ifndef NDEBUG
-    if (((uintptr_t)p & (GC_GRANULE - 1)) != 0 || !h->ops->contains(h, p)) {
-        fprintf(stderr, "gcbench: collector %s returned bad memory %p for %zu bytes\n",
-                h->ops->name, p, bytes);
-        abort();
-    }
-#endif
-    heap_leave(m);
-    if (m->zero_bytes) { /* gc_mutator_zero_later: m owns the range, and no
-                            collection can run before m's next safepoint */
-        memset(m->zero_start, 0, m->zero_bytes);
-        m->zero_bytes = 0;
-    }
+    if (GC_UNLIKELY(p == NULL || m->zero_bytes != 0))
+        return alloc_slow_finish(m, bytes, p);
+    check_alloc_result(h, p, bytes);
     return p;
 }
 

@@ -114,7 +114,8 @@ struct gc_mutator {
     /* -- slow-path state -- */
     gc_heap *heap;
     const atomic_int *stop_flag; /* heap's safepoint request flag */
-    const atomic_int *multi_flag; /* the heap's multi-mutator mode (gc_heap_is_multi) */
+    bool multi;                  /* the heap is in multi-mutator mode (gc_mutator_heap_is_multi);
+                                    set while this mutator is parked or not yet running */
     uint64_t stress_countdown;
     void *zero_start;            /* gc_mutator_zero_later: zeroed by core after */
     size_t zero_bytes;           /*   the slow path, outside the heap lock */
@@ -369,7 +370,7 @@ GC_INLINE void gc_safepoint(gc_mutator *m)
  * change while m runs (the switch happens with every mutator parked). */
 GC_INLINE bool gc_mutator_heap_is_multi(const gc_mutator *m)
 {
-    return atomic_load_explicit(m->multi_flag, memory_order_relaxed) != 0;
+    return m->multi;
 }
 
 /* m is about to block outside the heap (sleep, join, wait for a program's
