@@ -15,6 +15,11 @@
  * GCBENCH_COLLECTOR=NAME[,NAME...] (unset: all) restricts the parameter
  * generators below, and the suites' own loops over collectors, to those
  * collectors; an unknown name fails every case, naming it.
+ *
+ * Threaded cases (the Threads section at the end) add a thread count to
+ * the parameter (conf_tparam: 1, 2 and 4 mutator threads), run a team of
+ * worker threads each with its own mutator (conf_team_run), and can read
+ * the pause log while the team runs (conf_pause_log).
  */
 #ifndef GC_TESTS_CONFORMANCE_H
 #define GC_TESTS_CONFORMANCE_H
@@ -24,13 +29,17 @@
 #include <criterion/parameterized.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "core/collector.h"
+#include "core/threads.h"
 #include "collectors/registry.h"
 
 typedef enum conf_mode { CONF_NORMAL = 0, CONF_STRESS = 1, CONF_MODE_COUNT } conf_mode;
@@ -423,6 +432,326 @@ static inline uint64_t conf_seed(const char *test, const char *collector, const 
             test, collector, mode, seed, seed);
     cr_log_info("%s %s/%s: seed %" PRIu64, test, collector, mode, seed);
     return seed;
+}
+
+/* ---- Threads: several mutators on one heap (issue 14, docs/threads.md) -----------
+ *
+ * A threaded case runs a *team* of worker threads on one heap. Each worker
+ * attaches its own mutator from its own thread (uv_thread_create), runs the
+ * test's body, and detaches. The case's own thread (the Criterion test) is
+ * not a mutator while the team runs, unless the test attached one (c->m):
+ * then it joins the workers INACTIVE (gc_mutator_join).
+ *
+ * Criterion's assertions abort the test from the test's thread only, so a
+ * worker never calls cr_assert: it reports with CONF_TCHECK / conf_tfail,
+ * which record the first failure (printed at once on stderr, so that a
+ * later hang still shows it), break the team's barrier so no worker waits
+ * for one that gave up, and return false from the body. conf_team_run then
+ * fails the case with that message. Every threaded test also has a
+ * Criterion .timeout, so a handshake that never completes fails the case
+ * instead of hanging the run.
+ *
+ * Blocking in a worker follows core/threads.h: every wait (barrier, flag,
+ * lock) is INACTIVE, so it never stalls another thread's collection. */
+
+/* CONF_TSAN: 1 in a ThreadSanitizer build (5-15x slower; a suite may do
+ * less work there: interleavings, not volume, find races). */
+#if defined(__SANITIZE_THREAD__)
+#define CONF_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CONF_TSAN 1
+#endif
+#endif
+#ifndef CONF_TSAN
+#define CONF_TSAN 0
+#endif
+
+
+/* Mutator thread counts every threaded case runs with. */
+#define CONF_NTHREAD_COUNTS 3
+static const int conf_thread_counts[CONF_NTHREAD_COUNTS] = {1, 2, 4};
+#define CONF_MAX_WORKERS 8
+
+typedef struct conf_tparam {
+    int collector; /* as conf_param.collector */
+    int mode;      /* conf_mode */
+    int threads;   /* mutator threads: 1, 2 or 4 */
+} conf_tparam;
+
+/* One parameter per (collector, mode, thread count) for the selected
+ * collectors `pred` accepts (all when NULL); the special collector values
+ * of conf_make_params_where when there is none. */
+static inline struct criterion_test_params
+conf_make_thread_params_where(bool (*pred)(const gc_collector_ops *ops))
+{
+    size_t n = conf_ncollectors(), k = 0;
+    bool ok = conf_filter_check_loudly();
+    for (size_t i = 0; ok && i < n; i++)
+        k += conf_selected(gc_registered_collectors[i]) && (!pred || pred(gc_registered_collectors[i]));
+    size_t len = k ? k * CONF_MODE_COUNT * CONF_NTHREAD_COUNTS : 1;
+    conf_tparam *ps = cr_malloc(len * sizeof *ps);
+    if (k == 0) {
+        ps[0] = (conf_tparam){!ok ? CONF_BAD_FILTER : n == 0 ? CONF_NO_COLLECTOR : CONF_NONE_QUALIFIES,
+                              CONF_NORMAL, 1};
+    } else {
+        size_t j = 0;
+        for (size_t i = 0; i < n; i++)
+            if (conf_selected(gc_registered_collectors[i]) && (!pred || pred(gc_registered_collectors[i])))
+                for (int mo = 0; mo < CONF_MODE_COUNT; mo++)
+                    for (int t = 0; t < CONF_NTHREAD_COUNTS; t++)
+                        ps[j++] = (conf_tparam){(int)i, mo, conf_thread_counts[t]};
+    }
+    return cr_make_param_array(conf_tparam, ps, len, conf_params_free);
+}
+
+static char conf_tmode_name[32]; /* "normal/4t": conf_ctx.mode of a threaded case */
+
+/* conf_open for a threaded case: c->mode reads "<mode>/<threads>t" in
+ * messages and in the name of a crash. */
+static inline void conf_topen(conf_ctx *c, const conf_tparam *p, size_t heap_limit, uint64_t stress_interval)
+{
+    conf_param cp = {p->collector, p->mode};
+    conf_open(c, &cp, heap_limit, stress_interval);
+    snprintf(conf_tmode_name, sizeof conf_tmode_name, "%s/%dt", conf_mode_name(p->mode), p->threads);
+    c->mode = conf_tmode_name;
+    conf_name_crashes(c->name, c->mode);
+}
+
+/* The case's thread gives up its mutator (the workers are then the only
+ * mutators); conf_reattach takes one again, e.g. to check the heap after
+ * the team is done. */
+static inline void conf_detach_main(conf_ctx *c)
+{
+    if (c->m)
+        gc_mutator_detach(c->m);
+    c->m = NULL;
+}
+static inline void conf_reattach(conf_ctx *c)
+{
+    if (!c->m)
+        c->m = gc_mutator_attach(c->h);
+    CONF_ASSERT(c, c->m != NULL, "gc_mutator_attach failed");
+}
+
+typedef struct conf_team conf_team;
+
+typedef struct conf_worker {
+    conf_team *team;
+    int id;          /* 0 .. team->n - 1 */
+    gc_mutator *m;   /* attached by the worker's own thread; a body may swap it */
+    conf_rng rng;    /* seeded from the case's seed and id */
+    uv_thread_t thread;
+} conf_worker;
+
+/* A worker's body: false after a failure (already recorded). */
+typedef bool (*conf_worker_fn)(conf_worker *w);
+
+struct conf_team {
+    conf_ctx *c;
+    int n;
+    conf_worker_fn fn;
+    void *arg;                  /* the test's shared state */
+    conf_worker w[CONF_MAX_WORKERS];
+    uv_mutex_t fail_mu;         /* guards failure */
+    atomic_bool failed;
+    char failure[1024];
+    /* A reusable barrier of n workers, broken by a failure. */
+    uv_mutex_t bar_mu;
+    uv_cond_t bar_cv;
+    int bar_waiting;
+    unsigned bar_gen;
+    bool bar_broken;
+};
+
+/* Locks mu from a worker: inactive while it waits if the worker has a
+ * mutator (core/threads.h), plainly otherwise. */
+static inline void conf_tlock(conf_worker *w, uv_mutex_t *mu)
+{
+    if (w->m)
+        gc_mutator_lock(w->m, mu);
+    else
+        uv_mutex_lock(mu);
+}
+
+static inline void conf_tfail_v(conf_worker *w, const char *fmt, va_list ap)
+{
+    conf_team *t = w->team;
+    char msg[768];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    conf_tlock(w, &t->fail_mu);
+    if (!atomic_load(&t->failed)) {
+        snprintf(t->failure, sizeof t->failure, "%s/%s, thread %d of %d: %s", t->c->name, t->c->mode, w->id,
+                 t->n, msg);
+        fprintf(stderr, "threads: FAILED %s\n", t->failure);
+        atomic_store(&t->failed, true);
+    }
+    uv_mutex_unlock(&t->fail_mu);
+    conf_tlock(w, &t->bar_mu);
+    t->bar_broken = true;
+    uv_cond_broadcast(&t->bar_cv);
+    uv_mutex_unlock(&t->bar_mu);
+}
+
+/* Records a failure of worker w (the first one wins). */
+static inline void conf_tfail(conf_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void conf_tfail(conf_worker *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    conf_tfail_v(w, fmt, ap);
+    va_end(ap);
+}
+
+static inline bool conf_tfailed(const conf_team *t) { return atomic_load(&t->failed); }
+
+/* In a worker body: fails the case and returns false from the body. Cheap
+ * when cond holds. */
+#define CONF_TCHECK(w, cond, fmt, ...)                                   \
+    do {                                                                 \
+        if (!(cond)) {                                                   \
+            conf_tfail((w), fmt " [failed: %s]", ##__VA_ARGS__, #cond); \
+            return false;                                                \
+        }                                                                \
+    } while (0)
+
+/* Waits until all n workers arrive (inactive while waiting). False when the
+ * barrier is broken by a failure: the body should return false. */
+static inline bool conf_team_wait(conf_worker *w)
+{
+    conf_team *t = w->team;
+    conf_tlock(w, &t->bar_mu);
+    if (t->bar_broken) {
+        uv_mutex_unlock(&t->bar_mu);
+        return false;
+    }
+    unsigned gen = t->bar_gen;
+    if (++t->bar_waiting == t->n) {
+        t->bar_waiting = 0;
+        t->bar_gen++;
+        uv_cond_broadcast(&t->bar_cv);
+        uv_mutex_unlock(&t->bar_mu);
+        return true;
+    }
+    while (gen == t->bar_gen && !t->bar_broken) {
+        if (w->m)
+            gc_mutator_cond_wait(w->m, &t->bar_cv, &t->bar_mu);
+        else
+            uv_cond_wait(&t->bar_cv, &t->bar_mu);
+    }
+    bool ok = gen != t->bar_gen;
+    uv_mutex_unlock(&t->bar_mu);
+    return ok;
+}
+
+/* Waits (inactive, polling every millisecond) until *flag >= value. False
+ * if the team failed meanwhile. */
+static inline bool conf_wait_flag(conf_worker *w, atomic_int *flag, int value)
+{
+    while (atomic_load(flag) < value) {
+        if (conf_tfailed(w->team))
+            return false;
+        if (w->m)
+            gc_mutator_sleep_ms(w->m, 1);
+        else
+            uv_sleep(1);
+    }
+    return true;
+}
+
+static inline void conf_worker_main(void *arg)
+{
+    conf_worker *w = arg;
+    conf_team *t = w->team;
+    w->m = gc_mutator_attach(t->c->h);
+    if (!w->m) {
+        conf_tfail(w, "gc_mutator_attach returned NULL from a new thread");
+        return;
+    }
+    size_t depth = gc_roots_save(w->m);
+    t->fn(w);
+    if (w->m) {
+        gc_roots_restore(w->m, depth);
+        gc_mutator_detach(w->m);
+        w->m = NULL;
+    }
+}
+
+/* Runs fn on n worker threads (each with its own mutator) and waits for
+ * them; fails the case with the first failure a worker recorded. `seed`
+ * seeds the workers' generators (worker i: seed + i * golden ratio). */
+static inline void conf_team_run(conf_team *t, conf_ctx *c, int n, conf_worker_fn fn, void *arg, uint64_t seed)
+{
+    CONF_ASSERT(c, n >= 1 && n <= CONF_MAX_WORKERS, "team of %d threads", n);
+    memset(t, 0, sizeof *t);
+    t->c = c;
+    t->n = n;
+    t->fn = fn;
+    t->arg = arg;
+    atomic_init(&t->failed, false);
+    CONF_ASSERT(c, uv_mutex_init(&t->fail_mu) == 0 && uv_mutex_init(&t->bar_mu) == 0 &&
+                       uv_cond_init(&t->bar_cv) == 0,
+                "cannot create the team's locks");
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        t->w[i] = (conf_worker){.team = t, .id = i, .rng = {seed + (uint64_t)i * 0x9e3779b97f4a7c15ull}};
+        if (uv_thread_create(&t->w[i].thread, conf_worker_main, &t->w[i]) != 0) {
+            conf_tfail(&t->w[i], "uv_thread_create failed");
+            break;
+        }
+        started++;
+    }
+    for (int i = 0; i < started; i++) {
+        if (c->m)
+            gc_mutator_join(c->m, &t->w[i].thread);
+        else
+            uv_thread_join(&t->w[i].thread);
+    }
+    uv_mutex_destroy(&t->fail_mu);
+    uv_mutex_destroy(&t->bar_mu);
+    uv_cond_destroy(&t->bar_cv);
+    cr_assert(!atomic_load(&t->failed), "%s", t->failure);
+}
+
+/* ---- A pause log readable while the team runs ------------------------------------
+ * The heap's own log (gc_heap_get_stats) may only be read when no other
+ * mutator can collect. This listener copies every pause into a fixed array
+ * as it ends: the listener runs inside the pause, with the world stopped,
+ * so pauses (and their records) never overlap; entry i is written before
+ * the count is published (release), and never again. */
+#define CONF_PAUSE_LOG 8192
+
+typedef struct conf_pause_log {
+    gc_pause p[CONF_PAUSE_LOG];
+    atomic_size_t n;       /* pauses ended; entries [0, min(n, CONF_PAUSE_LOG)) are set */
+    atomic_size_t explicit_n; /* of which reason explicit */
+} conf_pause_log;
+
+static inline void conf_pause_log_listener(void *data, const gc_pause *p)
+{
+    conf_pause_log *log = data;
+    size_t i = atomic_load_explicit(&log->n, memory_order_relaxed);
+    if (i < CONF_PAUSE_LOG)
+        log->p[i] = *p;
+    if (p->reason == GC_REASON_EXPLICIT)
+        atomic_store_explicit(&log->explicit_n, atomic_load_explicit(&log->explicit_n, memory_order_relaxed) + 1,
+                              memory_order_release);
+    atomic_store_explicit(&log->n, i + 1, memory_order_release);
+}
+
+/* Installs the listener (before the team starts). */
+static inline void conf_pause_log_attach(conf_pause_log *log, gc_heap *h)
+{
+    atomic_init(&log->n, 0);
+    atomic_init(&log->explicit_n, 0);
+    gc_event_listener l = {conf_pause_log_listener, log};
+    gc_heap_set_listener(h, &l);
+}
+
+static inline size_t conf_pause_count(conf_pause_log *log) { return atomic_load_explicit(&log->n, memory_order_acquire); }
+static inline size_t conf_explicit_count(conf_pause_log *log)
+{
+    return atomic_load_explicit(&log->explicit_n, memory_order_acquire);
 }
 
 #endif /* GC_TESTS_CONFORMANCE_H */

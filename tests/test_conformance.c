@@ -1623,3 +1623,272 @@ ParameterizedTest(conf_param *p, conformance, footprint_limit)
     conf_verify(c, "at the end");
     conf_close(c);
 }
+
+/* ---- threads: 1, 2 and 4 mutator threads on one heap ------------------------------------
+ *
+ * conformance/threads runs every collector with 1, 2 and 4 mutator threads
+ * (tests/conformance.h, Threads), each attached from its own thread, in
+ * both modes (stress: a collection every few allocations of each mutator
+ * and the heap verifier after every pause). Each thread, round after round:
+ *   - builds its own list (ConfList) and tree (ConfNode), with garbage and
+ *     now and then a large object in between, and drops them again;
+ *   - under a lock taken with gc_mutator_lock, replaces a random "package"
+ *     of a shared array held in a global root (allocating while it holds
+ *     the lock, so other threads collect while it is held), after checking
+ *     the one it replaces, and keeps that old package in its own root
+ *     ("borrowed": a reference from this thread's roots to an object
+ *     another thread built) and in a field of its own holder object (a
+ *     cross-thread store through the barrier: old-to-young for a
+ *     generational collector, a count change for reference counting that
+ *     races with the owner's);
+ *   - now and then requests a collection of a random kind;
+ *   - checks everything it holds.
+ * A package is immutable once published: {A: a ConfList of k nodes, B: the
+ * int owner * 2^20 + sequence, TAG: k << 32 | sum of the payloads mod 2^32}.
+ * At the end the case's thread checks every package, collects, verifies. */
+
+enum { TH_SLOTS = 16 };
+
+typedef struct th_state {
+    gc_value shared;  /* global root: ref array of TH_SLOTS packages (nil or a package) */
+    uv_mutex_t mu;    /* guards the contents of the shared array */
+    uint32_t node, list;
+    int rounds;
+    atomic_ullong published;
+} th_state;
+
+static uint64_t th_payload(uint64_t owner, uint64_t round, uint64_t i)
+{
+    return (owner * 0x9e3779b97f4a7c15ull) ^ (round << 20) ^ (i * 2654435761u);
+}
+
+/* Builds a package of k list nodes with random payloads into *slot (a root). */
+static void th_build_package(conf_worker *w, th_state *st, gc_value *slot, uint64_t k, uint64_t id)
+{
+    gc_mutator *m = w->m;
+    gc_value head = GC_NIL, tmp = GC_NIL;
+    size_t depth = gc_roots_save(m);
+    gc_root(m, &head);
+    gc_root(m, &tmp);
+    uint32_t sum = 0;
+    for (uint64_t i = 0; i < k; i++) {
+        uint64_t v = conf_rng_next(&w->rng);
+        tmp = gc_value_of(gc_alloc_record(m, st->list));
+        gc_set_field(m, gc_ref(tmp), LIST_NEXT, head);
+        gc_set_word(gc_ref(tmp), LIST_PAYLOAD, v);
+        head = tmp;
+        sum += (uint32_t)v;
+    }
+    gc_object *p = gc_alloc_record(m, st->node);
+    gc_set_field(m, p, NODE_A, head);
+    gc_set_field(m, p, NODE_B, gc_int((int64_t)id));
+    gc_set_word(p, NODE_TAG, k << 32 | sum);
+    *slot = gc_value_of(p);
+    gc_roots_restore(m, depth);
+}
+
+static bool th_check_package(conf_worker *w, th_state *st, gc_value v, const char *what)
+{
+    CONF_TCHECK(w, gc_is_ref(v), "%s: not a reference (%#lx)", what, (unsigned long)v);
+    gc_object *p = gc_ref(v);
+    CONF_TCHECK(w, gc_header_type(p->header) == st->node, "%s: type %s, want ConfNode", what, kind_of(p));
+    CONF_TCHECK(w, gc_is_int(gc_field(p, NODE_B)), "%s: id lost", what);
+    uint64_t tag = gc_words(p)[NODE_TAG], k = tag >> 32, n = 0;
+    uint32_t sum = 0;
+    for (gc_value e = gc_field(p, NODE_A); !gc_is_nil(e); e = gc_field(gc_ref(e), LIST_NEXT), n++) {
+        CONF_TCHECK(w, gc_is_ref(e) && gc_header_type(gc_ref(e)->header) == st->list && n < k,
+                    "%s (package %" PRId64 "): node %" PRIu64 " of %" PRIu64 " is corrupt", what,
+                    gc_int_value(gc_field(p, NODE_B)), n, k);
+        sum += (uint32_t)gc_words(gc_ref(e))[LIST_PAYLOAD];
+    }
+    CONF_TCHECK(w, n == k && sum == (uint32_t)tag,
+                "%s (package %" PRId64 "): %" PRIu64 " nodes with sum %u, want %" PRIu64 " with sum %u", what,
+                gc_int_value(gc_field(p, NODE_B)), n, sum, k, (uint32_t)tag);
+    return true;
+}
+
+/* *slot := a complete tree of the given depth: every node's TAG is
+ * salt ^ its heap-order index (root 1). */
+static void th_build_tree(gc_mutator *m, th_state *st, gc_value *slot, int depth, uint64_t salt, uint64_t index)
+{
+    gc_value node = GC_NIL, child = GC_NIL;
+    size_t d = gc_roots_save(m);
+    gc_root(m, &node);
+    gc_root(m, &child);
+    node = gc_value_of(gc_alloc_record(m, st->node));
+    gc_set_word(gc_ref(node), NODE_TAG, salt ^ index);
+    if (depth > 1) {
+        th_build_tree(m, st, &child, depth - 1, salt, 2 * index);
+        gc_set_field(m, gc_ref(node), NODE_A, child);
+        th_build_tree(m, st, &child, depth - 1, salt, 2 * index + 1);
+        gc_set_field(m, gc_ref(node), NODE_B, child);
+    }
+    *slot = node;
+    gc_roots_restore(m, d);
+}
+
+static bool th_check_tree(conf_worker *w, th_state *st, gc_value v, int depth, uint64_t salt, uint64_t index)
+{
+    CONF_TCHECK(w, gc_is_ref(v) && gc_header_type(gc_ref(v)->header) == st->node,
+                "tree node %" PRIu64 " lost or of the wrong type", index);
+    gc_object *o = gc_ref(v);
+    CONF_TCHECK(w, gc_words(o)[NODE_TAG] == (salt ^ index), "tree node %" PRIu64 ": tag %#" PRIx64 ", want %#" PRIx64,
+                index, gc_words(o)[NODE_TAG], salt ^ index);
+    if (depth == 1) {
+        CONF_TCHECK(w, gc_is_nil(gc_field(o, NODE_A)) && gc_is_nil(gc_field(o, NODE_B)),
+                    "tree leaf %" PRIu64 " has children", index);
+        return true;
+    }
+    return th_check_tree(w, st, gc_field(o, NODE_A), depth - 1, salt, 2 * index) &&
+           th_check_tree(w, st, gc_field(o, NODE_B), depth - 1, salt, 2 * index + 1);
+}
+
+static bool th_check_list(conf_worker *w, th_state *st, gc_value v, uint64_t n, uint64_t round)
+{
+    for (uint64_t i = n; i-- > 0;) { /* built by pushing: the head is node n-1 */
+        CONF_TCHECK(w, gc_is_ref(v) && gc_header_type(gc_ref(v)->header) == st->list,
+                    "round %" PRIu64 ": own list node %" PRIu64 " lost", round, i);
+        CONF_TCHECK(w, gc_words(gc_ref(v))[LIST_PAYLOAD] == th_payload((uint64_t)w->id, round, i),
+                    "round %" PRIu64 ": own list node %" PRIu64 " payload %#" PRIx64, round, i,
+                    gc_words(gc_ref(v))[LIST_PAYLOAD]);
+        v = gc_field(gc_ref(v), LIST_NEXT);
+    }
+    CONF_TCHECK(w, gc_is_nil(v), "round %" PRIu64 ": own list longer than %" PRIu64, round, n);
+    return true;
+}
+
+static bool th_body(conf_worker *w)
+{
+    th_state *st = w->team->arg;
+    conf_ctx *c = w->team->c;
+    gc_mutator *m = w->m;
+    const bool stress = c->stress;
+    const uint64_t list_len = stress ? 40 : 120;
+    const int tree_depth = stress ? 5 : 7;
+    gc_value mylist = GC_NIL, mytree = GC_NIL, borrowed = GC_NIL, holder = GC_NIL, pkg = GC_NIL, tmp = GC_NIL;
+    gc_root(m, &mylist);
+    gc_root(m, &mytree);
+    gc_root(m, &borrowed);
+    gc_root(m, &holder);
+    gc_root(m, &pkg);
+    gc_root(m, &tmp);
+    uint64_t tree_salt = 0;
+    for (int r = 0; r < st->rounds; r++) {
+        const uint64_t round = (uint64_t)r;
+        holder = gc_value_of(gc_alloc_record(m, st->node));
+        /* Own data, with garbage in between. */
+        mylist = GC_NIL;
+        for (uint64_t i = 0; i < list_len; i++) {
+            tmp = gc_value_of(gc_alloc_record(m, st->list));
+            gc_set_field(m, gc_ref(tmp), LIST_NEXT, mylist);
+            gc_set_word(gc_ref(tmp), LIST_PAYLOAD, th_payload((uint64_t)w->id, round, i));
+            mylist = tmp;
+            if (conf_rng_next(&w->rng) % 4 == 0)
+                (void)gc_alloc_bytes(m, (size_t)conf_rng_range(&w->rng, 0, 200));
+        }
+        tmp = GC_NIL;
+        if (gc_is_nil(mytree) || r % 4 == 0) {
+            tree_salt = conf_rng_next(&w->rng);
+            th_build_tree(m, st, &mytree, tree_depth, tree_salt, 1);
+        }
+        if (!stress && r % 8 == 3) /* a large object now and then (its own space in most collectors) */
+            (void)gc_alloc_bytes(m, GC_SMALL_MAX + (size_t)conf_rng_range(&w->rng, 1, 16384));
+        /* The shared array, under the lock (held across the allocations). */
+        gc_mutator_lock(m, &st->mu);
+        size_t j = (size_t)(conf_rng_next(&w->rng) % TH_SLOTS);
+        gc_value old = gc_elem(gc_ref(st->shared), j);
+        if (!gc_is_nil(old) && !th_check_package(w, st, old, "a shared package before replacing it")) {
+            uv_mutex_unlock(&st->mu);
+            return false;
+        }
+        borrowed = old;
+        uint64_t id = (uint64_t)w->id << 20 | round;
+        th_build_package(w, st, &pkg, conf_rng_range(&w->rng, 1, stress ? 12 : 40), id);
+        /* Re-read the global root: the allocations above may have moved the array. */
+        gc_set_elem(m, gc_ref(st->shared), j, pkg);
+        atomic_fetch_add(&st->published, 1);
+        uv_mutex_unlock(&st->mu);
+        pkg = GC_NIL;
+        /* A store of another thread's object into this thread's holder. */
+        gc_set_field(m, gc_ref(holder), NODE_A, borrowed);
+        gc_set_field(m, gc_ref(holder), NODE_B, mylist);
+        gc_set_word(gc_ref(holder), NODE_TAG, round);
+        if (conf_rng_next(&w->rng) % 5 == 0) {
+            static const gc_collection_kind kinds[] = {GC_COLLECT_ANY, GC_COLLECT_MINOR, GC_COLLECT_MAJOR};
+            gc_collect(m, kinds[conf_rng_next(&w->rng) % 3]);
+        }
+        for (size_t g = 0; g < (stress ? 20u : 200u); g++)
+            (void)gc_alloc_bytes(m, (size_t)conf_rng_range(&w->rng, 0, 300));
+        /* Everything this thread holds. */
+        if (!th_check_list(w, st, mylist, list_len, round) ||
+            (!gc_is_nil(mytree) && !th_check_tree(w, st, mytree, tree_depth, tree_salt, 1)) ||
+            (!gc_is_nil(borrowed) && !th_check_package(w, st, borrowed, "a borrowed package")))
+            return false;
+        gc_object *ho = gc_ref(holder);
+        CONF_TCHECK(w, gc_field(ho, NODE_A) == borrowed && gc_field(ho, NODE_B) == mylist &&
+                           gc_words(ho)[NODE_TAG] == round,
+                    "round %d: the holder's fields and the roots to the same objects differ", r);
+        if (r % 3 == 2)
+            mytree = GC_NIL; /* garbage now; rebuilt next round */
+        if (conf_tfailed(w->team))
+            return false;
+    }
+    return true;
+}
+
+/* Every package of the shared array (the case's thread, after the team). */
+static void th_check_shared(conf_ctx *c, th_state *st, const char *when)
+{
+    gc_object *a = gc_ref(st->shared);
+    for (size_t j = 0; j < TH_SLOTS; j++) {
+        gc_value v = gc_elem(a, j);
+        if (gc_is_nil(v))
+            continue;
+        gc_object *p = gc_ref(v);
+        CONF_ASSERT(c, gc_header_type(p->header) == st->node, "%s: shared[%zu] has type %s", when, j, kind_of(p));
+        uint64_t tag = gc_words(p)[NODE_TAG], n = 0;
+        uint32_t sum = 0;
+        for (gc_value e = gc_field(p, NODE_A); !gc_is_nil(e); e = gc_field(gc_ref(e), LIST_NEXT), n++) {
+            CONF_ASSERT(c, gc_is_ref(e) && n < tag >> 32, "%s: shared[%zu] node %" PRIu64 " corrupt", when, j, n);
+            sum += (uint32_t)gc_words(gc_ref(e))[LIST_PAYLOAD];
+        }
+        CONF_ASSERT(c, n == tag >> 32 && sum == (uint32_t)tag, "%s: shared[%zu]: %" PRIu64 " nodes, sum %u", when,
+                    j, n, sum);
+    }
+}
+
+ParameterizedTestParameters(conformance, threads) { return conf_make_thread_params_where(NULL); }
+ParameterizedTest(conf_tparam *p, conformance, threads, .timeout = 120)
+{
+    conf_ctx ctx_, *c = &ctx_;
+    conf_topen(c, p, 1u << 20, 13);
+    static th_state st;
+    memset(&st, 0, sizeof st);
+    st.node = node_type();
+    st.list = list_type();
+    st.rounds = c->stress ? 12 : 60;
+    atomic_init(&st.published, 0);
+    cr_assert(uv_mutex_init(&st.mu) == 0);
+    st.shared = gc_value_of(gc_alloc_ref_array(c->m, TH_SLOTS));
+    gc_heap_add_root(c->h, &st.shared);
+    uint64_t seed = conf_seed("conformance/threads", c->name, c->mode);
+    conf_detach_main(c); /* the workers are the only mutators */
+    conf_team t;
+    conf_team_run(&t, c, p->threads, th_body, &st, seed);
+    conf_reattach(c);
+    th_check_shared(c, &st, "after the threads");
+    gc_collect(c->m, GC_COLLECT_MAJOR);
+    th_check_shared(c, &st, "after a last collection");
+    conf_verify(c, "after the threads");
+    gc_heap_stats s;
+    gc_heap_get_stats(c->h, &s);
+    /* Several megabytes through a 1 MiB heap: collections during the run
+     * (about a dozen for one thread; reference counting reclaims more by
+     * itself and pauses less, fewer still with libc malloc under ASan). */
+    CONF_ASSERT(c, s.npauses >= 4, "only %zu collections in a %zu-byte heap", s.npauses, c->cfg.heap_limit);
+    cr_log_info("%s/%s: %zu pauses, %llu packages published", c->name, c->mode, s.npauses,
+                (unsigned long long)atomic_load(&st.published));
+    gc_heap_remove_root(c->h, &st.shared);
+    uv_mutex_destroy(&st.mu);
+    conf_close(c);
+}

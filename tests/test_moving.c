@@ -360,3 +360,201 @@ ParameterizedTest(conf_param *p, moving, exhausts_cleanly)
     CONF_ASSERT(&c, mv_exh.calls == 1, "exhausted again after the heap was emptied");
     conf_close(&c);
 }
+
+/* ---- threads: moving with 1, 2 and 4 mutator threads ---------------------------------------
+ *
+ * moving/threads: each worker (its own mutator, tests/conformance.h) owns an
+ * object per round, allocated after garbage so that the next full
+ * collection must move it, and publishes it in a shared array held by a
+ * global root and in a global root slot of its own; it takes the object of
+ * the next worker (its "neighbour") from the array into its own root and
+ * into a field of its own holder. Then worker 0 collects (major) while the
+ * others wait parked at gc_safepoint in a polling loop, and every worker
+ * checks that its root, the array element, its global root slot, the
+ * neighbour's root and the holder's fields all name the same, moved,
+ * intact objects: a moving collector rewrote the roots of every thread and
+ * the global roots, not only the collecting thread's. A churn phase
+ * follows in which allocation triggers collections from any thread, and
+ * the checks are repeated. In normal mode each round starts with a major
+ * collection and allocates too little to trigger another before worker 0's,
+ * so that one is the only pause since the object was allocated and the
+ * object must have moved (checked every round, counted so the check cannot
+ * pass vacuously). */
+
+typedef struct mv_tstate {
+    gc_value pub;                          /* global root: ref array, element i = worker i's object */
+    gc_value own[CONF_MAX_WORKERS];        /* global root slot of worker i (registered by worker i) */
+    uv_mutex_t mu;                         /* guards pub's contents and own[] */
+    conf_pause_log *log;
+    atomic_int collected;                  /* rounds whose major collection is done */
+    atomic_int moves_checked;
+    int rounds;
+} mv_tstate;
+
+static gc_value mv_new_rec(gc_mutator *m, uint32_t type, uint64_t id)
+{
+    gc_object *o = gc_alloc_record(m, type);
+    gc_set_word(o, 2, id);
+    gc_set_word(o, 3, id * 7 + 1);
+    return gc_value_of(o);
+}
+
+static bool mv_check_rec(conf_worker *w, uint32_t type, gc_value v, uint64_t id, const char *what)
+{
+    CONF_TCHECK(w, gc_is_ref(v), "%s: not a reference", what);
+    gc_object *o = gc_ref(v);
+    CONF_TCHECK(w, gc_header_type(o->header) == type, "%s: wrong type", what);
+    CONF_TCHECK(w, gc_words(o)[2] == id && gc_words(o)[3] == id * 7 + 1, "%s: payload %" PRIu64 ", want %" PRIu64,
+                what, gc_words(o)[2], id);
+    return true;
+}
+
+static inline uint64_t mv_id(int worker, int round) { return (uint64_t)worker * 1000 + (uint64_t)round + 1; }
+
+/* Everything worker w holds in round r, all naming the same objects. */
+static bool mv_check_all(conf_worker *w, mv_tstate *st, uint32_t type, int r, gc_value mine, gc_value theirs,
+                         gc_value holder, const char *when)
+{
+    int n = w->team->n, next = (w->id + 1) % n;
+    char what[96];
+    snprintf(what, sizeof what, "round %d, %s: own object", r, when);
+    if (!mv_check_rec(w, type, mine, mv_id(w->id, r), what))
+        return false;
+    snprintf(what, sizeof what, "round %d, %s: the neighbour's object", r, when);
+    if (!mv_check_rec(w, type, theirs, mv_id(next, r), what))
+        return false;
+    gc_mutator_lock(w->m, &st->mu);
+    gc_object *pub = gc_ref(st->pub);
+    bool same = gc_elem(pub, (uint64_t)w->id) == mine && st->own[w->id] == mine &&
+                gc_elem(pub, (uint64_t)next) == theirs;
+    uv_mutex_unlock(&st->mu);
+    CONF_TCHECK(w, same,
+                "round %d, %s: this thread's roots and the global roots (array element, own slot) name "
+                "different copies of the same objects", r, when);
+    gc_object *ho = gc_ref(holder);
+    CONF_TCHECK(w, gc_field(ho, 0) == theirs && gc_field(ho, 1) == mine,
+                "round %d, %s: the holder's fields and the roots name different copies", r, when);
+    return true;
+}
+
+static bool mv_body(conf_worker *w)
+{
+    mv_tstate *st = w->team->arg;
+    conf_ctx *c = w->team->c;
+    gc_mutator *m = w->m;
+    uint32_t type = rec_type();
+    int n = w->team->n, next = (w->id + 1) % n;
+    gc_value mine = GC_NIL, theirs = GC_NIL, holder = GC_NIL;
+    gc_root(m, &mine);
+    gc_root(m, &theirs);
+    gc_root(m, &holder);
+    gc_mutator_lock(m, &st->mu);
+    st->own[w->id] = GC_NIL;
+    gc_heap_add_root(c->h, &st->own[w->id]);
+    uv_mutex_unlock(&st->mu);
+    bool ok = false;
+    for (int r = 0; r < st->rounds; r++) {
+        /* A clean start: after this collection nothing collects before
+         * worker 0's major below in normal mode (the allocations until
+         * then fit the nursery and the semispace), so the move is checked
+         * every round. */
+        if (w->id == 0)
+            gc_collect(m, GC_COLLECT_MAJOR);
+        if (!conf_team_wait(w))
+            goto out;
+        /* Garbage first, then the object: a full collection must move it. */
+        for (size_t done = 0; done < (64u << 10); done += 64)
+            (void)gc_alloc_bytes(m, 48);
+        mine = mv_new_rec(m, type, mv_id(w->id, r));
+        uintptr_t before = (uintptr_t)mine;
+        size_t pauses_before = conf_pause_count(st->log);
+        gc_mutator_lock(m, &st->mu);
+        gc_set_elem(m, gc_ref(st->pub), (uint64_t)w->id, mine);
+        st->own[w->id] = mine;
+        uv_mutex_unlock(&st->mu);
+        if (!conf_team_wait(w)) /* every object published */
+            goto out;
+        gc_mutator_lock(m, &st->mu);
+        theirs = gc_elem(gc_ref(st->pub), (uint64_t)next);
+        uv_mutex_unlock(&st->mu);
+        holder = mv_new_rec(m, type, 0);
+        gc_set_field(m, gc_ref(holder), 0, theirs);
+        gc_set_field(m, gc_ref(holder), 1, mine);
+        if (!conf_team_wait(w)) /* everyone holds its neighbour's object */
+            goto out;
+        if (w->id == 0) {
+            gc_collect(m, GC_COLLECT_MAJOR);
+            atomic_store(&st->collected, r + 1);
+        } else {
+            /* Parked here (not inactive) while worker 0 collects. */
+            while (atomic_load(&st->collected) < r + 1) {
+                gc_safepoint(m);
+                if (conf_tfailed(w->team))
+                    goto out;
+            }
+        }
+        if (!mv_check_all(w, st, type, r, mine, theirs, holder, "after a major collection"))
+            goto out;
+        if (!c->stress && conf_pause_count(st->log) == pauses_before + 1) {
+            CONF_TCHECK(w, (uintptr_t)mine != before,
+                        "round %d: the object did not move at a full collection although garbage was "
+                        "allocated before it (the test would pass vacuously)", r);
+            atomic_fetch_add(&st->moves_checked, 1);
+        }
+        /* Collections triggered by any thread's allocation (once every
+         * thread has counted the pauses above). */
+        if (!conf_team_wait(w))
+            goto out;
+        for (size_t done = 0; done < (c->stress ? 16u << 10 : 1536u << 10); done += 64)
+            (void)gc_alloc_bytes(m, 48);
+        if (!mv_check_all(w, st, type, r, mine, theirs, holder, "after churn") || !conf_team_wait(w))
+            goto out;
+    }
+    ok = true;
+out:
+    gc_mutator_lock(m, &st->mu);
+    gc_heap_remove_root(c->h, &st->own[w->id]);
+    uv_mutex_unlock(&st->mu);
+    return ok;
+}
+
+static conf_pause_log mv_log;
+
+ParameterizedTestParameters(moving, threads) { return conf_make_thread_params_where(is_moving); }
+ParameterizedTest(conf_tparam *p, moving, threads, .timeout = 120)
+{
+    conf_ctx c;
+    /* Normal mode: room for every thread's garbage and object between a
+     * round's two major collections; the churn phases collect as well. */
+    conf_topen(&c, p, p->mode == CONF_STRESS ? 2u << 20 : 8u << 20, 7);
+    static mv_tstate st;
+    memset(&st, 0, sizeof st);
+    st.log = &mv_log;
+    st.rounds = c.stress ? 2 : 4;
+    atomic_init(&st.collected, 0);
+    atomic_init(&st.moves_checked, 0);
+    cr_assert(uv_mutex_init(&st.mu) == 0);
+    (void)rec_type();
+    conf_pause_log_attach(&mv_log, c.h);
+    st.pub = gc_value_of(gc_alloc_ref_array(c.m, (uint64_t)p->threads));
+    gc_heap_add_root(c.h, &st.pub);
+    conf_detach_main(&c);
+    conf_team t;
+    conf_team_run(&t, &c, p->threads, mv_body, &st, 0);
+    conf_reattach(&c);
+    for (int i = 0; i < p->threads; i++)
+        check_rec(&c, gc_elem(gc_ref(st.pub), (uint64_t)i), mv_id(i, st.rounds - 1), "a published object at the end");
+    gc_collect(c.m, GC_COLLECT_MAJOR);
+    for (int i = 0; i < p->threads; i++)
+        check_rec(&c, gc_elem(gc_ref(st.pub), (uint64_t)i), mv_id(i, st.rounds - 1), "a published object after the last collection");
+    if (!c.stress)
+        CONF_ASSERT(&c, atomic_load(&st.moves_checked) == st.rounds * p->threads,
+                    "the move was checked %d times, want %d (each round's major collection is its only "
+                    "pause in normal mode)", atomic_load(&st.moves_checked), st.rounds * p->threads);
+    cr_log_info("%s/%s: %zu pauses, the move checked %d times", c.name, c.mode, conf_pause_count(&mv_log),
+                atomic_load(&st.moves_checked));
+    gc_heap_remove_root(c.h, &st.pub);
+    uv_mutex_destroy(&st.mu);
+    conf_verify(&c, "at the end");
+    conf_close(&c);
+}
