@@ -453,6 +453,34 @@ bool gc_world_stopped(const gc_heap *h)
            h->nmutators <= 1;
 }
 
+/* A spin-wait hint: lets the sibling hyperthread run and eases the
+ * cache-line traffic of a contended lock. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Slow paths hold the heap lock briefly (a refill, or for refcount one
+ * malloc), so a contended lock is usually free again within a microsecond
+ * or two: spin on trylock a while before sleeping INACTIVE, which costs a
+ * futex wake-up. A stop request ends the spin at once (the requester holds
+ * the lock and waits for this thread). Returns true with the lock held. */
+static bool heap_lock_spin(gc_heap *h, gc_mutator *m)
+{
+    for (unsigned i = 0; i < 2000; i++) {
+        if (atomic_load_explicit(m->stop_flag, memory_order_relaxed))
+            return false;
+        if (uv_mutex_trylock(&h->lock) == 0)
+            return true;
+        cpu_relax();
+    }
+    return false;
+}
+
 /* Takes the heap lock for m's slow path (multi-mutator heaps only): at
  * once if it is free, else INACTIVE while waiting, so a collection in
  * progress never waits for m. */
@@ -462,7 +490,10 @@ static void heap_enter(gc_mutator *m)
     if (!m->multi)
         return;
     GC_ASSERT(!m->holds_heap_lock);
-    if (uv_mutex_trylock(&h->lock) != 0) {
+    /* Where every allocation takes the lock (GC_ALLOC_SLOW: refcount,
+     * stress mode) spinning makes the lock ping-pong between threads on
+     * every object; a waiter that sleeps lets the holder run on. */
+    if (uv_mutex_trylock(&h->lock) != 0 && (m->alloc_mode == GC_ALLOC_SLOW || !heap_lock_spin(h, m))) {
         gc_inactive_begin(m);
         uv_mutex_lock(&h->lock);
         gc_inactive_end(m); /* no stop can be pending: we hold the lock (T2) */
