@@ -151,6 +151,7 @@ typedef struct mt_thread {
     const mt_params *p;
     size_t hole_counter; /* walks mt_hole_words cyclically, from 0 */
     int corrupt;         /* wl_corrupt_mode(debug_corrupt, 3) */
+    bool poll;           /* several threads: checks and the array fill poll safepoints */
 } mt_thread;
 
 static inline gc_value mt_new_node(mt_thread *t)
@@ -237,15 +238,55 @@ static double mt_array_value(uint64_t k, uint64_t len)
     return k < len / 2 ? 1.0 / (double)k : 0.0;
 }
 
-static bool mt_check_array(gc_value v, uint64_t len)
+/* mt_check_tree as a wl_walk_tree visitor (threaded runs: the walk polls
+ * safepoints, so checking a deep tree never holds up another thread's
+ * collection). The same verdict: a node of the right depth at every level
+ * down to `depth`, nil below. */
+typedef struct mt_walk {
+    uint32_t node_type;
+    int depth;
+    bool ok;
+} mt_walk;
+
+static bool mt_check_visit(gc_value v, unsigned level, void *arg)
 {
+    mt_walk *w = arg;
+    if ((int)level > w->depth) {
+        w->ok &= gc_is_nil(v);
+        return false;
+    }
+    if (!wl_is_type(v, w->node_type) || gc_words(gc_ref(v))[MT_IJ] != mt_ij(0, (uint32_t)(w->depth - (int)level))) {
+        w->ok = false;
+        return false;
+    }
+    return true;
+}
+
+static bool mt_check_tree_at(const mt_thread *t, gc_value v, int depth)
+{
+    if (!t->poll)
+        return mt_check_tree(t->node_type, v, depth);
+    mt_walk w = {.node_type = t->node_type, .depth = depth, .ok = true};
+    wl_walk_tree(t->m, v, (unsigned)depth, MT_LEFT, MT_RIGHT, mt_check_visit, &w);
+    return w.ok;
+}
+
+/* Polls every MT_POLL_WORDS words of the array in threaded runs (the
+ * array is re-read from its root slot after each poll). */
+#define MT_POLL_WORDS 4096
+
+static bool mt_check_array(const mt_thread *t, const gc_value *slot, uint64_t len)
+{
+    gc_value v = *slot;
     if (!wl_is_type(v, GC_TYPE_VALUE_ARRAY) || gc_object_length(gc_ref(v)) != len + 1 ||
         gc_words(gc_ref(v))[0] != len)
         return false;
-    const double *a = gc_doubles(gc_ref(v)) + 1;
     bool ok = true;
-    for (uint64_t k = 0; k < len; k++)
-        ok &= a[k] == mt_array_value(k, len);
+    for (uint64_t k = 0; k < len; k++) {
+        if (t->poll && k % MT_POLL_WORDS == 0)
+            gc_safepoint(t->m);
+        ok &= gc_doubles(gc_ref(*slot))[1 + k] == mt_array_value(k, len);
+    }
     return ok;
 }
 
@@ -272,6 +313,7 @@ typedef struct mt_job {
     const mt_params *p;
     uint32_t node_type;
     int corrupt;
+    bool poll;          /* several threads: long loops poll safepoints */
     mt_result *results; /* one per thread, written only by that thread */
 } mt_job;
 
@@ -281,7 +323,7 @@ static void mt_run_one(gc_mutator *m, unsigned index, void *arg)
     mt_job *job = arg;
     const mt_params *p = job->p;
     mt_result *res = &job->results[index];
-    mt_thread t = {.m = m, .node_type = job->node_type, .p = p, .corrupt = job->corrupt};
+    mt_thread t = {.m = m, .node_type = job->node_type, .p = p, .corrupt = job->corrupt, .poll = job->poll};
     res->ran = true;
 
     size_t saved = gc_roots_save(m);
@@ -296,12 +338,11 @@ static void mt_run_one(gc_mutator *m, unsigned index, void *arg)
 
     /* 2. The long-lived array, half filled. */
     array = gc_value_of(gc_alloc_value_array(m, p->array_len + 1));
-    {
-        gc_object *a = gc_ref(array);
-        gc_set_word(a, 0, p->array_len);
-        double *v = gc_doubles(a) + 1;
-        for (uint64_t k = 0; k < p->array_len / 2; k++)
-            v[k] = 1.0 / (double)k;
+    gc_set_word(gc_ref(array), 0, p->array_len);
+    for (uint64_t k = 0; k < p->array_len / 2; k++) {
+        if (t.poll && k % MT_POLL_WORDS == 0)
+            gc_safepoint(m); /* the array may move: re-read below */
+        gc_doubles(gc_ref(array))[1 + k] = 1.0 / (double)k;
     }
     gc_safepoint(m);
 
@@ -318,7 +359,7 @@ static void mt_run_one(gc_mutator *m, unsigned index, void *arg)
                 }
                 if (k + 1 == iters) {
                     res->temp_checked++;
-                    if (!mt_check_tree(t.node_type, temp, d) && res->temp_bad++ == 0)
+                    if (!mt_check_tree_at(&t, temp, d) && res->temp_bad++ == 0)
                         wl_note(res->first, sizeof res->first, "%s tree of depth %d bad",
                                 bottom_up ? "bottom-up" : "top-down", d);
                 }
@@ -331,10 +372,10 @@ static void mt_run_one(gc_mutator *m, unsigned index, void *arg)
     /* 4. Verify this thread's long-lived data. Nothing here allocates. */
     if (t.corrupt)
         mt_corrupt(&t, &ll, &array);
-    res->ll_ok = mt_check_tree(t.node_type, ll, p->longlived_depth);
+    res->ll_ok = mt_check_tree_at(&t, ll, p->longlived_depth);
     if (!res->ll_ok)
         wl_note(res->first, sizeof res->first, "long-lived tree of depth %d bad", p->longlived_depth);
-    res->array_ok = mt_check_array(array, p->array_len);
+    res->array_ok = mt_check_array(&t, &array, p->array_len);
     if (!res->array_ok)
         wl_note(res->first, sizeof res->first, "long-lived array bad");
 
@@ -362,7 +403,7 @@ static int mt_gcbench_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
     }
     const mt_params *p = &mt_sizes[cfg->size];
     mt_job job = {.p = p, .node_type = node_type, .corrupt = wl_corrupt_mode(cfg->debug_corrupt, 3),
-                  .results = results};
+                  .poll = n > 1, .results = results};
     if (wl_run_threads(m, n, mt_run_one, &job, &d) != 0) {
         free(results);
         return 1;
