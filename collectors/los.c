@@ -35,7 +35,9 @@ void *gc_los_alloc(gc_los *los, size_t bytes, size_t room)
     GC_ASSERT(!los->marking); /* never allocated into during a collection */
     if (bytes > room || room - bytes < GC_LOS_OVERHEAD)
         return NULL;
-    gc_los_entry *e = gc_sys_alloc(sizeof *e + bytes);
+    /* Zeroed by the allocator, which skips the memset for fresh pages
+     * (jemalloc's MALLOCX_ZERO): the caller tells core (m->slow_zeroed). */
+    gc_los_entry *e = gc_sys_alloc_zeroed(sizeof *e + bytes);
     e->bytes = bytes;
     e->mark = 0;
     e->next = los->head.next;

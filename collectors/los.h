@@ -42,7 +42,7 @@ void gc_los_init(gc_los *los);
 void gc_los_destroy(gc_los *los);
 
 /* Budgeted allocation: memory for an object of `bytes` bytes
- * (uninitialised), or NULL when its footprint (bytes + GC_LOS_OVERHEAD)
+ * (zero-filled), or NULL when its footprint (bytes + GC_LOS_OVERHEAD)
  * exceeds `room`, the bytes the collector's heap budget still allows. */
 void *gc_los_alloc(gc_los *los, size_t bytes, size_t room);
 

@@ -149,8 +149,10 @@ GC_INLINE void *gc_space_alloc_slow(gc_mutator *m, size_t bytes, gc_los *los, si
     bool large = bytes > GC_SMALL_MAX;
     for (int attempt = 0;; attempt++) {
         void *p = large ? gc_los_alloc(los, bytes, gc_space_room(h, footprint(h))) : small(m, bytes);
-        if (p)
+        if (p) {
+            m->slow_zeroed = large; /* the large-object space returns zeroed memory */
             return p;
+        }
         if (attempt > 0 || !collect(m, large))
             return NULL;
     }

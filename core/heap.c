@@ -761,6 +761,7 @@ static GC_NOINLINE void *alloc_slow_finish(gc_mutator *m, size_t bytes, void *p)
 static GC_NOINLINE void *alloc_slow_general(gc_mutator *m, size_t bytes)
 {
     gc_heap *h = m->heap;
+    m->slow_zeroed = false; /* also for the stress path's fast-path retry */
     gc_safepoint(m); /* a one-mutator heap's only poll for an attaching thread */
     heap_enter(m);
     assert(!h->verifying && !h->in_pause);
@@ -787,6 +788,7 @@ void *gc_alloc_slow(gc_mutator *m, size_t bytes)
         return alloc_slow_general(m, bytes);
     gc_heap *h = m->heap;
     assert(!h->verifying && !h->in_pause);
+    m->slow_zeroed = false;
     void *p = h->ops->alloc_slow(m, bytes);
     if (GC_UNLIKELY(p == NULL || m->zero_bytes != 0))
         return alloc_slow_finish(m, bytes, p);

@@ -100,6 +100,8 @@ struct gc_mutator {
     gc_alloc_mode alloc_mode;
     gc_barrier_kind barrier;
     bool alloc_zeroed;          /* fast-path memory is already zero (bump chunks) */
+    bool slow_zeroed;           /* the block the last alloc_slow returned is already zero
+                                   (cleared by core before each call; set by the collector) */
     uint64_t allocated_bytes;   /* this mutator's lifetime totals */
     uint64_t allocated_objects;
     void *free_lists[GC_SIZE_CLASS_COUNT];
@@ -263,7 +265,10 @@ GC_INLINE gc_object *gc_alloc_object(gc_mutator *m, uint32_t type, gc_kind kind,
     bool zero = !m->alloc_zeroed;
     if (GC_UNLIKELY(p == NULL)) {
         p = gc_alloc_slow(m, bytes);
-        zero = true; /* slow-path memory (large objects, free cells) may hold garbage */
+        /* Slow-path memory (free cells, refcount's malloc) may hold garbage,
+         * unless the collector says it is zero (large objects: fresh pages
+         * need no memset, and touching 4 MiB of them cost milliseconds). */
+        zero = !m->slow_zeroed;
     }
     gc_object *o = (gc_object *)p;
     o->header = gc_make_header(type, length);
