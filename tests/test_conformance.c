@@ -1167,8 +1167,15 @@ ParameterizedTest(conf_param *p, conformance, fresh_objects)
     conf_rng r = {0x5eed000b};
     uint32_t node = node_type();
     for (int round = 0; round < (stress ? 2 : 4); round++) {
-        /* Garbage filled with non-zero words, reclaimed, then reused. */
+        /* Garbage filled with non-zero words, reclaimed, then reused; large
+         * objects too (the large-object space hands out memory it says is
+         * zero, m->slow_zeroed, so core does not zero it). */
         make_garbage(c, &r, 2u << 20, 4096);
+        for (int k = 0; k < 4; k++) {
+            gc_object *big = gc_alloc_value_array(c->m, 20000 + 5000 * (uint64_t)k);
+            for (uint64_t w = 0; w < gc_object_length(big); w++)
+                gc_set_word(big, w, UINT64_C(0xdeadbeefdeadbeef));
+        }
         gc_collect(c->m, GC_COLLECT_MAJOR);
         for (uint64_t len = 0; len < 300; len++) {
             check_fresh(c, gc_alloc_bytes(c->m, len * 3), GC_TYPE_BYTES, len * 3, "byte string");
@@ -1176,7 +1183,9 @@ ParameterizedTest(conf_param *p, conformance, fresh_objects)
             check_fresh(c, gc_alloc_ref_array(c->m, len), GC_TYPE_REF_ARRAY, len, "ref array");
             check_fresh(c, gc_alloc_record(c->m, node), node, 3, "record");
         }
-        check_fresh(c, gc_alloc_ref_array(c->m, 20000), GC_TYPE_REF_ARRAY, 20000, "large ref array");
+        for (int k = 0; k < 4; k++)
+            check_fresh(c, gc_alloc_ref_array(c->m, 20000 + 5000 * (uint64_t)k), GC_TYPE_REF_ARRAY,
+                        20000 + 5000 * (uint64_t)k, "large ref array");
         check_fresh(c, gc_alloc_bytes(c->m, 100000), GC_TYPE_BYTES, 100000, "large byte string");
         gc_object *s = gc_alloc_string(c->m, "hello, gc", 9);
         CONF_ASSERT(c, gc_object_length(s) == 9 && memcmp(gc_bytes(s), "hello, gc", 9) == 0,
