@@ -130,10 +130,8 @@ static void gen_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, 
  * holds for the heap's set alone). */
 static void gen_drain_one(gen_heap *g, gen_mutator *gm)
 {
-    for (size_t i = 0; i < gm->logged.n; i++)
-        gc_objstack_push(&g->remembered, gm->logged.v[i]);
     g->remembered_total += gm->logged.n;
-    gm->logged.n = 0;
+    gc_objstack_move_all(&g->remembered, &gm->logged);
 }
 
 /* At the start of every pause (the world is stopped). */

@@ -377,30 +377,32 @@ static void rc_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, g
         rc_decrement(rc, gc_ref(old));
 }
 
+/* Applies one log (increments or decrements) and empties it. */
+static void rc_apply_log(rc_heap *rc, gc_objstack *log, bool increments)
+{
+    for (size_t i = 0; i < log->n; i++) {
+        if (increments)
+            rc_increment(rc, log->v[i]);
+        else
+            rc_decrement(rc, log->v[i]);
+    }
+    log->n = 0;
+}
+
 /* Applies every logged increment, then every logged decrement (world
  * stopped, or no other mutator). After it, the counts are those of the
  * immediate barrier. */
 static void rc_apply_logs(gc_heap *h, rc_heap *rc)
 {
     GC_ASSERT(gc_world_stopped(h));
-    for (gc_mutator *m = gc_heap_mutators(h); m; m = m->next) {
-        rc_mutator *rm = m->collector_data;
-        for (size_t i = 0; i < rm->incs.n; i++)
-            rc_increment(rc, rm->incs.v[i]);
-        rm->incs.n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        bool incs = pass == 0;
+        for (gc_mutator *m = gc_heap_mutators(h); m; m = m->next) {
+            rc_mutator *rm = m->collector_data;
+            rc_apply_log(rc, incs ? &rm->incs : &rm->decs, incs);
+        }
+        rc_apply_log(rc, incs ? &rc->orphan_incs : &rc->orphan_decs, incs);
     }
-    for (size_t i = 0; i < rc->orphan_incs.n; i++)
-        rc_increment(rc, rc->orphan_incs.v[i]);
-    rc->orphan_incs.n = 0;
-    for (gc_mutator *m = gc_heap_mutators(h); m; m = m->next) {
-        rc_mutator *rm = m->collector_data;
-        for (size_t i = 0; i < rm->decs.n; i++)
-            rc_decrement(rc, rm->decs.v[i]);
-        rm->decs.n = 0;
-    }
-    for (size_t i = 0; i < rc->orphan_decs.n; i++)
-        rc_decrement(rc, rc->orphan_decs.v[i]);
-    rc->orphan_decs.n = 0;
 }
 
 /* ---- release: the freeing cascade ---------------------------------------------------- */
@@ -847,10 +849,8 @@ static void rc_mutator_init(gc_mutator *m)
 static void rc_mutator_fini(gc_mutator *m)
 {
     rc_mutator *rm = m->collector_data;
-    for (size_t i = 0; i < rm->incs.n; i++)
-        gc_objstack_push(&rm->rc->orphan_incs, rm->incs.v[i]);
-    for (size_t i = 0; i < rm->decs.n; i++)
-        gc_objstack_push(&rm->rc->orphan_decs, rm->decs.v[i]);
+    gc_objstack_move_all(&rm->rc->orphan_incs, &rm->incs);
+    gc_objstack_move_all(&rm->rc->orphan_decs, &rm->decs);
     gc_objstack_free(&rm->incs);
     gc_objstack_free(&rm->decs);
     gc_sys_free(rm, sizeof *rm);

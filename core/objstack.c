@@ -16,3 +16,10 @@ void gc_objstack_free(gc_objstack *s)
     s->v = NULL;
     s->n = s->cap = 0;
 }
+
+void gc_objstack_move_all(gc_objstack *dst, gc_objstack *src)
+{
+    for (size_t i = 0; i < src->n; i++)
+        gc_objstack_push(dst, src->v[i]);
+    src->n = 0;
+}

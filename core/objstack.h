@@ -15,6 +15,8 @@ typedef struct gc_objstack {
 
 GC_NOINLINE void gc_objstack_grow(gc_objstack *s);
 void gc_objstack_free(gc_objstack *s); /* releases the memory; the stack is empty afterwards */
+/* Pushes every entry of src onto dst (bottom first) and empties src. */
+void gc_objstack_move_all(gc_objstack *dst, gc_objstack *src);
 
 GC_INLINE void gc_objstack_push(gc_objstack *s, gc_object *o)
 {

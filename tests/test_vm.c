@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "conformance.h"
+#include "vm_test.h"
 #include "core/collector.h"
 #include "core/utf8.h"
 #include "core/vm/vm_impl.h"
@@ -52,30 +53,6 @@ typedef struct vm_result {
 } vm_result;
 
 static void vm_result_free(vm_result *r) { free(r->out); }
-
-static vm_program *assemble(const char *src)
-{
-    char err[512];
-    vm_program *p = vm_assemble(src, strlen(src), "t.gca", err, sizeof err);
-    cr_assert_not_null(p, "program does not assemble: %s\n--- source:\n%s", err, src);
-    return p;
-}
-
-/* The collector of tests that need one but not a particular one: the first
- * the filter (GCBENCH_COLLECTOR) selects. */
-static const char *ref_collector(void)
-{
-    conf_require_valid_filter();
-    const gc_collector_ops *ops = conf_pick(NULL);
-    cr_assert_not_null(ops, "no collector registered");
-    return ops->name;
-}
-
-static void count_root(gc_value *slot, void *ctx)
-{
-    (void)slot;
-    (*(size_t *)ctx)++;
-}
 
 /* Root slots holding references: with no root stack and no scanner left,
  * the global roots the VM did not remove. */

@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "conformance.h"
+#include "vm_test.h"
 #include "core/collector.h"
 #include "core/vm/vm_impl.h"
 #include "collectors/registry.h"
@@ -51,28 +52,6 @@ typedef struct run_result {
 } run_result;
 
 static void run_result_free(run_result *r) { free(r->out); }
-
-static vm_program *assemble(const char *src)
-{
-    char err[512];
-    vm_program *p = vm_assemble(src, strlen(src), "t.gca", err, sizeof err);
-    cr_assert_not_null(p, "program does not assemble: %s\n--- source:\n%s", err, src);
-    return p;
-}
-
-static const char *ref_collector(void)
-{
-    conf_require_valid_filter();
-    const gc_collector_ops *ops = conf_pick(NULL);
-    cr_assert_not_null(ops, "no collector registered");
-    return ops->name;
-}
-
-static void count_root(gc_value *slot, void *ctx)
-{
-    (void)slot;
-    (*(size_t *)ctx)++;
-}
 
 /* Runs p on a fresh heap (main thread: this one). Afterwards: every thread
  * the program started has detached (one mutator left), and the VM left no
