@@ -12,7 +12,8 @@
     X(marksweep)         \
     X(copying)           \
     X(generational)      \
-    X(refcount)
+    X(refcount)          \
+    X(markcompact)
 
 #define GC_DECLARE(n) extern const gc_collector_ops gc_##n##_ops;
 GC_COLLECTORS(GC_DECLARE)
