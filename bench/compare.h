@@ -1,6 +1,14 @@
-/* bench/compare.h — `gcbench compare [--format=text|csv|html] RUN_DIR...`:
- * reads each run directory's summary.json (bench/jsonread.h) and prints the
- * runs side by side, every figure with its ratio against the first run.
+/* bench/compare.h — `gcbench compare [--format=text|csv|html] [--no-group]
+ * RUN_DIR...`: reads each run directory's summary.json (with jansson,
+ * through bench/jsonread.h) and prints them side by side.
+ *
+ * By default runs are grouped by configuration (the summary keys in
+ * gcb_compare_config_keys: collector, its options, workload, size, heap,
+ * threads, seed, ...): one column per configuration, in the order of their
+ * first run on the command line, with each figure's median over the
+ * configuration's runs, its range [min..max] and the ratio of medians
+ * against the first configuration. --no-group gives one column per run
+ * with ratios against the first run (the format before issue 15).
  * Formats: docs/output-formats.md, "gcbench compare".
  *
  * All inputs are read and checked before anything is printed: a missing
@@ -11,32 +19,45 @@
 #ifndef GCB_COMPARE_H
 #define GCB_COMPARE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 #include "jsonread.h"
 
 typedef enum gcb_compare_format {
-    GCB_COMPARE_TEXT = 0, /* aligned table, one column per run */
-    GCB_COMPARE_CSV,      /* one row per run, raw values then ratio columns */
-    GCB_COMPARE_HTML      /* a <table> fragment, one column per run */
+    GCB_COMPARE_TEXT = 0, /* aligned table, one column per configuration (run) */
+    GCB_COMPARE_CSV,      /* one row per configuration (run), values then ratio columns */
+    GCB_COMPARE_HTML      /* a <table> fragment, one column per configuration (run) */
 } gcb_compare_format;
 
-/* A loaded run: its directory name as given and its summary.json. */
+/* A loaded run: its directory name as given and its summary.json
+ * (doc.root is a JSON object). */
 typedef struct gcb_compare_run {
     const char *dir;
-    gcb_jv *summary;
+    gcb_jdoc doc;
 } gcb_compare_run;
 
-/* Reads dir/summary.json into run (run->summary owned by the caller: free
- * with gcb_jv_free). Returns 0, or -1 with a message in err. */
-int gcb_compare_load(const char *dir, gcb_compare_run *run, char *err, size_t errlen);
+/* The summary.json keys whose values identify a configuration: two runs
+ * belong to one configuration iff each of these keys is absent from both or
+ * has equal values in both (gcb_jdoc_equal). NULL-terminated. */
+extern const char *const gcb_compare_config_keys[];
 
-/* Checks every compared figure of the loaded runs and writes the table.
- * Returns 0; -1 with a message in err when a figure has the wrong type
- * (nothing is written then). Stream errors show through ferror(out). */
-int gcb_compare_write(FILE *out, gcb_compare_format fmt, const gcb_compare_run *runs, size_t n,
-                      char *err, size_t errlen);
+/* Reads dir/summary.json into run (free with gcb_compare_run_free).
+ * Returns 0, or -1 with a message in err. */
+int gcb_compare_load(const char *dir, gcb_compare_run *run, char *err, size_t errlen);
+/* The same from text already read; `name` is the file named in messages. */
+int gcb_compare_parse(const char *dir, const char *name, const char *text, size_t len,
+                      gcb_compare_run *run, char *err, size_t errlen);
+void gcb_compare_run_free(gcb_compare_run *run);
+
+/* Checks every compared figure of the loaded runs and writes the table,
+ * grouped by configuration or (group false) one column per run.
+ * Returns 0; -1 with a message in err when a figure has the wrong type or
+ * is out of range (nothing is written then). Stream errors show through
+ * ferror(out). */
+int gcb_compare_write(FILE *out, gcb_compare_format fmt, bool group, const gcb_compare_run *runs,
+                      size_t n, char *err, size_t errlen);
 
 /* The subcommand: argv[0] is "compare". Returns the exit code. */
 int gcb_compare_main(int argc, char *argv[]);

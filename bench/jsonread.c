@@ -1,439 +1,299 @@
-/* bench/jsonread.c — the strict JSON reader (see bench/jsonread.h).
- * Recursive descent; the first error stops the parse and everything built
- * so far is freed. */
+/* bench/jsonread.c — reading JSON with jansson (see bench/jsonread.h).
+ *
+ * Big integers: before jansson sees the text, gcb_big_scan finds the plain
+ * integer tokens from 2^63 to 2^64-1 outside strings. Each is replaced, in
+ * a copy, by the real "0.000..." of the same length (so line and column of
+ * any error are unchanged), and its value is remembered by its ordinal among
+ * all number tokens. After parsing, a walk over the document in document
+ * order (jansson keeps object members in insertion order, and duplicates are
+ * rejected, so every number token becomes exactly one node, in order) finds
+ * the node of each remembered ordinal. */
 #include "jsonread.h"
-#include "json.h"
 
-#include <stdarg.h>
+#include <assert.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/utf8.h"
+/* A big integer token found by the scan. */
+typedef struct gcb_big_tok {
+    size_t ordinal; /* among all number tokens, 0-based */
+    size_t off;     /* byte offset of its first digit */
+    size_t len;     /* its length (19 or 20 digits) */
+    uint64_t value;
+} gcb_big_tok;
 
-typedef struct gcb_jp {
-    const char *p, *start, *end;
-    char *err;
-    size_t errlen;
-    bool bad;
-} gcb_jp;
+static bool gcb_is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static void gcb_jp_fail(gcb_jp *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void gcb_jp_fail(gcb_jp *s, const char *fmt, ...)
+/* A plain integer token: [1-9][0-9]* without sign, fraction or exponent.
+ * Sets *out when it lies in INT64_MAX+1 .. UINT64_MAX. */
+static bool gcb_big_value(const char *s, size_t len, uint64_t *out)
 {
-    if (s->bad)
-        return;
-    s->bad = true;
-    size_t line = 1, col = 1;
-    for (const char *q = s->start; q < s->p && q < s->end; q++) {
-        if (*q == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
-        }
-    }
-    if (s->err == NULL || s->errlen == 0)
-        return;
-    int k = snprintf(s->err, s->errlen, "line %zu, column %zu: ", line, col);
-    if (k < 0 || (size_t)k >= s->errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->err + k, s->errlen - (size_t)k, fmt, ap);
-    va_end(ap);
-}
-
-static int gcb_jp_peek(const gcb_jp *s) { return s->p < s->end ? (unsigned char)*s->p : -1; }
-
-static void gcb_jp_ws(gcb_jp *s)
-{
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\n' || *s->p == '\r' || *s->p == '\t'))
-        s->p++;
-}
-
-static bool gcb_jp_lit(gcb_jp *s, const char *lit)
-{
-    size_t n = strlen(lit);
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
+    if (len < 19 || len > 20 || s[0] == '0')
         return false;
-    s->p += n;
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false; /* above 2^64-1: jansson reports it */
+        v = v * 10 + d;
+    }
+    if (v <= (uint64_t)INT64_MAX)
+        return false;
+    *out = v;
     return true;
 }
 
-static void *gcb_jp_alloc(gcb_jp *s, size_t n)
+/* Scans text for big integer tokens; returns how many were found and sets
+ * *toks (malloc'ed, NULL when none), or (size_t)-1 when out of memory. The
+ * scan only has to be right for text jansson accepts; on other text it only
+ * ever replaces a complete integer token by a number token of the same
+ * length, which moves no error. */
+static size_t gcb_big_scan(const char *t, size_t len, gcb_big_tok **toks)
 {
-    void *p = calloc(1, n ? n : 1);
-    if (p == NULL)
-        gcb_jp_fail(s, "out of memory");
-    return p;
+    size_t n = 0, cap = 0, ordinal = 0;
+    *toks = NULL;
+    for (size_t i = 0; i < len;) {
+        char c = t[i];
+        if (c == '"') { /* a string: skip to its unescaped end */
+            for (i++; i < len && t[i] != '"'; i++)
+                if (t[i] == '\\')
+                    i++;
+            i++;
+        } else if (c == '-' || gcb_is_digit(c)) {
+            size_t start = i;
+            bool plain = c != '-';
+            if (c == '-')
+                i++;
+            while (i < len && gcb_is_digit(t[i]))
+                i++;
+            /* A fraction or an exponent (or anything number-like glued on)
+             * makes it a real, never a big integer. */
+            while (i < len && (gcb_is_digit(t[i]) || t[i] == '.' || t[i] == 'e' || t[i] == 'E' ||
+                               t[i] == '+' || t[i] == '-')) {
+                plain = false;
+                i++;
+            }
+            uint64_t v;
+            if (plain && gcb_big_value(t + start, i - start, &v)) {
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 4;
+                    gcb_big_tok *nt = realloc(*toks, cap * sizeof *nt);
+                    if (nt == NULL) {
+                        free(*toks);
+                        *toks = NULL;
+                        return (size_t)-1;
+                    }
+                    *toks = nt;
+                }
+                (*toks)[n++] = (gcb_big_tok){ordinal, start, i - start, v};
+            }
+            ordinal++;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') {
+            /* A literal (true, false, null) or junk: digits glued to it are
+             * not a number token. */
+            while (i < len && ((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+                               t[i] == '_' || gcb_is_digit(t[i])))
+                i++;
+        } else {
+            i++;
+        }
+    }
+    return n;
 }
 
-static int gcb_jp_hex4(gcb_jp *s, unsigned *out)
+/* The walk: numbers in document order; *ordinal counts them. Fills
+ * doc->big[k].node for the tokens toks[k] (sorted by ordinal). */
+static void gcb_big_walk(const json_t *v, size_t *ordinal, const gcb_big_tok *toks, size_t ntoks,
+                         gcb_jdoc *doc)
 {
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = gcb_jp_peek(s);
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else {
-            gcb_jp_fail(s, "bad \\u escape");
+    if (json_is_number(v)) {
+        size_t k = doc->nbig;
+        if (k < ntoks && toks[k].ordinal == *ordinal) {
+            assert(json_is_real(v) && json_real_value(v) == 0.0); /* the placeholder */
+            doc->big[k] = (gcb_jbig){v, toks[k].value};
+            doc->nbig++;
+        }
+        ++*ordinal;
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            gcb_big_walk(json_array_get(v, i), ordinal, toks, ntoks, doc);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *m;
+        json_object_foreach((json_t *)v, key, m)
+            gcb_big_walk(m, ordinal, toks, ntoks, doc);
+    }
+}
+
+int gcb_jdoc_parse(gcb_jdoc *doc, const char *text, size_t len, char *err, size_t errlen)
+{
+    *doc = (gcb_jdoc){0};
+    if (memchr(text, '\0', len) != NULL) {
+        /* jansson would stop at it ("end of file expected"): name it. */
+        size_t line = 1, col = 1;
+        for (const char *p = text; *p != '\0'; p++) {
+            if (*p == '\n') {
+                line++;
+                col = 1;
+            } else if (((unsigned char)*p & 0xC0) != 0x80) {
+                col++;
+            }
+        }
+        snprintf(err, errlen, "line %zu, column %zu: a NUL byte (not JSON text)", line, col);
+        return -1;
+    }
+    gcb_big_tok *toks;
+    size_t ntoks = gcb_big_scan(text, len, &toks);
+    if (ntoks == (size_t)-1) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *src = text;
+    char *copy = NULL;
+    if (ntoks > 0) {
+        copy = malloc(len);
+        doc->big = calloc(ntoks, sizeof *doc->big);
+        if (copy == NULL || doc->big == NULL) {
+            free(copy);
+            free(toks);
+            gcb_jdoc_free(doc);
+            snprintf(err, errlen, "out of memory");
             return -1;
         }
-        v = v * 16 + d;
-        s->p++;
+        memcpy(copy, text, len);
+        for (size_t k = 0; k < ntoks; k++) {
+            assert(toks[k].len >= 3);
+            memcpy(copy + toks[k].off, "0.", 2);
+            memset(copy + toks[k].off + 2, '0', toks[k].len - 2);
+        }
+        src = copy;
     }
-    *out = v;
+    json_error_t je;
+    doc->root = json_loadb(src, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    free(copy);
+    if (doc->root == NULL) {
+        free(toks);
+        gcb_jdoc_free(doc);
+        /* jansson's column is 0 when it stopped before the first character
+         * of a line: the error is at column 1. */
+        snprintf(err, errlen, "line %d, column %d: %s", je.line > 0 ? je.line : 1,
+                 je.column > 0 ? je.column : 1, je.text);
+        return -1;
+    }
+    size_t ordinal = 0;
+    gcb_big_walk(doc->root, &ordinal, toks, ntoks, doc);
+    free(toks);
+    /* Every token became a node (see the top of the file). */
+    assert(doc->nbig == ntoks);
+    if (doc->nbig != ntoks) {
+        gcb_jdoc_free(doc);
+        snprintf(err, errlen, "internal error: big integers lost in parsing");
+        return -1;
+    }
     return 0;
 }
 
-static size_t gcb_put_utf8(char *b, unsigned cp)
+void gcb_jdoc_free(gcb_jdoc *doc)
 {
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        b[0] = (char)(0xc0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        b[0] = (char)(0xe0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    b[0] = (char)(0xf0 | (cp >> 18));
-    b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-    b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    b[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
+    if (doc == NULL)
+        return;
+    json_decref(doc->root);
+    free(doc->big);
+    *doc = (gcb_jdoc){0};
 }
 
-/* A string literal at s->p; returns its decoded, NUL-terminated bytes.
- * Decoding never grows the text, so the source length bounds the buffer. */
-static char *gcb_jp_string(gcb_jp *s)
+/* The exact value of v if it is one of doc's big integers. */
+static bool gcb_jdoc_big(const gcb_jdoc *doc, const json_t *v, uint64_t *out)
 {
-    if (gcb_jp_peek(s) != '"') {
-        gcb_jp_fail(s, "expected a string");
-        return NULL;
+    if (doc == NULL || !json_is_real(v))
+        return false;
+    for (size_t i = 0; i < doc->nbig; i++)
+        if (doc->big[i].node == v) {
+            *out = doc->big[i].value;
+            return true;
+        }
+    return false;
+}
+
+int gcb_jdoc_u64(const gcb_jdoc *doc, const json_t *v, uint64_t *out)
+{
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        if (i < 0)
+            return -1;
+        *out = (uint64_t)i;
+        return 0;
     }
-    s->p++;
-    const char *q = s->p;
-    while (q < s->end && *q != '"') /* upper bound of the decoded length */
-        q += *q == '\\' && q + 1 < s->end ? 2 : 1;
-    char *buf = gcb_jp_alloc(s, (size_t)(q - s->p) + 1);
-    if (buf == NULL)
-        return NULL;
-    size_t len = 0;
-    for (;;) {
-        int c = gcb_jp_peek(s);
-        if (c < 0) {
-            gcb_jp_fail(s, "unterminated string");
-            break;
-        }
-        if (c < 0x20) {
-            gcb_jp_fail(s, "control character in a string");
-            break;
-        }
-        if (c == '"') {
-            s->p++;
-            break;
-        }
-        if (c != '\\') {
-            size_t k = gc_utf8_seq((const unsigned char *)s->p, (const unsigned char *)s->end);
-            if (k == 0) {
-                gcb_jp_fail(s, "invalid UTF-8 in a string");
+    return gcb_jdoc_big(doc, v, out) ? 0 : -1;
+}
+
+double gcb_jdoc_number(const gcb_jdoc *doc, const json_t *v)
+{
+    uint64_t u;
+    if (gcb_jdoc_big(doc, v, &u))
+        return (double)u;
+    return json_number_value(v);
+}
+
+const char *gcb_jdoc_number_text(const gcb_jdoc *doc, const json_t *v, char *buf, size_t len)
+{
+    uint64_t u;
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    if (json_is_integer(v)) {
+        snprintf(buf, len, "%" PRId64, (int64_t)json_integer_value(v));
+    } else if (gcb_jdoc_big(doc, v, &u)) {
+        snprintf(buf, len, "%" PRIu64, u);
+    } else if (json_is_real(v)) {
+        /* jansson refuses non-finite reals, so every value prints as a
+         * number; the shortest precision that reads back exactly. */
+        double x = json_real_value(v);
+        for (int p = 1; p <= 17; p++) {
+            snprintf(buf, len, "%.*g", p, x);
+            if (strtod(buf, NULL) == x)
                 break;
-            }
-            memcpy(buf + len, s->p, k);
-            len += k;
-            s->p += k;
-            continue;
         }
-        s->p++;
-        int e = gcb_jp_peek(s);
-        s->p++;
-        unsigned cp;
-        switch (e) {
-        case '"': buf[len++] = '"'; break;
-        case '\\': buf[len++] = '\\'; break;
-        case '/': buf[len++] = '/'; break;
-        case 'b': buf[len++] = '\b'; break;
-        case 'f': buf[len++] = '\f'; break;
-        case 'n': buf[len++] = '\n'; break;
-        case 'r': buf[len++] = '\r'; break;
-        case 't': buf[len++] = '\t'; break;
-        case 'u':
-            if (gcb_jp_hex4(s, &cp) != 0)
-                break;
-            if (cp >= 0xdc00 && cp <= 0xdfff) {
-                gcb_jp_fail(s, "lone low surrogate in a \\u escape");
-                break;
-            }
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                unsigned lo;
-                if (!gcb_jp_lit(s, "\\u") || gcb_jp_hex4(s, &lo) != 0 || lo < 0xdc00 ||
-                    lo > 0xdfff) {
-                    gcb_jp_fail(s, "lone high surrogate in a \\u escape");
-                    break;
-                }
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            }
-            if (cp == 0) {
-                gcb_jp_fail(s, "\\u0000 in a string is not supported");
-                break;
-            }
-            len += gcb_put_utf8(buf + len, cp);
-            break;
-        default:
-            s->p--;
-            gcb_jp_fail(s, "invalid escape in a string");
-            break;
-        }
-        if (s->bad)
-            break;
-    }
-    buf[len] = '\0';
-    if (s->bad) {
-        free(buf);
-        return NULL;
     }
     return buf;
 }
 
-static bool gcb_isdigit(int c) { return c >= '0' && c <= '9'; }
-
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static void gcb_jp_number(gcb_jp *s, gcb_jv *v)
+bool gcb_jdoc_equal(const gcb_jdoc *da, const json_t *a, const gcb_jdoc *db, const json_t *b)
 {
-    const char *from = s->p;
-    if (gcb_jp_peek(s) == '-')
-        s->p++;
-    if (gcb_jp_peek(s) == '0') {
-        s->p++;
-        if (gcb_isdigit(gcb_jp_peek(s))) {
-            gcb_jp_fail(s, "leading zero in a number");
-            return;
-        }
-    } else if (gcb_isdigit(gcb_jp_peek(s))) {
-        while (gcb_isdigit(gcb_jp_peek(s)))
-            s->p++;
-    } else {
-        gcb_jp_fail(s, "expected a value");
-        return;
+    if (a == NULL || b == NULL)
+        return a == b;
+    if (json_is_number(a) && json_is_number(b)) {
+        uint64_t ua, ub;
+        bool ea = gcb_jdoc_u64(da, a, &ua) == 0, eb = gcb_jdoc_u64(db, b, &ub) == 0;
+        if (ea && eb)
+            return ua == ub;
+        if (json_is_integer(a) && json_is_integer(b))
+            return json_integer_value(a) == json_integer_value(b);
+        return gcb_jdoc_number(da, a) == gcb_jdoc_number(db, b);
     }
-    if (gcb_jp_peek(s) == '.') {
-        s->p++;
-        if (!gcb_isdigit(gcb_jp_peek(s))) {
-            gcb_jp_fail(s, "expected a digit after '.'");
-            return;
-        }
-        while (gcb_isdigit(gcb_jp_peek(s)))
-            s->p++;
-    }
-    if (gcb_jp_peek(s) == 'e' || gcb_jp_peek(s) == 'E') {
-        s->p++;
-        if (gcb_jp_peek(s) == '+' || gcb_jp_peek(s) == '-')
-            s->p++;
-        if (!gcb_isdigit(gcb_jp_peek(s))) {
-            gcb_jp_fail(s, "expected a digit in the exponent");
-            return;
-        }
-        while (gcb_isdigit(gcb_jp_peek(s)))
-            s->p++;
-    }
-    size_t n = (size_t)(s->p - from);
-    v->str = gcb_jp_alloc(s, n + 1);
-    if (v->str == NULL)
-        return;
-    memcpy(v->str, from, n);
-    v->str[n] = '\0';
-    v->num = strtod(v->str, NULL);
-}
-
-static gcb_jv *gcb_jp_value(gcb_jp *s, int depth);
-
-static bool gcb_jp_push(gcb_jp *s, gcb_jv *v, char *key, gcb_jv *item, size_t *cap)
-{
-    if (v->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        gcb_jv **ni = realloc(v->items, nc * sizeof *ni);
-        if (ni != NULL)
-            v->items = ni;
-        if (v->t == GCB_J_OBJ) {
-            char **nk = realloc(v->keys, nc * sizeof *nk);
-            if (nk != NULL)
-                v->keys = nk;
-            if (nk == NULL)
-                ni = NULL;
-        }
-        if (ni == NULL) {
-            gcb_jp_fail(s, "out of memory");
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    if (json_is_array(a)) {
+        if (json_array_size(a) != json_array_size(b))
             return false;
-        }
-        *cap = nc;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!gcb_jdoc_equal(da, json_array_get(a, i), db, json_array_get(b, i)))
+                return false;
+        return true;
     }
-    if (v->t == GCB_J_OBJ)
-        v->keys[v->n] = key;
-    v->items[v->n] = item;
-    v->n++;
-    return true;
-}
-
-static void gcb_jp_container(gcb_jp *s, gcb_jv *v, int depth)
-{
-    const bool obj = v->t == GCB_J_OBJ;
-    const char close = obj ? '}' : ']';
-    size_t cap = 0;
-    s->p++;
-    gcb_jp_ws(s);
-    if (gcb_jp_peek(s) == close) {
-        s->p++;
-        return;
+    if (json_is_object(a)) {
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        const char *key;
+        json_t *m;
+        json_object_foreach((json_t *)a, key, m)
+            if (!gcb_jdoc_equal(da, m, db, json_object_get(b, key)))
+                return false;
+        return true;
     }
-    for (;;) {
-        char *key = NULL;
-        gcb_jp_ws(s);
-        if (obj) {
-            key = gcb_jp_string(s);
-            if (key == NULL)
-                return;
-            gcb_jp_ws(s);
-            if (gcb_jp_peek(s) != ':') {
-                free(key);
-                gcb_jp_fail(s, "expected ':' after an object key");
-                return;
-            }
-            s->p++;
-        }
-        gcb_jv *item = gcb_jp_value(s, depth + 1);
-        if (item == NULL || !gcb_jp_push(s, v, key, item, &cap)) {
-            free(key);
-            gcb_jv_free(item);
-            return;
-        }
-        gcb_jp_ws(s);
-        if (gcb_jp_peek(s) == ',') {
-            s->p++;
-            continue;
-        }
-        if (gcb_jp_peek(s) == close) {
-            s->p++;
-            return;
-        }
-        if (gcb_jp_peek(s) < 0)
-            gcb_jp_fail(s, "unexpected end of input");
-        else
-            gcb_jp_fail(s, obj ? "expected ',' or '}' in an object"
-                               : "expected ',' or ']' in an array");
-        return;
-    }
-}
-
-static gcb_jv *gcb_jp_value(gcb_jp *s, int depth)
-{
-    gcb_jp_ws(s);
-    if (depth > GCB_JREAD_MAX_DEPTH) {
-        gcb_jp_fail(s, "nesting deeper than %d", GCB_JREAD_MAX_DEPTH);
-        return NULL;
-    }
-    gcb_jv *v = gcb_jp_alloc(s, sizeof *v);
-    if (v == NULL)
-        return NULL;
-    int c = gcb_jp_peek(s);
-    if (c == '{' || c == '[') {
-        v->t = c == '{' ? GCB_J_OBJ : GCB_J_ARR;
-        gcb_jp_container(s, v, depth);
-    } else if (c == '"') {
-        v->t = GCB_J_STR;
-        v->str = gcb_jp_string(s);
-    } else if (gcb_jp_lit(s, "true")) {
-        v->t = GCB_J_BOOL;
-        v->b = true;
-    } else if (gcb_jp_lit(s, "false")) {
-        v->t = GCB_J_BOOL;
-    } else if (gcb_jp_lit(s, "null")) {
-        v->t = GCB_J_NULL;
-    } else if (c < 0) {
-        gcb_jp_fail(s, "unexpected end of input");
-    } else {
-        v->t = GCB_J_NUM;
-        gcb_jp_number(s, v);
-    }
-    if (s->bad) {
-        gcb_jv_free(v);
-        return NULL;
-    }
-    return v;
-}
-
-gcb_jv *gcb_jv_parse(const char *text, size_t len, char *err, size_t errlen)
-{
-    gcb_jp s = {text, text, text + len, err, errlen, false};
-    if (err != NULL && errlen > 0)
-        err[0] = '\0';
-    if (memchr(text, '\0', len) != NULL) {
-        s.p = memchr(text, '\0', len);
-        gcb_jp_fail(&s, "NUL byte in the input");
-        return NULL;
-    }
-    gcb_jv *v = gcb_jp_value(&s, 0);
-    if (v == NULL)
-        return NULL;
-    gcb_jp_ws(&s);
-    if (s.p != s.end) {
-        gcb_jp_fail(&s, "unexpected text after the value");
-        gcb_jv_free(v);
-        return NULL;
-    }
-    return v;
-}
-
-void gcb_jv_free(gcb_jv *v)
-{
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->keys != NULL)
-            free(v->keys[i]);
-        gcb_jv_free(v->items[i]);
-    }
-    free(v->keys);
-    free(v->items);
-    free(v->str);
-    free(v);
-}
-
-const gcb_jv *gcb_jv_get(const gcb_jv *v, const char *key)
-{
-    if (v == NULL || v->t != GCB_J_OBJ)
-        return NULL;
-    for (size_t i = 0; i < v->n; i++)
-        if (strcmp(v->keys[i], key) == 0)
-            return v->items[i];
-    return NULL;
-}
-
-int gcb_jv_u64(const gcb_jv *v, uint64_t *out)
-{
-    if (v == NULL || v->t != GCB_J_NUM || v->str == NULL || !gcb_isdigit((unsigned char)v->str[0]))
-        return -1;
-    uint64_t x = 0;
-    for (const char *p = v->str; *p != '\0'; p++) {
-        if (!gcb_isdigit((unsigned char)*p))
-            return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (x > (UINT64_MAX - d) / 10)
-            return -1;
-        x = x * 10 + d;
-    }
-    *out = x;
-    return 0;
+    /* Strings and the literals true, false, null. */
+    return json_equal((json_t *)a, (json_t *)b) != 0;
 }

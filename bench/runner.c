@@ -15,6 +15,7 @@
 #include "gcbench.h"
 #include "report.h"
 #include "stats.h"
+#include "sweep.h"
 
 static void gcb_usage_error(const char *msg)
 {
@@ -262,6 +263,8 @@ int gcb_main(int argc, char *argv[])
     gcb_keep_std_fds();
     if (argc >= 2 && strcmp(argv[1], "compare") == 0)
         return gcb_compare_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "sweep") == 0)
+        return gcb_sweep_main(argc - 1, argv + 1);
     if (gcb_parse_args(argc, argv, &o, err, sizeof err) != 0) {
         gcb_usage_error(err);
         return GCB_EXIT_USAGE;

@@ -29,7 +29,8 @@ int gcb_run(const gcb_options *o);
 int gcb_run_workload(const gcb_options *o, const wl_workload *wl);
 
 /* The whole program: parses argv and dispatches (`gcbench compare ...` to
- * gcb_compare_main); returns the exit code. */
+ * gcb_compare_main, `gcbench sweep ...` to gcb_sweep_main); returns the exit
+ * code. */
 int gcb_main(int argc, char *argv[]);
 
 #endif /* GCB_RUNNER_H */

@@ -1,6 +1,6 @@
 /* core/utf8.h — UTF-8 validation and escaping for messages, in system
- * memory. Shared by the JSON writer and reader (bench/json.c,
- * bench/jsonread.c) and by the assembler and interpreter (core/vm/), whose
+ * memory. Shared by the JSON writer (bench/json.c) and by the assembler and
+ * interpreter (core/vm/), whose
  * messages quote input text: a message is always valid UTF-8 with no
  * control characters, whatever bytes the input held. */
 #ifndef GC_UTF8_H

@@ -337,8 +337,9 @@ Test(plots, labels_show_collector_options)
     free(svg);
 }
 
-/* Two runs with the same collector / workload / heap get their directory
- * names appended to tell them apart. */
+/* Two runs of one configuration (the same collector, workload, heap, seed,
+ * ...) are one legend entry that counts them; with --no-group each run has
+ * its own, told apart by its directory name. */
 Test(plots, duplicate_labels_get_directory_names)
 {
     NEED_GNUPLOT();
@@ -346,6 +347,11 @@ Test(plots, duplicate_labels_get_directory_names)
     const char *out = fmt("%s/dup.svg", tmpdir);
     cr_assert_eq(script("plot-cdf", fmt("'%s' '%s/again' -o '%s'", run_ms, tmpdir, out)), 0);
     char *svg = expect_svg(out);
+    cr_assert_not_null(strstr(svg, "marksweep / trees / 1 MiB (2 runs, "), "the two runs not one entry");
+    cr_assert_null(strstr(svg, "(again)"), "a repetition has an entry of its own");
+    free(svg);
+    cr_assert_eq(script("plot-cdf", fmt("--no-group '%s' '%s/again' -o '%s'", run_ms, tmpdir, out)), 0);
+    svg = expect_svg(out);
     cr_assert_not_null(strstr(svg, "marksweep / trees / 1 MiB (ms)"), "first run not told apart");
     cr_assert_not_null(strstr(svg, "marksweep / trees / 1 MiB (again)"), "second run not told apart");
     free(svg);
@@ -619,9 +625,19 @@ Test(plots, every_collectors_run_directory_passes_the_checks)
                      0);
         for (size_t i = 0; i < NSCRIPTS; i++) {
             const char *out = fmt("%s/all-%s-%s.svg", tmpdir, collectors[c], plot_scripts[i]);
+            /* Grouped, the CRLF copy is a repetition of the same configuration. */
             int rc = script(plot_scripts[i], fmt("'%s' '%s' '%s' -o '%s'", dir, crlf, run_ms, out));
             cr_assert_eq(rc, 0, "%s on a %s run: exit %d", plot_scripts[i], collectors[c], rc);
             char *svg = expect_svg(out);
+            if (strcmp(plot_scripts[i], "plot-phases") == 0)
+                cr_assert_not_null(strstr(svg, "(mean of 2)"), "%s: %s not grouped", plot_scripts[i], collectors[c]);
+            else
+                cr_assert(svg_has_label(svg, fmt("%s / trees / 2 MiB (2 runs", collectors[c])), "%s: %s not grouped",
+                          plot_scripts[i], collectors[c]);
+            free(svg);
+            rc = script(plot_scripts[i], fmt("--no-group '%s' '%s' '%s' -o '%s'", dir, crlf, run_ms, out));
+            cr_assert_eq(rc, 0, "%s --no-group on a %s run: exit %d", plot_scripts[i], collectors[c], rc);
+            svg = expect_svg(out);
             cr_assert(svg_has_label(svg, fmt("%s / trees / 2 MiB (all-%s)", collectors[c], collectors[c])),
                       "%s: legend lacks %s", plot_scripts[i], collectors[c]);
             cr_assert(svg_has_label(svg, fmt("%s / trees / 2 MiB (crlf-%s)", collectors[c], collectors[c])),
@@ -681,18 +697,24 @@ Test(plots, awkward_run_directory_names_are_paths)
     for (size_t i = 0; i < NSCRIPTS + 1; i++) {
         bool report = i == NSCRIPTS;
         const char *name = report ? "report" : plot_scripts[i];
-        /* An output name that could be an option too, in a directory that could. */
+        /* An output name that could be an option too, in a directory that could.
+         * The plots one entry per run (--no-group), to see every name in a
+         * label; the report grouped (the ten copies are one configuration). */
         char out[64];
         snprintf(out, sizeof out, report ? "-r=1" : "-d/it's =%s.svg", name);
-        int rc = sh("cd '%s' && GCBENCH='%s' timeout 120 '%s/scripts/%s' -o %s --%s <>'%s/fifo' >/dev/null "
+        int rc = sh("cd '%s' && GCBENCH='%s' timeout 120 '%s/scripts/%s' -o %s %s --%s <>'%s/fifo' >/dev/null "
                     "2>'%s/err.txt'",
-                    names, GCBENCH_BIN, GCBENCH_SOURCE_DIR, name, shq(out), dirs, tmpdir, tmpdir);
+                    names, GCBENCH_BIN, GCBENCH_SOURCE_DIR, name, shq(out), report ? "" : "--no-group", dirs,
+                    tmpdir, tmpdir);
         char *err = slurp(fmt("%s/err.txt", tmpdir));
         cr_assert_neq(rc, 124, "%s hung (read stdin?)", name);
         cr_assert_eq(rc, 0, "%s on awkward names: exit %d: %s", name, rc, err);
         free(err);
         char *svg = expect_svg(report ? fmt("%s/-r=1/pauses.svg", names) : fmt("%s/%s", names, out));
-        for (size_t j = 0; j < NAWKWARD; j++) {
+        if (report)
+            cr_assert(svg_has_label(svg, fmt("marksweep / trees / 1 MiB (%zu runs, ", NAWKWARD)),
+                      "report: the copies are not one configuration");
+        for (size_t j = 0; j < NAWKWARD && !report; j++) {
             if (strpbrk(awkward_names[j], "'\"&<>") != NULL)
                 continue; /* escaped in SVG */
             cr_assert(svg_has_label(svg, fmt("marksweep / trees / 1 MiB (%s)", awkward_names[j])),
@@ -741,4 +763,290 @@ Test(plots, report_on_a_summary_compare_rejects)
     cr_assert_not_null(strstr(err, "summary.json"), "the message does not name the file: %s", err);
     free(err);
     cr_assert_lt(file_size(out), 0, "the report wrote %s", out);
+}
+
+/* ---- grouped runs and legends (issue 15) ------------------------------------------ */
+
+/* How many times needle occurs in hay. */
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Makes COUNT copies of RUN named PREFIX-1 .. PREFIX-COUNT under tmpdir and
+ * appends them, quoted, to list (a shell word list). */
+static void copies(const char *run, const char *prefix, int count, char *list, size_t len)
+{
+    for (int k = 1; k <= count; k++) {
+        cr_assert_eq(sh("rm -rf '%s/%s-%d' && cp -r '%s' '%s/%s-%d'", tmpdir, prefix, k, run, tmpdir, prefix, k), 0);
+        size_t used = strlen(list);
+        snprintf(list + used, len - used, " '%s/%s-%d'", tmpdir, prefix, k);
+    }
+}
+
+/* The colour of the legend entry whose title starts with TITLE in a
+ * generated gnuplot script ("keyentry ... lc rgb '#RRGGBB' dt N ... title
+ * 'TITLE..."): "#RRGGBB dt N", in one of fmt's buffers. */
+static const char *key_style(const char *gp, const char *title)
+{
+    const char *t = strstr(gp, fmt("title '%s", title));
+    cr_assert_not_null(t, "no legend entry '%s'", title);
+    const char *k = t;
+    while (k > gp && strncmp(k, "keyentry", 8) != 0)
+        k--;
+    const char *lc = strstr(k, "lc rgb '");
+    cr_assert(lc != NULL && lc < t, "entry '%s' has no colour", title);
+    const char *dt = strstr(lc, " dt ");
+    return fmt("%.7s dt %d", lc + 8, dt != NULL && dt < t ? atoi(dt + 4) : 0);
+}
+
+/* Three collectors x three runs (and a marksweep run in another heap): one
+ * legend entry per configuration, counting its runs, in every plot; one
+ * colour per collector, so the two marksweep configurations share theirs
+ * and differ in dash pattern; one bar per configuration in plot-phases,
+ * the mean of its runs. */
+Test(plots, repeated_runs_are_grouped_by_configuration)
+{
+    NEED_GNUPLOT();
+    const char *gen = fmt("%s/gen", tmpdir);
+    cr_assert_eq(sh("'%s' --collector=generational --size=small --heap=2M --quiet --out='%s'", GCBENCH_BIN, gen), 0);
+    char list[4096] = "";
+    copies(run_ms, "g-ms", 3, list, sizeof list);
+    copies(run_cp, "g-cp", 3, list, sizeof list);
+    copies(gen, "g-gen", 3, list, sizeof list);
+    size_t used = strlen(list);
+    snprintf(list + used, sizeof list - used, " '%s'", run_idle);
+    const char *labels[] = {"marksweep / trees / 1 MiB (3 runs", "copying / trees / 2 MiB (3 runs",
+                            "generational / trees / 2 MiB (3 runs", "marksweep / trees / 64 MiB"};
+    char gp[600], out[600];
+    snprintf(gp, sizeof gp, "%s/group.gp", tmpdir);
+    for (size_t i = 0; i < NSCRIPTS; i++) {
+        snprintf(out, sizeof out, "%s/group-%s.svg", tmpdir, plot_scripts[i]);
+        cr_assert_eq(sh("GCBENCH_PLOT_SCRIPT='%s' '%s/scripts/%s' %s -o '%s' 2>'%s/err.txt'", gp, GCBENCH_SOURCE_DIR,
+                        plot_scripts[i], list, out, tmpdir),
+                     0, "%s: %s", plot_scripts[i], slurp(fmt("%s/err.txt", tmpdir)));
+        char *script_text = slurp(gp), *svg = expect_svg(out);
+        if (strcmp(plot_scripts[i], "plot-phases") == 0) {
+            /* One bar (x tic) per configuration, the three repeated ones
+             * labelled with their mean. */
+            cr_assert_eq(count_of(script_text, "'marksweep'.\"\\n\".'trees / 1 MiB'"), 1, "%s", script_text);
+            cr_assert_eq(count_of(script_text, "'copying'.\"\\n\".'trees / 2 MiB'"), 1, "%s", script_text);
+            cr_assert_eq(count_of(script_text, "'marksweep'.\"\\n\".'trees / 64 MiB'"), 1, "%s", script_text);
+            cr_assert_eq(count_of(svg, "(mean of 3)"), 3, "three bars of three runs");
+            free(script_text);
+            free(svg);
+            continue;
+        }
+        for (size_t l = 0; l < 4; l++) {
+            cr_assert_eq(count_of(script_text, fmt("title '%s", labels[l])), 1, "%s: entries for '%s'",
+                         plot_scripts[i], labels[l]);
+            cr_assert(svg_has_label(svg, labels[l]), "%s: legend lacks '%s'", plot_scripts[i], labels[l]);
+        }
+        cr_assert_null(strstr(svg, "(g-ms-1)"), "%s: a run of a group has its own entry", plot_scripts[i]);
+        if (strcmp(plot_scripts[i], "plot-cdf") == 0 || strcmp(plot_scripts[i], "plot-mmu") == 0) {
+            char ms1[32], ms64[32], cp[32], gn[32];
+            snprintf(ms1, sizeof ms1, "%s", key_style(script_text, labels[0]));
+            snprintf(cp, sizeof cp, "%s", key_style(script_text, labels[1]));
+            snprintf(gn, sizeof gn, "%s", key_style(script_text, labels[2]));
+            snprintf(ms64, sizeof ms64, "%s", key_style(script_text, labels[3]));
+            cr_assert(strncmp(ms1, ms64, 7) == 0 && strcmp(ms1, ms64) != 0,
+                      "%s: one colour per collector, a dash per configuration: %s, %s", plot_scripts[i], ms1, ms64);
+            cr_assert(strncmp(ms1, cp, 7) != 0 && strncmp(ms1, gn, 7) != 0 && strncmp(cp, gn, 7) != 0,
+                      "%s: collectors share a colour: %s %s %s", plot_scripts[i], ms1, cp, gn);
+            /* Every curve of a configuration in its colour (the repeated
+             * ones lighter: alpha 50). */
+            cr_assert_eq(count_of(script_text, fmt("lc rgb '%.7s' dt 1 notitle", cp)) +
+                             count_of(script_text, fmt("lc rgb '#50%.6s' dt 1 notitle", cp + 1)),
+                         3, "%s: copying's three curves: %s", plot_scripts[i], script_text);
+        }
+        free(script_text);
+        free(svg);
+    }
+}
+
+/* The PNG pixels of an image, as gnuplot reads them back ("x y r g b a"
+ * rows), into tmpdir/pixels.txt; then how many separate blobs of at least
+ * 10 pixels of exactly colour R,G,B it has. */
+static int png_blobs(const char *png, int r, int g, int b)
+{
+    const char *pix = fmt("%s/pixels.txt", tmpdir);
+    cr_assert_eq(sh("gnuplot -e \"set table '%s'; plot '%s' binary filetype=png with rgbimage; unset table\"", pix,
+                    png),
+                 0);
+    const char *count = fmt("%s/blobs.txt", tmpdir);
+    cr_assert_eq(sh("awk -v R=%d -v G=%d -v B=%d '"
+                    "NF == 7 && $3 == R && $4 == G && $5 == B { p[$1 \",\" $2] = 1 }"
+                    "END { for (k in p) { if (seen[k]) continue; size = 0; top = 0; st[++top] = k; seen[k] = 1;"
+                    "  while (top > 0) { c = st[top--]; size++; split(c, xy, \",\");"
+                    "   for (dx = -1; dx <= 1; dx++) for (dy = -1; dy <= 1; dy++) {"
+                    "    q = (xy[1] + dx) \",\" (xy[2] + dy); if ((q in p) && !seen[q]) { seen[q] = 1; st[++top] = q } } }"
+                    "  if (size >= 10) n++ } print n + 0 }' '%s' >'%s'",
+                    r, g, b, pix, count),
+                 0);
+    char *text = slurp(count);
+    int n = atoi(text);
+    free(text);
+    sh("rm -f '%s'", pix);
+    return n;
+}
+
+/* The SVG text element holding exactly TEXT lies inside the canvas. */
+static void expect_text_inside(const char *svg, const char *text, const char *what)
+{
+    int w = 0, h = 0;
+    const char *vb = strstr(svg, "viewBox=\"0 0 ");
+    cr_assert(vb != NULL && sscanf(vb, "viewBox=\"0 0 %d %d", &w, &h) == 2, "%s: no viewBox", what);
+    const char *t = strstr(svg, fmt("<text>%s</text>", text));
+    cr_assert_not_null(t, "%s: no text '%s'", what, text);
+    const char *tr = t;
+    while (tr > svg && strncmp(tr, "translate(", 10) != 0)
+        tr--;
+    double x = -1, y = -1;
+    cr_assert(sscanf(tr, "translate(%lf,%lf)", &x, &y) == 2, "%s: no position for '%s'", what, text);
+    cr_assert(x >= 0 && x < w - 50 && y > 0 && y <= h, "%s: '%s' at %.0f,%.0f outside the %dx%d canvas", what, text,
+              x, y, w, h);
+}
+
+/* Legends keep every entry, in PNG too: 9 runs (3 configurations x 3) and
+ * 20 runs one entry each (--no-group). Before issue 15 a two-column key
+ * wider than the 1200-pixel canvas lost its first column in PNG (gnuplot
+ * lays the key out with pngcairo's character width, 11 px, and centres it:
+ * the left column fell off the canvas) and a tall one squeezed the plot.
+ * Checked three ways: each entry is in the generated gnuplot script once;
+ * in the SVG every entry is a text inside the canvas; and in the PNG of
+ * plot-pauses, whose run markers (#333333) appear only in the key, the
+ * markers are counted. */
+Test(plots, legends_keep_every_entry, .timeout = 300)
+{
+    NEED_GNUPLOT();
+    char nine[4096] = "", twenty[8192] = "";
+    copies(run_ms, "k-ms", 3, nine, sizeof nine);
+    copies(run_cp, "k-cp", 3, nine, sizeof nine);
+    copies(run_idle, "k-idle", 3, nine, sizeof nine);
+    copies(run_ms, "twenty-run-with-a-long-name", 20, twenty, sizeof twenty);
+    char gp[600], png[600], svgpath[600];
+    snprintf(gp, sizeof gp, "%s/key.gp", tmpdir);
+    snprintf(png, sizeof png, "%s/key.png", tmpdir);
+    static char nine_ng[4200], twenty_ng[8300];
+    snprintf(nine_ng, sizeof nine_ng, "--no-group %s", nine);
+    snprintf(twenty_ng, sizeof twenty_ng, "--no-group %s", twenty);
+    struct { const char *args; int entries; } cases[] = {{nine, 3}, {nine_ng, 9}, {twenty_ng, 20}};
+    for (size_t c = 0; c < 3; c++) {
+        char args[8192];
+        snprintf(args, sizeof args, "%s", cases[c].args);
+        for (size_t i = 0; i < NSCRIPTS; i++) {
+            bool phases = strcmp(plot_scripts[i], "plot-phases") == 0;
+            snprintf(svgpath, sizeof svgpath, "%s/key-%s.svg", tmpdir, plot_scripts[i]);
+            cr_assert_eq(sh("GCBENCH_PLOT_SCRIPT='%s' '%s/scripts/%s' %s -o '%s' 2>'%s/err.txt'", gp,
+                            GCBENCH_SOURCE_DIR, plot_scripts[i], args, svgpath, tmpdir),
+                         0, "%s: %s", plot_scripts[i], slurp(fmt("%s/err.txt", tmpdir)));
+            char *svg = expect_svg(svgpath), *script_text = slurp(gp);
+            for (int e = 1; e <= cases[c].entries; e++) {
+                const char *label;
+                if (cases[c].entries == 3)
+                    label = e == 1 ? "marksweep / trees / 1 MiB" : e == 2 ? "copying / trees / 2 MiB"
+                                                                           : "marksweep / trees / 64 MiB";
+                else if (cases[c].entries == 9)
+                    label = fmt("%s / trees / %s (k-%s-%d)", e <= 3 ? "marksweep" : e <= 6 ? "copying" : "marksweep",
+                                e <= 3 ? "1 MiB" : e <= 6 ? "2 MiB" : "64 MiB", e <= 3 ? "ms" : e <= 6 ? "cp" : "idle",
+                                (e - 1) % 3 + 1);
+                else
+                    label = fmt("marksweep / trees / 1 MiB (twenty-run-with-a-long-name-%d)", e);
+                char lab[256];
+                snprintf(lab, sizeof lab, "%s", label);
+                if (phases) {
+                    /* A bar label's second line, inside the canvas. */
+                    const char *second = strstr(lab, " / ") + 3;
+                    expect_text_inside(svg, second, plot_scripts[i]);
+                    continue;
+                }
+                /* The title is the label, or the label and " (counts)". */
+                cr_assert_eq(count_of(script_text, fmt("title '%s (", lab)) +
+                                 count_of(script_text, fmt("title '%s'", lab)),
+                             1, "%s: entry '%s' in the script", plot_scripts[i], lab);
+                /* The SVG text is the whole title: find it by its start. */
+                const char *t = strstr(svg, fmt("<text>%s (", lab));
+                if (t == NULL)
+                    t = strstr(svg, fmt("<text>%s</text>", lab));
+                cr_assert_not_null(t, "%s: no legend entry '%s' in the SVG", plot_scripts[i], lab);
+                char whole[512];
+                snprintf(whole, sizeof whole, "%.*s", (int)(strstr(t, "</text>") - t - 6), t + 6);
+                expect_text_inside(svg, whole, plot_scripts[i]);
+            }
+            free(svg);
+            free(script_text);
+        }
+        cr_assert_eq(script("plot-pauses", fmt("%s -o '%s'", args, png)), 0);
+        expect_png(png);
+        int markers = png_blobs(png, 0x33, 0x33, 0x33);
+        cr_assert_eq(markers, cases[c].entries, "plot-pauses PNG shows %d of the %d run entries", markers,
+                     cases[c].entries);
+    }
+}
+
+/* A sweep directory (one with a sweep.csv) in a report's arguments: its
+ * time-space curves (scripts/plot-sweep) and a copy of its sweep.csv go
+ * into the report beside the run plots and the table; a report of a sweep
+ * alone has no table; a damaged sweep.csv is exit 3 with nothing written; a
+ * sweep directory without sweep.csv (never aggregated) is a usage error
+ * naming the fix. Paths with spaces. */
+Test(plots, report_includes_sweep_plots, .timeout = 300)
+{
+    NEED_GNUPLOT();
+    char sweep[600], out[600], out2[600];
+    snprintf(sweep, sizeof sweep, "%s/a sweep", tmpdir);
+    snprintf(out, sizeof out, "%s/sweep report", tmpdir);
+    snprintf(out2, sizeof out2, "%s/sweep only", tmpdir);
+    int rc = sh("'%s' sweep --collectors=marksweep,copying --size=small --multiples=1.5,3 --invocations=2 "
+                "--baselines=none --out='%s' >/dev/null 2>'%s/err.txt'",
+                GCBENCH_BIN, sweep, tmpdir);
+    cr_assert_eq(rc, 0, "gcbench sweep: exit %d: %s", rc, slurp(fmt("%s/err.txt", tmpdir)));
+    cr_assert_gt(file_size(fmt("%s/sweep.csv", sweep)), 0);
+    rc = sh("GCBENCH='%s' timeout 240 '%s/scripts/report' '%s' '%s' '%s' -o '%s' <>'%s/fifo' >/dev/null 2>'%s/err.txt'",
+            GCBENCH_BIN, GCBENCH_SOURCE_DIR, run_ms, sweep, run_cp, out, tmpdir, tmpdir);
+    cr_assert_eq(rc, 0, "report: exit %d: %s", rc, slurp(fmt("%s/err.txt", tmpdir)));
+    char *html = slurp(fmt("%s/index.html", out));
+    cr_assert_not_null(strstr(html, "src=\"sweep.png\""), "index.html does not show the sweep plot");
+    cr_assert_not_null(strstr(html, "href=\"sweep.svg\""), "index.html does not link the sweep SVG");
+    cr_assert_not_null(strstr(html, "href=\"sweep.csv\""), "index.html does not link sweep.csv");
+    cr_assert_not_null(strstr(html, "<code>" ), "no directories named");
+    cr_assert_not_null(strstr(html, fmt("Sweep <code>%s</code>", sweep)), "the sweep is not named");
+    cr_assert_not_null(strstr(html, "src=\"pauses.png\""), "the run plots are missing");
+    cr_assert_not_null(strstr(html, "<table class=\"gcbench-compare\">"), "the table is missing");
+    cr_assert_null(strstr(html, fmt("<code>%s</code>, ", sweep)), "the sweep is taken for a run");
+    free(html);
+    expect_png(fmt("%s/sweep.png", out));
+    free(expect_svg(fmt("%s/sweep.svg", out)));
+    cr_assert_eq(sh("cmp -s '%s/sweep.csv' '%s/sweep.csv'", sweep, out), 0, "sweep.csv not copied");
+    expect_no_temp_files(out);
+
+    rc = sh("GCBENCH='%s' timeout 240 '%s/scripts/report' '%s' -o '%s' <>'%s/fifo' >/dev/null 2>'%s/err.txt'",
+            GCBENCH_BIN, GCBENCH_SOURCE_DIR, sweep, out2, tmpdir, tmpdir);
+    cr_assert_eq(rc, 0, "report of a sweep alone: exit %d: %s", rc, slurp(fmt("%s/err.txt", tmpdir)));
+    html = slurp(fmt("%s/index.html", out2));
+    cr_assert_not_null(strstr(html, "src=\"sweep.png\""), "%s", html);
+    cr_assert_null(strstr(html, "<table"), "a table without runs");
+    cr_assert_null(strstr(html, "pauses.png"), "run plots without runs");
+    free(html);
+    cr_assert_lt(file_size(fmt("%s/pauses.png", out2)), 0);
+
+    /* A damaged sweep.csv: plot-sweep's exit 3 and no report directory. */
+    cr_assert_eq(sh("printf 'garbage\\n' >'%s/sweep.csv'", sweep), 0);
+    rc = sh("GCBENCH='%s' '%s/scripts/report' '%s' -o '%s/badsweep' >/dev/null 2>'%s/err.txt'", GCBENCH_BIN,
+            GCBENCH_SOURCE_DIR, sweep, tmpdir, tmpdir);
+    cr_assert_eq(rc, 3, "exit %d: %s", rc, slurp(fmt("%s/err.txt", tmpdir)));
+    cr_assert_lt(file_size(fmt("%s/badsweep", tmpdir)), 0, "a report directory for a damaged sweep");
+
+    cr_assert_eq(sh("rm '%s/sweep.csv'", sweep), 0);
+    rc = sh("GCBENCH='%s' '%s/scripts/report' '%s' -o '%s/nosweep' >/dev/null 2>'%s/err.txt'", GCBENCH_BIN,
+            GCBENCH_SOURCE_DIR, sweep, tmpdir, tmpdir);
+    char *err = slurp(fmt("%s/err.txt", tmpdir));
+    cr_assert_eq(rc, 2, "exit %d: %s", rc, err);
+    cr_assert_not_null(strstr(err, "without sweep.csv"), "%s", err);
+    cr_assert_not_null(strstr(err, "gcbench sweep --collect"), "%s", err);
+    free(err);
+    cr_assert_lt(file_size(fmt("%s/nosweep", tmpdir)), 0);
 }

@@ -22,8 +22,10 @@
 PLOT_PROG=${0##*/}
 GNUPLOT=${GNUPLOT:-gnuplot}
 
-# Colours: one per pause kind (the same in every plot), one per run for the
-# plots that draw a curve per run (Okabe-Ito, colour-blind safe).
+# Colours: one per pause kind (the same in every plot), one per collector
+# (by order of first appearance) for the plots that draw a curve or points
+# per configuration, or one per run with --no-group (Okabe-Ito, colour-blind
+# safe).
 declare -A PLOT_KIND_COLOR=(
     [full]='#0072B2' [minor]='#009E73' [major]='#D55E00'
     [cycle]='#CC79A7' [rc-cascade]='#E69F00'
@@ -47,6 +49,18 @@ declare -A PLOT_NEEDS=(
     [heap]="heap.csv:time_ns,heap_before_bytes,heap_after_bytes"
     [phases]="pauses.csv:duration_ns,other_ns"
 )
+
+# What identifies a configuration: the summary.json keys of `gcbench compare`
+# (bench/compare.c, gcb_compare_config_keys; docs/output-formats.md). Runs
+# whose values of all of these are the same (or absent alike) are
+# repetitions of one configuration.
+PLOT_CONFIG_KEYS=(collector collector_options workload program size heap_limit_bytes threads
+                  seed verify stress debug_corrupt max_steps huge_pages nursery_option_bytes
+                  rc_cycles)
+
+# Canvas size in pixels (plot_terminal); plot_key_fit grows it so that the
+# legend fits.
+PLOT_WIDTH=1200 PLOT_HEIGHT=700
 
 plot_die() { echo "$PLOT_PROG: $*" >&2; exit 1; }
 # plot_damaged FILE LINE MESSAGE: a damaged run-directory file; exit 3.
@@ -314,6 +328,158 @@ plot_labels() {
     LABELS=("${LABELS[@]//[[:cntrl:]]/?}")     # a label is one line
 }
 
+# plot_config RUN -> the run's configuration: one "KEY=RAW" line per key of
+# PLOT_CONFIG_KEYS present in RUN/summary.json, RAW the value as written
+# (strings with their quotes, so "" and absent differ).
+plot_config() {
+    PLOT_KEYS="${PLOT_CONFIG_KEYS[*]}" awk '
+        BEGIN { n = split(ENVIRON["PLOT_KEYS"], k, " "); for (i = 1; i <= n; i++) want[k[i]] = 1 }
+        /^  "[a-z_]+": / {
+            key = $0; sub(/^  "/, "", key); sub(/".*/, "", key)
+            if (!(key in want)) next
+            v = $0; sub(/\r$/, "", v); sub(/^  "[a-z_]+": */, "", v); sub(/,$/, "", v)
+            val[key] = v }
+        END { for (i = 1; i <= n; i++) if (k[i] in val) print k[i] "=" val[k[i]] }' <"$1/summary.json"
+}
+
+# plot_groups -> the runs grouped by configuration (unless --no-group is
+# given and listed in PLOT_FLAGS), in order of each configuration's first
+# run on the command line:
+#   NGROUPS; GROUP_OF[i] (run i's group); GROUP_RUNS[g] (its run indices,
+#   space-separated, in command-line order); GROUP_N[g];
+#   GROUP_LABEL[g]: "collector[:options] / workload / heap", with the other
+#     configuration keys that tell it from a group of the same label
+#     appended as " (key=value, ...)"; with --no-group the run's LABELS[i];
+#   GROUP_COLOR[g]: the colour of its collector (collectors take
+#     PLOT_RUN_COLORS in order of first appearance; with --no-group, runs do);
+#   GROUP_DT[g], GROUP_PT[g]: dash type and point type telling apart the
+#     configurations of one collector (the k-th of a collector gets the k-th).
+# Call after plot_labels.
+plot_groups() {
+    local i g k run conf c nc=${#PLOT_RUN_COLORS[@]}
+    local -a confs=() collectors=() base=() kth=() cidx=()
+    local -A seen_coll=()
+    NGROUPS=0 GROUP_OF=() GROUP_RUNS=() GROUP_N=() GROUP_LABEL=() GROUP_COLOR=() GROUP_DT=() GROUP_PT=()
+    for i in "${!RUNS[@]}"; do
+        conf=""
+        if [ -n "${PLOT_FLAG[--no-group]:-}" ]; then
+            g=$NGROUPS
+        else
+            conf=$(plot_config "${RUNS[i]}")
+            for ((g = 0; g < NGROUPS; g++)); do [ "${confs[g]}" = "$conf" ] && break; done
+        fi
+        if ((g == NGROUPS)); then
+            confs[g]=$conf GROUP_N[g]=0 GROUP_RUNS[g]=""
+            NGROUPS=$((NGROUPS + 1))
+            base[g]=$(plot_json "${RUNS[i]}" collector)
+            collectors[g]=${base[g]}
+            [ -n "${seen_coll[${collectors[g]}]+x}" ] || seen_coll[${collectors[g]}]=${#seen_coll[@]}
+            cidx[g]=${seen_coll[${collectors[g]}]}
+            k=0
+            for ((c = 0; c < g; c++)); do [ "${collectors[c]}" = "${collectors[g]}" ] && k=$((k + 1)); done
+            kth[g]=$k
+            GROUP_LABEL[g]=${LABELS[i]}
+        fi
+        GROUP_OF[i]=$g
+        GROUP_RUNS[g]+="${GROUP_RUNS[g]:+ }$i"
+        GROUP_N[g]=$((GROUP_N[g] + 1))
+    done
+    for ((g = 0; g < NGROUPS; g++)); do
+        if [ -n "${PLOT_FLAG[--no-group]:-}" ]; then
+            GROUP_COLOR[g]=${PLOT_RUN_COLORS[g % nc]}
+            GROUP_DT[g]=$((g / nc % 5 + 1))
+            GROUP_PT[g]=$(plot_run_point "$g")
+            continue
+        fi
+        # More collectors than colours: the next round of them is dashed.
+        k=$((kth[g] + cidx[g] / nc))
+        GROUP_COLOR[g]=${PLOT_RUN_COLORS[cidx[g] % nc]}
+        GROUP_DT[g]=$((k % 5 + 1))
+        GROUP_PT[g]=$(plot_run_point "$k")
+        run=${RUNS[${GROUP_RUNS[g]%% *}]}
+        local opts
+        opts=$(plot_json "$run" collector_options)
+        GROUP_LABEL[g]="${collectors[g]}${opts:+:$opts} / $(plot_json "$run" workload) / $(plot_bytes "$(plot_json "$run" heap_limit_bytes)")"
+    done
+    [ -z "${PLOT_FLAG[--no-group]:-}" ] || return 0
+    # Groups that share a label: append the keys whose values tell them apart.
+    local -a plain=("${GROUP_LABEL[@]}")
+    local h key v extra
+    for ((g = 0; g < NGROUPS; g++)); do
+        extra=""
+        for ((h = 0; h < NGROUPS; h++)); do
+            [ "$h" != "$g" ] && [ "${plain[h]}" = "${plain[g]}" ] && break
+        done
+        ((h < NGROUPS)) || continue
+        for key in "${PLOT_CONFIG_KEYS[@]}"; do
+            case $key in collector | collector_options | workload | heap_limit_bytes) continue ;; esac
+            v=$(printf '%s\n' "${confs[g]}" | sed -n "s/^$key=//p")
+            for ((h = 0; h < NGROUPS; h++)); do
+                if [ "$h" = "$g" ] || [ "${plain[h]}" != "${plain[g]}" ]; then continue; fi
+                if [ "$(printf '%s\n' "${confs[h]}" | sed -n "s/^$key=//p")" != "$v" ]; then
+                    v=${v#\"} v=${v%\"}
+                    extra+="${extra:+, }$key=${v:--}"
+                    break
+                fi
+            done
+        done
+        [ -z "$extra" ] || GROUP_LABEL[g]+=" ($extra)"
+    done
+    GROUP_LABEL=("${GROUP_LABEL[@]//[[:cntrl:]]/?}")     # a label is one line
+}
+
+# plot_group_count G COUNTS NOUN -> how many NOUNs the runs of group G had,
+# COUNTS being the name of an array of per-run counts indexed by run:
+# "4 pauses" or "no pauses" for one run, "3 runs, 4 pauses each",
+# "3 runs, 4 to 6 pauses" or "3 runs, no pauses" for several.
+plot_group_count() {
+    local g=$1 noun=$3 i lo="" hi=""
+    local -n plot_gc_counts_=$2     # a name no caller uses (no circular reference)
+    for i in ${GROUP_RUNS[g]}; do
+        if [ -z "$lo" ] || ((plot_gc_counts_[i] < lo)); then lo=${plot_gc_counts_[i]}; fi
+        if [ -z "$hi" ] || ((plot_gc_counts_[i] > hi)); then hi=${plot_gc_counts_[i]}; fi
+    done
+    if ((GROUP_N[g] == 1)); then
+        if ((lo == 0)); then printf 'no %ss' "$noun"; else plot_count "$lo" "$noun"; fi
+    elif ((hi == 0)); then printf '%d runs, no %ss' "${GROUP_N[g]}" "$noun"
+    elif ((lo == hi)); then printf '%d runs, %s each' "${GROUP_N[g]}" "$(plot_count "$lo" "$noun")"
+    else printf '%d runs, %d to %s' "${GROUP_N[g]}" "$lo" "$(plot_count "$hi" "$noun")"
+    fi
+}
+
+# plot_group_style G [RUN_IN_GROUP] -> gnuplot line properties of group G:
+# its colour and dash type; repetitions after a group's first run (K > 0)
+# are drawn a little transparent, so that where they overlap shows.
+plot_group_style() {
+    local c=${GROUP_COLOR[$1]}
+    if (("${2:-0}" > 0)); then c="#50${c#\#}"; fi
+    printf "lc rgb '%s' dt %d" "$c" "${GROUP_DT[$1]}"
+}
+
+# plot_key_fit ROWS COLS CHARS: size the canvas so that a legend below the
+# plot of ROWS rows and COLS columns, its longest entry CHARS characters,
+# fits whole with the plot as large as before. gnuplot itself lays out the
+# key from its estimate of the text size (pngcairo at 13 pt: 11 px a
+# character, 24 px a row with spacing 1.2; SVG less), giving every column
+# the width of the longest entry; a key wider than the canvas loses its
+# outer columns (cut off at the edges: the entries "dropped" in PNG before
+# issue 15), a taller one squeezes the plot to nothing. Sets PLOT_WIDTH,
+# PLOT_HEIGHT and KEY_SET ("set key vertical maxrows ROWS": the entries
+# fill each column top to bottom).
+plot_key_fit() {
+    local rows=$1 cols=$2 chars=$3 w h
+    w=$((cols * (chars + 8) * 11 + 60)) h=$((580 + rows * 24))
+    PLOT_WIDTH=$((w > 1200 ? w : 1200)) PLOT_HEIGHT=$((h > 700 ? h : 700))
+    KEY_SET="set key vertical maxrows $((rows > 0 ? rows : 1))"
+}
+
+# plot_key_chars ENTRY... -> the length of the longest entry (characters).
+plot_key_chars() {
+    local e m=0
+    for e in "$@"; do ((${#e} > m)) && m=${#e}; done
+    echo "$m"
+}
+
 # plot_time_unit -> TIME_DIV (ns per unit), TIME_UNIT (ms|s), TIME_MAX (the
 # longest run's wall time in that unit) and TIME_XRANGE, gnuplot commands for
 # a time axis from 0 to TIME_MAX, or further if an event lies beyond it.
@@ -363,14 +529,19 @@ plot_work() {
 
 # plot_key_columns FIRST SECOND (array names): KEY (array of keyentries) and
 # KEY_ROWS so that with "set key vertical maxrows $KEY_ROWS" the entries of
-# FIRST fill the first column and those of SECOND the next one.
+# FIRST fill the first column and those of SECOND the next one. gnuplot
+# takes maxrows as a bound, makes ceil(entries / maxrows) columns and then
+# balances the rows over them, so both columns are padded with blank
+# entries to KEY_ROWS (else 20 runs and 3 kinds would come out as two
+# columns of 12, kinds among the runs).
 plot_key_columns() {
     local -n first=$1 second=$2
+    local blank="keyentry with lines lc rgb '#ffffff' title ' '"
     KEY=("${first[@]}") KEY_ROWS=$((${#first[@]} > ${#second[@]} ? ${#first[@]} : ${#second[@]}))
-    while ((${#second[@]} && ${#KEY[@]} < KEY_ROWS)); do
-        KEY+=("keyentry with lines lc rgb '#ffffff' title ' '")
-    done
+    ((${#second[@]})) || return 0
+    while ((${#KEY[@]} < KEY_ROWS)); do KEY+=("$blank"); done
     KEY+=("${second[@]}")
+    while ((${#KEY[@]} < 2 * KEY_ROWS)); do KEY+=("$blank"); done
 }
 
 # plot_count N NOUN -> "1 pause", "3 pauses".
@@ -433,8 +604,8 @@ plot_run_point() { printf '%d' "${PLOT_RUN_POINTS[$1 % ${#PLOT_RUN_POINTS[@]}]}"
 # come from user data, so enhanced text (x_1 as a subscript) is off.
 plot_terminal() {
     case $PLOT_FORMAT in
-        png) echo "set terminal pngcairo size 1200,700 noenhanced font 'Sans,13' linewidth 1.5" ;;
-        svg) echo "set terminal svg size 1200,700 dynamic noenhanced font 'Sans,13' linewidth 1.5 background '#ffffff'" ;;
+        png) echo "set terminal pngcairo size $PLOT_WIDTH,$PLOT_HEIGHT noenhanced font 'Sans,13' linewidth 1.5" ;;
+        svg) echo "set terminal svg size $PLOT_WIDTH,$PLOT_HEIGHT dynamic noenhanced font 'Sans,13' linewidth 1.5 background '#ffffff'" ;;
     esac
 }
 
@@ -456,7 +627,12 @@ plot_render() {
       echo "set output $(plot_q "$PLOT_TMP_OUT")"
       printf '%s\n' "$PLOT_COMMON" "$1"
       echo "unset output"
-    } | "$GNUPLOT" >/dev/null 2>"$err" || rc=$?
+    } >"$PLOT_WORK/script.gp" || plot_die "cannot write in '$PLOT_WORK'"
+    # For tests: GCBENCH_PLOT_SCRIPT=FILE keeps a copy of the gnuplot script.
+    if [ -n "${GCBENCH_PLOT_SCRIPT:-}" ]; then
+        cp -- "$PLOT_WORK/script.gp" "$GCBENCH_PLOT_SCRIPT" || plot_die "cannot write '$GCBENCH_PLOT_SCRIPT'"
+    fi
+    "$GNUPLOT" <"$PLOT_WORK/script.gp" >/dev/null 2>"$err" || rc=$?
     if ((rc != 0)) || [ ! -s "$PLOT_TMP_OUT" ]; then
         sed "s/^/$PLOT_PROG: gnuplot: /" <"$err" >&2
         plot_die "gnuplot failed (exit $rc); '$OUT' not written"
@@ -469,11 +645,12 @@ plot_render() {
 
 # plot_setup CHECK_SPEC...: the common start of a plot script after
 # plot_parse_args: check -o, the run directories and gnuplot, then make the
-# labels and the scratch directory.
+# labels, the configurations (plot_groups) and the scratch directory.
 plot_setup() {
     plot_check_output
     plot_check_runs "$@"
     plot_require_gnuplot
     plot_labels
+    plot_groups
     plot_work
 }
