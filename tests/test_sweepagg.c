@@ -41,9 +41,25 @@ static void setup(void)
     cr_assert_eq(chmod(tmpdir, 0755), 0);
 }
 
+/* Memory a test keeps until the suite ends (paths built with fmt() that
+ * must outlive many later calls, csv text): freed by teardown. */
+static void *kept[512];
+static size_t nkept;
+
+static void *keep_mem(void *p)
+{
+    cr_assert_not_null(p);
+    cr_assert_lt(nkept, sizeof kept / sizeof kept[0], "too many kept allocations");
+    kept[nkept++] = p;
+    return p;
+}
+
 static void teardown(void)
 {
     sh("chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'", tmpdir, tmpdir);
+    for (size_t i = 0; i < nkept; i++)
+        free(kept[i]);
+    nkept = 0;
 }
 
 TestSuite(sweepagg, .init = setup, .fini = teardown);
@@ -299,12 +315,7 @@ static size_t build_sweep(const char *dir, const char *params, const point_spec 
 }
 
 /* Paths that must outlive many fmt() calls. */
-static const char *keep(const char *s)
-{
-    char *d = strdup(s);
-    cr_assert_not_null(d);
-    return d;
-}
+static const char *keep(const char *s) { return keep_mem(strdup(s)); }
 
 static const char *main_dir(void) { return keep(fmt("%s/sweep", tmpdir)); }
 
@@ -350,7 +361,7 @@ static size_t csv_fields(char *line, char **out)
 static csv_t *csv_load(const char *path)
 {
     csv_t *c = calloc(1, sizeof *c);
-    char *text = slurp(path);
+    char *text = keep_mem(slurp(path));
     cr_assert(strlen(text) > 0 && text[strlen(text) - 1] == '\n', "%s does not end with a newline", path);
     char *save = NULL;
     char *line = strtok_r(text, "\n", &save);
@@ -952,7 +963,7 @@ Test(sweepagg, plot_keeps_every_legend_entry)
     for (size_t p = 0; p < 3; p++, n++) {
         snprintf(ids[n], sizeof ids[n], "peer-%s", peers[p]);
         const char *spec = fmt("peer:%s", peers[p]);
-        pts[n] = (point_spec){ids[n], strdup(spec), NULL, 0,
+        pts[n] = (point_spec){ids[n], keep(spec), NULL, 0,
                               {OK(60 + 5.0 * (double)p, 0, 0, 0, 0, 0, 0), OK(61 + 5.0 * (double)p, 0, 0, 0, 0, 0, 0),
                                KIND(I_NODIR), KIND(I_NODIR), KIND(I_NODIR)}};
     }
