@@ -114,6 +114,12 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     char err[256] = "";
     gc_heap *h = gc_heap_create(o->collector, &cfg, err, sizeof err);
     if (h == NULL) {
+        if (gc_heap_create_failure() == GC_CREATE_TOO_SMALL) {
+            /* A valid configuration that needs a bigger heap: reported like
+             * a heap exhaustion (a sweep counts it as a gap, not a failure). */
+            fprintf(stderr, "gcbench: heap exhausted: %s\n", err);
+            return GCB_EXIT_HEAP_EXHAUSTED;
+        }
         snprintf(msg, sizeof msg, "%s", err[0] ? err : "cannot create the heap");
         gcb_usage_error(msg);
         return GCB_EXIT_USAGE;

@@ -521,11 +521,16 @@ static int gen_init(gc_heap *h)
         n = limit / GEN_NURSERY_DEFAULT_DIVISOR;
         GC_ASSERT(n >= GEN_NURSERY_MIN);
     }
-    if (n < GEN_NURSERY_MIN || n > limit / 2) {
-        gc_heap_set_error(h,
-                          "nursery of %zu bytes (option nursery): must be at least %zu bytes and at most half "
-                          "the heap (%zu)",
-                          n, GEN_NURSERY_MIN, limit / 2);
+    if (n < GEN_NURSERY_MIN) {
+        gc_heap_set_error(h, "nursery of %zu bytes (option nursery): must be at least %zu bytes", n,
+                          GEN_NURSERY_MIN);
+        return -1;
+    }
+    if (n > limit / 2) { /* a valid nursery, but this heap is too small for it */
+        gc_heap_set_error_too_small(h,
+                                    "nursery of %zu bytes (option nursery): must be at most half the heap (%zu "
+                                    "bytes): the heap is too small for it",
+                                    n, limit / 2);
         return -1;
     }
     n &= ~(size_t)7;

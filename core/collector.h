@@ -116,6 +116,9 @@ void *gc_heap_collector(const gc_heap *h);          /* the collector's state */
 void gc_heap_set_collector(gc_heap *h, void *state);
 /* From init: the message gc_heap_create reports when init returns -1. */
 void gc_heap_set_error(gc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same when the configuration is valid but the heap limit is too small
+ * for it (gc_heap_create_failure then says GC_CREATE_TOO_SMALL). */
+void gc_heap_set_error_too_small(gc_heap *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const gc_config *gc_heap_config(const gc_heap *h); /* options as given; stress, verify */
 bool gc_heap_in_pause(const gc_heap *h);
 /* The attached mutators: for (m = gc_heap_mutators(h); m; m = m->next). */

@@ -152,8 +152,12 @@ static void mutator_remove(gc_mutator *m);
 /* The largest heap limit accepted: half of x86-64's 47-bit user address space. */
 #define HEAP_MAX_LIMIT ((size_t)1 << 46)
 
+/* Why this thread's last gc_heap_create_with failed (gc_heap_create_failure). */
+static _Thread_local gc_create_failure_kind create_failure = GC_CREATE_INVALID;
+
 gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, char *err, size_t errlen)
 {
+    create_failure = GC_CREATE_INVALID;
     char dummy[8];
     if (!err) {
         err = dummy;
@@ -211,6 +215,7 @@ gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, 
     if (ops->init(h) != 0) {
         snprintf(err, errlen, "collector '%s': %s", ops->name,
                  h->error[0] ? h->error : "initialisation failed");
+        create_failure = h->error_too_small ? GC_CREATE_TOO_SMALL : GC_CREATE_INVALID;
         uv_mutex_destroy(&h->lock);
         uv_mutex_destroy(&h->sp_lock);
         uv_mutex_destroy(&h->roots_lock);
@@ -302,6 +307,17 @@ void gc_heap_set_error(gc_heap *h, const char *fmt, ...)
     vsnprintf(h->error, sizeof h->error, fmt, ap);
     va_end(ap);
 }
+
+void gc_heap_set_error_too_small(gc_heap *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->error, sizeof h->error, fmt, ap);
+    va_end(ap);
+    h->error_too_small = true;
+}
+
+gc_create_failure_kind gc_heap_create_failure(void) { return create_failure; }
 
 void gc_heap_set_listener(gc_heap *h, const gc_event_listener *l)
 {

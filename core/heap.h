@@ -140,9 +140,16 @@ enum { GC_MUTATOR_RUNNING = 0, GC_MUTATOR_INACTIVE, GC_MUTATOR_PARKED };
 
 /* Creates a heap run by the collector `ops`. Returns NULL and writes a
  * message into err (if given) for a bad collector descriptor, a bad config
- * or a bad option. */
+ * or a bad option, or a heap limit too small for the collector's options
+ * (gc_heap_create_failure tells which). */
 gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, char *err,
                              size_t errlen);
+/* Why this thread's last gc_heap_create_with returned NULL: the
+ * configuration is wrong (a usage error), or it is valid but does not fit
+ * the heap limit (e.g. a nursery larger than half the heap: a bigger heap
+ * would run it; gcbench reports it like a heap exhaustion, exit 3). */
+typedef enum { GC_CREATE_INVALID = 1, GC_CREATE_TOO_SMALL } gc_create_failure_kind;
+gc_create_failure_kind gc_heap_create_failure(void);
 void gc_heap_destroy(gc_heap *h);
 
 gc_mutator *gc_mutator_attach(gc_heap *h);

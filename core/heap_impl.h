@@ -26,6 +26,7 @@ struct gc_heap {
     gc_option_value options[GC_MAX_OPTIONS];
     size_t limit;               /* == cfg.heap_limit */
     char error[256];            /* init failure message */
+    bool error_too_small;       /* ... given with gc_heap_set_error_too_small */
     unsigned nphases;           /* declared by the collector */
 
     /* -- threads (docs/threads.md) --
