@@ -16,6 +16,7 @@
 #include "report.h"
 #include "stats.h"
 #include "sweep.h"
+#include "torture.h"
 
 static void gcb_usage_error(const char *msg)
 {
@@ -271,6 +272,8 @@ int gcb_main(int argc, char *argv[])
         return gcb_compare_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "sweep") == 0)
         return gcb_sweep_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "torture") == 0)
+        return gcb_torture_main(argc - 1, argv + 1);
     if (gcb_parse_args(argc, argv, &o, err, sizeof err) != 0) {
         gcb_usage_error(err);
         return GCB_EXIT_USAGE;
