@@ -8,12 +8,21 @@
 
 #include "registry.h"
 
+/* bdw (collectors/bdw.c) is libgc: registered only when the build found
+ * it (never in the sanitizer builds; see CMakeLists.txt). */
+#ifdef GCBENCH_HAVE_BDW
+#define GC_COLLECTORS_BDW(X) X(bdw)
+#else
+#define GC_COLLECTORS_BDW(X)
+#endif
+
 #define GC_COLLECTORS(X) \
     X(marksweep)         \
     X(copying)           \
     X(generational)      \
     X(refcount)          \
-    X(markcompact)
+    X(markcompact)       \
+    GC_COLLECTORS_BDW(X)
 
 #define GC_DECLARE(n) extern const gc_collector_ops gc_##n##_ops;
 GC_COLLECTORS(GC_DECLARE)

@@ -54,6 +54,9 @@ struct gc_collector_ops {
     bool alloc_zeroed;        /* memory from the inline fast path is already zero */
     bool moving;              /* may change object addresses */
     bool reclaims_cycles;     /* garbage cycles are freed (with default options) */
+    bool conservative;        /* words that only look like references (C stacks, object
+                                 words) may keep an unreachable object alive: a given
+                                 dead object is not guaranteed to be freed */
     /* Names of the pause phases, NULL-terminated, at most GC_MAX_PHASES;
      * gc_phase_start(h, i) starts phase i. Names are [A-Za-z0-9_-]+. */
     const char *const *phases;

@@ -495,7 +495,8 @@ ParameterizedTest(conf_param *p, conformance, cycles)
     ring = GC_NIL;
     gc_collect(c->m, GC_COLLECT_MAJOR);
     uint64_t without = conf_heap_used(c);
-    CONF_ASSERT(c, without <= with / 4,
+    /* A conservative collector may keep the ring through a stale word. */
+    CONF_ASSERT(c, c->ops->conservative || without <= with / 4,
                 "heap_used %llu -> %llu after dropping a %zu-node ring: cycle not reclaimed",
                 (unsigned long long)with, (unsigned long long)without, k);
     conf_verify(c, "at the end");
@@ -861,6 +862,10 @@ ParameterizedTest(conf_param *p, conformance, exhaustion_handler)
                 (unsigned long long)count, (unsigned long long)exh_count);
     exh_head = GC_NIL;
     gc_collect(c->m, GC_COLLECT_MAJOR);
+    if (c->ops->conservative) { /* the dropped list may be kept by a stale word */
+        conf_close(c);
+        return;
+    }
     for (int i = 0; i < 50; i++) {
         gc_object *n = gc_alloc_ref_array(c->m, EXH_NODE_LEN);
         gc_set_elem(c->m, n, 0, exh_head);
@@ -1265,15 +1270,15 @@ ParameterizedTest(conf_param *p, conformance, roots)
      * must free it. */
     uint64_t with = conf_heap_used(c);
     CONF_ASSERT(c, with >= big, "heap_used %llu below the live 1 MiB object", (unsigned long long)with);
-    CONF_ASSERT(c, with < 2 * big, "heap_used %llu: the popped 1 MiB object was not reclaimed",
-                (unsigned long long)with);
+    CONF_ASSERT(c, c->ops->conservative || with < 2 * big,
+                "heap_used %llu: the popped 1 MiB object was not reclaimed", (unsigned long long)with);
     gc_heap_remove_root(c->h, &global);
     global = GC_NIL;
     gc_mutator_remove_root_scanner(c->m, scan_fn, &sr);
     memset(&sr, 0, sizeof sr);
     gc_collect(c->m, GC_COLLECT_MAJOR);
     uint64_t without = conf_heap_used(c);
-    CONF_ASSERT(c, without + big / 2 <= with,
+    CONF_ASSERT(c, c->ops->conservative || without + big / 2 <= with,
                 "heap_used %llu -> %llu after removing the global root of a 1 MiB object",
                 (unsigned long long)with, (unsigned long long)without);
     CONF_ASSERT(c, sr.calls == 0, "a removed root scanner was called");
