@@ -309,15 +309,23 @@ static void bdw_gc_full(bdw_heap *b, gc_reason reason)
 
 /* ---- allocation ------------------------------------------------------------------------------- */
 
-/* Whether the object alloc_slow is asked for holds no references (strings,
- * value arrays: GC_MALLOC_ATOMIC). alloc_slow gets only the size from core,
- * not the kind, so for now every object is GC_MALLOC'd and scanned
- * conservatively (docs/collectors/bdw.md, "Objects"). */
+/* Whether the object alloc_slow is asked for holds no references (byte
+ * strings, value arrays, records without reference fields): those are
+ * GC_MALLOC_ATOMIC, never scanned, as the peer allocates GCBench's array.
+ * Core passes the object's header in m->slow_header. */
 static bool bdw_pointer_free(const gc_mutator *m, size_t bytes)
 {
-    (void)m;
     (void)bytes;
-    return false;
+    const gc_type *t = gc_type_get(gc_header_type(m->slow_header));
+    GC_ASSERT(t != NULL);
+    if (t->kind == GC_KIND_BYTES || t->kind == GC_KIND_VALUE_ARRAY)
+        return true;
+    if (t->kind == GC_KIND_REF_ARRAY)
+        return false;
+    for (uint32_t w = 0; w < (t->nfields + 63) / 64; w++)
+        if (t->ptrmap[w])
+            return false;
+    return true; /* a record without reference fields */
 }
 
 static size_t bdw_blocks_in_use(void);

@@ -102,6 +102,9 @@ struct gc_mutator {
     bool alloc_zeroed;          /* fast-path memory is already zero (bump chunks) */
     bool slow_zeroed;           /* the block the last alloc_slow returned is already zero
                                    (cleared by core before each call; set by the collector) */
+    uint64_t slow_header;       /* header of the object alloc_slow is asked for (set by
+                                   gc_alloc_object before gc_alloc_slow): its type and kind,
+                                   for a collector that allocates by kind (bdw) */
     uint64_t allocated_bytes;   /* this mutator's lifetime totals */
     uint64_t allocated_objects;
     void *free_lists[GC_SIZE_CLASS_COUNT];
@@ -271,6 +274,7 @@ GC_INLINE gc_object *gc_alloc_object(gc_mutator *m, uint32_t type, gc_kind kind,
     void *p = gc_alloc_fast(m, m->alloc_mode, bytes);
     bool zero = !m->alloc_zeroed;
     if (GC_UNLIKELY(p == NULL)) {
+        m->slow_header = gc_make_header(type, length);
         p = gc_alloc_slow(m, bytes);
         /* Slow-path memory (free cells, refcount's malloc) may hold garbage,
          * unless the collector says it is zero (large objects: fresh pages
