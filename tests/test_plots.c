@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "shell.h"
 
 static const char *const plot_scripts[] = {"plot-pauses", "plot-cdf", "plot-mmu", "plot-heap",
@@ -38,25 +39,6 @@ static char run_ms[512], run_cp[512], run_idle[512];
 static int script(const char *name, const char *args)
 {
     return sh("'%s/scripts/%s' %s >/dev/null 2>'%s/err.txt'", GCBENCH_SOURCE_DIR, name, args, tmpdir);
-}
-
-static long file_size(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
-}
-
-/* The whole file as a NUL-terminated string (freed at exit by the fork). */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    long n = file_size(path);
-    char *buf = calloc(1, (size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "short read of %s", path);
-    fclose(f);
-    return buf;
 }
 
 static bool gnuplot_present(void) { return sh("command -v gnuplot >/dev/null 2>&1") == 0; }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bench/sweepagg.h"
+#include "files.h"
 #include "shell.h"
 
 static char tmpdir[] = "/tmp/gcbench-sweepagg-XXXXXX";
@@ -93,24 +94,6 @@ static void put(const char *dir, const char *rel, const char *text)
     cr_assert_not_null(f, "cannot write %s: %s", path, strerror(errno));
     fputs(text, f);
     cr_assert_eq(fclose(f), 0);
-}
-
-static long file_size(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    long n = file_size(path);
-    char *buf = calloc(1, (size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n, "short read of %s", path);
-    fclose(f);
-    return buf;
 }
 
 static bool exists(const char *path) { return file_size(path) >= 0; }
