@@ -1210,8 +1210,6 @@ typedef struct sw_bisect {
     unsigned probes;
     size_t result;
     const char *error;    /* SW_B_FAILED: why */
-    const char *rejected; /* the last exit-2 message (a heap the configuration refuses) */
-    size_t rejected_at;
 } sw_bisect;
 
 typedef struct sw_bisect_phase {
@@ -1354,22 +1352,10 @@ static void sw_bisect_finished(sw_engine *e, sw_child *c, int status, bool by_si
     if (by_signal && e->stop_signal)
         return; /* interrupted: the search is abandoned, nothing is cached */
     b->probes++;
-    char hb[64];
-    sw_fmt_heap(hb, sizeof hb, c->heap);
+    /* Exit 3 covers a configuration the heap is too small for (gcbench
+     * reports it like a heap exhaustion), so any other exit is a failure. */
     if (status == GCB_EXIT_OK || status == GCB_EXIT_HEAP_EXHAUSTED) {
         sw_bisect_step(b, status == GCB_EXIT_OK, ph->p->resolution, ph->ceiling);
-    } else if (status == GCB_EXIT_USAGE) {
-        /* The collector refuses the configuration at this heap (e.g. a
-         * nursery larger than half the heap): too small, like exit 3. The
-         * options themselves were checked before the search. */
-        b->rejected = sw_fd_text(c->err_fd);
-        b->rejected_at = c->heap;
-        sw_bisect_step(b, false, ph->p->resolution, ph->ceiling);
-        if (b->state == SW_B_NOFIT) {
-            b->state = SW_B_FAILED;
-            b->error = sw_printf("gcbench refused it at every heap up to %s (exit 2):\n    %s",
-                                 hb, b->rejected);
-        }
     } else {
         b->state = SW_B_FAILED;
         b->error = sw_printf("gcbench failed with exit %d at --heap=%zu:\n    %s", status,
