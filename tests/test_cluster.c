@@ -338,7 +338,10 @@ Test(cluster, parallel_runs_jobs_txt)
  * ssh (--ssh) that does what ssh + sshd do with the command: join the
  * arguments after the host with spaces and run them with `sh -c`. Every
  * line of jobs.txt, DIR with a space and a quote in it, must survive
- * GNU parallel's remote quoting, and both "hosts" must have run jobs. */
+ * GNU parallel's remote quoting, and both "hosts" must have run jobs. The
+ * stand-in sets SHELL and HOME from the password entry as sshd does: CI
+ * runs with SHELL unset, and parallel's remote wrapper then runs nothing
+ * and still exits 0. */
 Test(cluster, parallel_sshlogin_runs_jobs_txt)
 {
     need_parallel();
@@ -359,6 +362,12 @@ Test(cluster, parallel_sshlogin_runs_jobs_txt)
                "case $1 in nodeA|nodeB) ;; *) echo \"fake-ssh: unknown host '$1'\" >&2; exit 255 ;; esac\n"
                "shift\n"
                "[ \"${1:-}\" = -- ] && shift\n"
+               "# sshd gives the command the user's login shell and home (GNU\n"
+               "# parallel's remote wrapper runs the job with $SHELL: unset, no job runs)\n"
+               "pw=$(getent passwd \"$(id -u)\")\n"
+               "SHELL=$(printf %%s \"$pw\" | cut -d: -f7); [ -x \"$SHELL\" ] || SHELL=/bin/sh\n"
+               "HOME=$(printf %%s \"$pw\" | cut -d: -f6); [ -d \"$HOME\" ] || HOME=/\n"
+               "export SHELL HOME\n"
                "exec /bin/sh -c \"$*\"\n");
     fclose(f);
     cr_assert_eq(chmod(fake, 0755), 0);
