@@ -568,7 +568,7 @@ typedef struct sw_params {
     size_t resolution;
 } sw_params;
 
-static const char *const sw_peer_names[] = {"bdw", "jemalloc", "mimalloc", NULL};
+static const char *const sw_peer_names[] = {"bdw", "bdw_inline", "jemalloc", "mimalloc", NULL};
 /* Baseline peers run only the GCBench program: the trees workload. */
 #define SW_PEER_WORKLOAD "trees"
 
@@ -1659,7 +1659,8 @@ static void sw_usage(FILE *f)
             "  --baseline=SPEC   what results are normalised to (default: the first\n"
             "                    collector spec; or peer:NAME)\n"
             "  --baselines=LIST  GCBench peers run as baselines with the trees workload\n"
-            "                    (default bdw,jemalloc,mimalloc; none for none)\n"
+            "                    (bdw, bdw_inline, jemalloc, mimalloc; default\n"
+            "                    bdw,jemalloc,mimalloc; none for none)\n"
             "  --resolution=SIZE minimum-heap search resolution (default 64K)\n"
             "  --seed=N          seeds the run order and every run's workload (default 1)\n"
             "  --plan-only       find the minimum heaps, write the plan, jobs.txt and\n"
@@ -1998,7 +1999,7 @@ static int sw_complete_params(sw_opts *o)
     const char *bl = o->baselines_arg ? o->baselines_arg : "bdw,jemalloc,mimalloc";
     if (strcmp(bl, "none") != 0) {
         if (*bl == '\0')
-            return sw_usage_error("--baselines is empty (expected bdw, jemalloc, mimalloc, or "
+            return sw_usage_error("--baselines is empty (expected bdw, bdw_inline, jemalloc, mimalloc, or "
                                   "none)");
         for (const char *q = bl;;) {
             size_t len = strcspn(q, ",");
@@ -2010,7 +2011,7 @@ static int sw_complete_params(sw_opts *o)
                         sw_push(&p->baselines, *pn);
                 }
             if (!known)
-                return sw_usage_error("unknown baseline '%.*s' in --baselines (expected bdw, "
+                return sw_usage_error("unknown baseline '%.*s' in --baselines (expected bdw, bdw_inline, "
                                       "jemalloc, mimalloc, or none)",
                                       (int)len, q);
             q += len;

@@ -3,7 +3,11 @@
  * conservative collector runs the same workloads, VM programs and pause
  * recording as ours. See docs/collectors/bdw.md.
  *
- *   alloc_slow = GC_MALLOC (libgc collects when its own policy says so)
+ *   allocation = core's inline free-list fast path (GC_ALLOC_FREELIST) over
+ *                per-mutator lists that alloc_slow refills with
+ *                GC_generic_malloc_many, as libgc's gc_inline.h does;
+ *                objects over BDW_LIST_MAX: GC_MALLOC / GC_MALLOC_ATOMIC
+ *                (libgc collects inside either when its policy says so)
  *   collect    = GC_gcollect (every kind: a full collection)
  *   roots      = libgc's conservative roots (registered threads' stacks and
  *                registers, static data but jemalloc's) + the harness's
@@ -58,13 +62,30 @@
  *        the bytes of blocks in use, and alloc_slow gives back (GC_FREE)
  *        any allocation that takes them over the limit. A heap whose blocks
  *        in use are over the limit from the start is refused.
+ *  BDW-7 A mutator's free lists (m->free_lists, classes up to
+ *        BDW_LIST_MAX) hold only cells of GC_generic_malloc_many (NORMAL kind),
+ *        each cleared but for its first word (the link): so alloc_zeroed.
+ *        They are a libgc root range from mutator_init to mutator_fini
+ *        (GC_add_roots), so a collection keeps the cells and their links.
+ *  BDW-8 Only a pointer to an object's first byte keeps it alive
+ *        (GC_set_all_interior_pointers(0) before GC_INIT, as Guile runs
+ *        libgc). Every object the harness keeps is held by a precise root
+ *        slot or a field, and both hold the object's start (core's
+ *        contract, which moving collectors rely on too). So libgc adds no
+ *        byte to each object and scans every word of it: a 32-byte node
+ *        takes a 32-byte cell, where with interior pointers it took 48
+ *        (its 33 bytes rounded up to 16), and a 32-byte cell of exactly 32
+ *        bytes would have gone without its last word scanned (libgc skips
+ *        the word holding the extra byte).
  */
 #ifdef GCBENCH_HAVE_BDW
 
 #define GC_THREADS 1
 #define GC_NO_THREAD_REDIRECTS 1 /* no pthread_create redirection: mutators register themselves */
 #include <gc/gc.h>
+#include <gc/gc_inline.h> /* GC_generic_malloc_many, GC_I_NORMAL */
 #include <gc/gc_mark.h>
+#undef GC_ASSERT /* gc_inline.h's (libgc's own debug checks): ours is core/object.h's */
 
 #include <dlfcn.h>
 #include <link.h>
@@ -309,6 +330,13 @@ static void bdw_gc_full(bdw_heap *b, gc_reason reason)
 
 /* ---- allocation ------------------------------------------------------------------------------- */
 
+/* Objects up to this size come from the mutator's free lists (BDW-7), all
+ * NORMAL kind: the inline fast path knows the size only, not the type, so
+ * a small pointer-free object (a short string) is scanned conservatively
+ * where GC_MALLOC_ATOMIC would not scan it. Larger ones are allocated one
+ * by one, atomic when pointer-free. */
+#define BDW_LIST_MAX 256
+
 /* Whether the object alloc_slow is asked for holds no references (byte
  * strings, value arrays, records without reference fields): those are
  * GC_MALLOC_ATOMIC, never scanned, as the peer allocates GCBench's array.
@@ -343,14 +371,72 @@ static void *bdw_gc_malloc(bdw_heap *b, size_t bytes, bool atomic, gc_reason rea
     return p;
 }
 
-/* Every allocation comes here (GC_ALLOC_SLOW). libgc collects inside
- * GC_MALLOC when its growth policy says so (reason threshold). A NULL
- * means libgc could not grow its heap within the limit, possibly without
- * having collected (it gives up at once when its policy did not ask for a
- * collection): collect once, retry, and only then report exhaustion. */
+/* Class C's cells as libgc allocates them: its size rounded up to libgc's
+ * granule (no extra byte: BDW-8). */
+static size_t bdw_cell_bytes(unsigned c)
+{
+    return (gc_size_class_bytes[c] + GC_GRANULE_BYTES - 1) / GC_GRANULE_BYTES * GC_GRANULE_BYTES;
+}
+
+/* A list of class C's cells (NORMAL kind, cleared after the link in their
+ * first word), recording the collections libgc ran for it; NULL when libgc
+ * has no room. An inherited heap (BDW-6) gives back a list that takes the
+ * blocks in use over the limit. */
+static void *bdw_gc_malloc_many(bdw_heap *b, unsigned c, gc_reason reason)
+{
+    void *list = NULL;
+    GC_generic_malloc_many(bdw_cell_bytes(c), GC_I_NORMAL, &list);
+    bdw_commit(b, reason, GC_REASON_HEAP_LIMIT);
+    if (GC_UNLIKELY(b->inherited) && list && bdw_blocks_in_use() > b->limit) {
+        while (list) {
+            void *next = GC_NEXT(list);
+            GC_FREE(list);
+            list = next;
+        }
+    }
+#ifndef NDEBUG
+    /* BDW-7: every cell is clear after its link. */
+    for (void *cell = list; cell; cell = GC_NEXT(cell))
+        for (size_t w = 1; w < bdw_cell_bytes(c) / sizeof(void *); w++)
+            GC_ASSERT(((void **)cell)[w] == NULL);
+#endif
+    return list;
+}
+
+/* A small object: its class's list is empty (core's fast path failed), so
+ * refill it and take its first cell. A NULL list means libgc could not
+ * grow its heap within the limit, possibly without having collected (it
+ * gives up at once when its policy did not ask for a collection): collect
+ * once, retry, and only then report exhaustion. */
+static void *bdw_alloc_cell(gc_mutator *m, bdw_heap *b, size_t bytes)
+{
+    unsigned c = gc_size_class_of(bytes);
+    void *cell = m->free_lists[c];
+    if (cell == NULL) {
+        cell = bdw_gc_malloc_many(b, c, GC_REASON_THRESHOLD);
+        if (GC_UNLIKELY(cell == NULL)) {
+            b->oom_retries++;
+            bdw_gc_full(b, GC_REASON_HEAP_LIMIT);
+            cell = bdw_gc_malloc_many(b, c, GC_REASON_HEAP_LIMIT);
+            if (cell == NULL)
+                return NULL;
+        }
+    }
+    m->free_lists[c] = GC_NEXT(cell);
+    /* Cleared but for the link, which core's header store overwrites. */
+    m->slow_zeroed = true;
+    return cell;
+}
+
+/* Core's fast path failed: a small object's list is empty, or the object
+ * is larger than BDW_LIST_MAX. libgc collects inside GC_MALLOC when its
+ * growth policy says so (reason threshold); a NULL is handled as in
+ * bdw_alloc_cell. */
 static void *bdw_alloc_slow(gc_mutator *m, size_t bytes)
 {
     bdw_heap *b = bdw_of(m->heap);
+    if (bytes <= BDW_LIST_MAX)
+        return bdw_alloc_cell(m, b, bytes);
     bool atomic = bdw_pointer_free(m, bytes);
     void *p = bdw_gc_malloc(b, bytes, atomic, GC_REASON_THRESHOLD);
     if (GC_UNLIKELY(p == NULL)) {
@@ -380,6 +466,9 @@ static void bdw_mutator_init(gc_mutator *m)
     bdw_mutator *bm = gc_sys_alloc_zeroed(sizeof *bm);
     bm->thread = &bdw_thread_tag;
     m->collector_data = bm;
+    /* BDW-7: the lists' cells are live to libgc while the mutator is. */
+    memset(m->free_lists, 0, sizeof m->free_lists);
+    GC_add_roots(&m->free_lists[0], &m->free_lists[GC_SIZE_CLASS_COUNT]);
     if (bdw_thread_mutators++ > 0 || GC_thread_is_registered())
         return;
     /* A thread libgc does not know: allow explicit registration once (it
@@ -400,6 +489,9 @@ static void bdw_mutator_init(gc_mutator *m)
 static void bdw_mutator_fini(gc_mutator *m)
 {
     bdw_mutator *bm = m->collector_data;
+    /* BDW-7: the cells left in the lists become garbage. */
+    GC_remove_roots(&m->free_lists[0], &m->free_lists[GC_SIZE_CLASS_COUNT]);
+    memset(m->free_lists, 0, sizeof m->free_lists);
     if (bm->thread == &bdw_thread_tag) {
         GC_ASSERT(bdw_thread_mutators > 0);
         if (--bdw_thread_mutators == 0 && bdw_thread_registered) {
@@ -467,6 +559,7 @@ static void bdw_init_libgc(size_t limit)
     if (bdw_initialised)
         return;
     GC_set_max_heap_size(limit);
+    GC_set_all_interior_pointers(0); /* BDW-8 */
     GC_INIT();
     bdw_prev_push = GC_get_push_other_roots();
     GC_set_push_other_roots(bdw_push_roots);
@@ -633,9 +726,9 @@ const gc_collector_ops gc_bdw_ops = {
     .name = "bdw",
     .description = "the Boehm-Demers-Weiser conservative mark-sweep collector (libgc), with the harness's "
                    "roots pushed precisely",
-    .alloc_mode = GC_ALLOC_SLOW,
+    .alloc_mode = GC_ALLOC_FREELIST,
     .barrier = GC_BARRIER_NONE,
-    .alloc_zeroed = false,
+    .alloc_zeroed = true, /* BDW-7 */
     .moving = false,
     .reclaims_cycles = true, /* unless a conservative reference keeps the cycle */
     .conservative = true,

@@ -1751,7 +1751,7 @@ Test(e2e, one_thread_is_the_default)
 Test(e2e, heap_exhausted)
 {
     char *dir = make_tmpdir();
-    run_result r = run_gcbench(dir, "--heap=256K", "--size=small", NULL);
+    run_result r = run_gcbench(dir, "--heap=192K", "--size=small", NULL);
     cr_assert_eq(r.status, 3, "exit %d, expected 3; stderr:\n%s", r.status, r.err);
     cr_assert(strstr(r.err, "heap exhausted") != NULL, "stderr:\n%s", r.err);
 }
@@ -2997,7 +2997,7 @@ static bool peer_built(const char *name)
  * rejects an unknown size with exit 2. (Peers are not built with sanitizers.) */
 Test(peers, gcbench_peers_verify)
 {
-    static const char *const peers[] = {"bdw_gcbench", "jemalloc_gcbench", "mimalloc_gcbench"};
+    static const char *const peers[] = {"bdw_gcbench", "bdw_inline_gcbench", "jemalloc_gcbench", "mimalloc_gcbench"};
     char *dir = make_tmpdir();
     int built = 0;
     for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {

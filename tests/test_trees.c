@@ -28,15 +28,15 @@ static uint32_t threads_count;  /* passed as wl_config.threads (0 = one thread) 
 
 #define MIB ((size_t)1 << 20)
 
-/* Size "small", from the table in workloads/trees.c: 140,942 Nodes of 40
+/* Size "small", from the table in workloads/trees.c: 140,942 Nodes of 32
  * bytes plus one value array of 5,000 doubles (40,008 bytes). */
 #define SMALL_OBJECTS UINT64_C(140943)
-#define SMALL_BYTES UINT64_C(5677688)
+#define SMALL_BYTES UINT64_C(4550152)
 /* Of which the temporary trees (phase 4), which every thread builds once
  * with wl_config.threads > 1: 130,704 Nodes. The rest (stretch tree,
  * long-lived tree, array) is built once. */
 #define SMALL_TEMP_OBJECTS UINT64_C(130704)
-#define SMALL_TEMP_BYTES (SMALL_TEMP_OBJECTS * 40)
+#define SMALL_TEMP_BYTES (SMALL_TEMP_OBJECTS * 32)
 
 /* ---- Parameters: one per registered collector ---------------------------------- */
 

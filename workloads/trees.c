@@ -132,7 +132,9 @@ static const trees_params trees_sizes[] = {
 };
 
 /* Node fields. */
-enum { NODE_LEFT = 0, NODE_RIGHT = 1, NODE_I = 2, NODE_J = 3, NODE_FIELDS = 4 };
+/* Node fields: GCBench's {left, right, int i, int j}, i in the low half of
+ * the raw word NODE_IJ and j in the high half. */
+enum { NODE_LEFT = 0, NODE_RIGHT = 1, NODE_IJ = 2, NODE_FIELDS = 3 };
 
 static uint64_t tree_size(int depth) { return ((uint64_t)1 << (depth + 1)) - 1; }
 
@@ -143,8 +145,13 @@ static uint64_t num_iters(const trees_params *p, int depth)
 
 /* ---- Long-lived tree labels and checksum ------------------------------------ */
 
-static uint64_t label_i(uint64_t seed, uint64_t k) { return wl_mix64(seed ^ wl_mix64(k)); }
-static uint64_t label_j(uint64_t k, unsigned level) { return k << 8 | level; }
+/* GCBench's i and j are ints: 32-bit labels, both in one raw word. j fits:
+ * k < 2^19 and level < 2^8 at every size. */
+static uint32_t label_i(uint64_t seed, uint64_t k) { return (uint32_t)wl_mix64(seed ^ wl_mix64(k)); }
+static uint32_t label_j(uint64_t k, unsigned level) { return (uint32_t)(k << 8 | level); }
+static uint64_t node_ij(uint32_t i, uint32_t j) { return (uint64_t)i | (uint64_t)j << 32; }
+static uint32_t node_i(gc_object *n) { return (uint32_t)gc_words(n)[NODE_IJ]; }
+static uint32_t node_j(gc_object *n) { return (uint32_t)(gc_words(n)[NODE_IJ] >> 32); }
 
 /* Order-sensitive (wl_hash_word), so the preorder walk also checks shape. */
 static uint64_t checksum_step(uint64_t h, uint64_t i, uint64_t j)
@@ -169,7 +176,7 @@ typedef struct trees_ctx {
  * allocation. */
 static inline gc_object *alloc_node(trees_ctx *c)
 {
-    /* The layout is fixed ("rrii"), so the size folds to a constant. */
+    /* The layout is fixed ("rri"), so the size folds to a constant. */
     return gc_alloc_object(c->m, c->node_type, GC_KIND_RECORD, NODE_FIELDS);
 }
 static inline gc_value new_node(trees_ctx *c) { return gc_value_of(alloc_node(c)); }
@@ -183,10 +190,8 @@ static void populate(trees_ctx *c, int depth, gc_value *node, unsigned level)
     gc_mutator *m = c->m;
     if (c->label) {
         uint64_t k = c->next_index++;
-        uint64_t i = label_i(c->seed, k), j = label_j(k, level);
-        gc_object *n = gc_ref(*node);
-        gc_set_word(n, NODE_I, i);
-        gc_set_word(n, NODE_J, j);
+        uint32_t i = label_i(c->seed, k), j = label_j(k, level);
+        gc_set_word(gc_ref(*node), NODE_IJ, node_ij(i, j));
         c->checksum = checksum_step(c->checksum, i, j);
     }
     if (depth <= 0)
@@ -309,7 +314,7 @@ static void ll_walk(ll_check *lc, gc_value v, unsigned level, unsigned depth)
     }
     gc_object *n = gc_ref(v);
     uint64_t k = lc->count++;
-    uint64_t i = gc_words(n)[NODE_I], j = gc_words(n)[NODE_J];
+    uint32_t i = node_i(n), j = node_j(n);
     lc->checksum = checksum_step(lc->checksum, i, j);
     if (i != label_i(lc->seed, k) || j != label_j(k, level)) {
         lc->bad_nodes++;
@@ -351,7 +356,7 @@ static void corrupt_for_test(gc_mutator *m, int mode, gc_value *ll, gc_value *ar
         gc_object *n = gc_ref(*ll); /* last node in preorder: rightmost leaf */
         while (!gc_is_nil(gc_field(n, NODE_RIGHT)))
             n = gc_ref(gc_field(n, NODE_RIGHT));
-        gc_set_word(n, NODE_I, gc_words(n)[NODE_I] ^ UINT64_C(0x10));
+        gc_set_word(n, NODE_IJ, gc_words(n)[NODE_IJ] ^ UINT64_C(0x10)); /* a bit of i */
     }
 }
 
@@ -420,8 +425,8 @@ static void shared_glance(const trees_shared *s, trees_temp *t)
 {
     gc_value ll = *s->long_lived, arr = *s->array;
     t->shared_seen++;
-    if (!wl_is_type(ll, s->node_type) || gc_words(gc_ref(ll))[NODE_I] != label_i(s->seed, 0) ||
-        gc_words(gc_ref(ll))[NODE_J] != label_j(0, 0)) {
+    if (!wl_is_type(ll, s->node_type) || node_i(gc_ref(ll)) != label_i(s->seed, 0) ||
+        node_j(gc_ref(ll)) != label_j(0, 0)) {
         if (t->shared_bad++ == 0)
             snprintf(t->shared_first, sizeof t->shared_first, "long-lived root node changed");
     } else if (!wl_is_type(arr, GC_TYPE_VALUE_ARRAY) || gc_object_length(gc_ref(arr)) != s->p->array_len ||
@@ -461,7 +466,7 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
     if (!wl_thread_count(cfg, "trees", res, &nthreads))
         return WL_ERR_INPUT;
     const trees_params *p = &trees_sizes[cfg->size];
-    uint32_t node_type = wl_register_type(&d, "Node", "rrii");
+    uint32_t node_type = wl_register_type(&d, "Node", "rri");
     if (node_type == GC_TYPE_INVALID)
         return -1;
 
