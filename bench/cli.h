@@ -37,7 +37,7 @@ typedef enum gcb_action {
 #define GCB_DEFAULT_WORKLOAD "trees"
 #define GCB_DEFAULT_SEED 1
 /* The heap limit for --size=large when --heap is not given: trees large
- * needs about 100M under marksweep; twice that leaves room for copying. */
+ * needs 64M under marksweep (32-byte nodes); 256M leaves room for copying. */
 #define GCB_DEFAULT_LARGE_HEAP_LIMIT ((size_t)256 << 20)
 /* The heap limit for --size=small when --heap is not given: small enough
  * that every workload collects under every collector at --size=small (at

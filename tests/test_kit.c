@@ -230,8 +230,8 @@ static void check_every_slot_commented(const char *src, const char *what)
     const char *desc = strstr(src, "const gc_collector_ops gc_");
     cr_assert_not_null(desc, "%s: no descriptor", what);
     for (int i = 0; i < n; i++) {
-        char key[96];
-        snprintf(key, sizeof key, "\n    .%s = ", slots[i]);
+        char key[sizeof slots[0] + 16];
+        snprintf(key, sizeof key, "\n    .%.63s = ", slots[i]);
         const char *at = strstr(desc, key);
         cr_assert_not_null(at, "%s: slot .%s is not set in the descriptor", what, slots[i]);
         at++;

@@ -25,38 +25,40 @@
  *   5. Verify (below).
  *
  * Objects
- *   Node: record type "Node", layout "rrii" = {left, right: references;
- *   i, j: raw 64-bit words} = 8-byte header + 4 * 8 = 40 bytes (a 48-byte
- *   cell under the free-list size classes of core/sizeclass.h).
+ *   Node: record type "Node", layout "rri" = {left, right: references;
+ *   ij: one raw 64-bit word, i in the low 32 bits and j in the high 32} =
+ *   8-byte header + 3 * 8 = 32 bytes: GCBench's own node (two pointers and
+ *   two ints) with our header word, so collectors and the peers allocate the
+ *   same bytes per node. 32 bytes is a size class of core/sizeclass.h.
  *   The array: one value array, 8 + 8 * n bytes (a large object at default
  *   and large sizes).
  *
- * Parameters, allocation volume and live size (40-byte nodes)
+ * Parameters, allocation volume and live size (32-byte nodes)
  *
  *   size     stretch longlived  array      depths  temp trees  nodes total  bytes allocated
- *   small       12       10       5,000    4..10       1,392       140,942    5,677,688 (5.4 MiB)
- *   default     18       16     500,000    4..16      89,624    15,333,862  617,354,488 (589 MiB)
- *   large       20       18   2,000,000    4..18     358,524    69,724,802  2,804,992,088 (2.6 GiB)
+ *   small       12       10       5,000    4..10       1,392       140,942    4,550,152 (4.3 MiB)
+ *   default     18       16     500,000    4..16      89,624    15,333,862  494,683,592 (472 MiB)
+ *   large       20       18   2,000,000    4..18     358,524    69,724,802  2,247,193,672 (2.1 GiB)
  *
  *   Iterations per depth: small 528/128/32/8; default 33824/8256/2052/512/
  *   128/32/8; large 135300/33026/8208/2048/512/128/32/8 (each top-down and
  *   again bottom-up).
  *
  *   Maximum live size is the stretch tree (nothing else is live then):
- *     small 327,640 B (320 KiB), default 20,971,480 B (20.0 MiB),
- *     large 83,886,040 B (80.0 MiB).
+ *     small 262,112 B (256 KiB), default 16,777,184 B (16.0 MiB),
+ *     large 67,108,832 B (64.0 MiB).
  *   Steady-state maximum (long-lived tree + array + the largest temp tree):
- *     small 203,768 B (199 KiB), default 14,485,688 B (13.8 MiB),
- *     large 57,942,968 B (55.3 MiB).
- *   With 48-byte free-list cells the stretch tree takes 384 KiB / 24 MiB /
- *   96 MiB, so the large size does not fit the default 64M heap limit: run
- *   it with --heap=128M or more (twice that for a semispace copying
- *   collector, whose footprint counts both semispaces). Measured minimum
- *   heaps for marksweep: small 512K, default 25M, large 100M.
+ *     small 171,016 B (167 KiB), default 12,388,552 B (11.8 MiB),
+ *     large 49,554,376 B (47.3 MiB).
+ *   Measured minimum heaps for marksweep (scripts/min-heap, 64K
+ *   resolution): small 256K, default 16M, large 64M (the default limit,
+ *   with nothing to spare). A semispace copying collector needs about twice
+ *   that, since its footprint counts both semispaces.
  *
  * Verification (what catches a collector that loses or corrupts objects)
  *   - Long-lived tree: node number k in preorder (root = 0) at level L holds
- *     i = mix(seed, k) and j = k << 8 | L. At the end the tree is walked in
+ *     i = low 32 bits of mix(seed, k) and j = k << 8 | L (below 2^32 at
+ *     every size). At the end the tree is walked in
  *     preorder: every node must be a Node with exactly those contents, inner
  *     nodes must have two children and leaves none, the node count must be
  *     TreeSize(longlived), and the checksum over (i, j) in preorder must equal
