@@ -36,6 +36,7 @@
 
 #include "core/collector.h"
 #include "core/objstack.h"
+#include "core/prefetch.h"
 #include "core/sysalloc.h"
 #include "space.h"
 
@@ -241,6 +242,7 @@ typedef struct gen_evac {
     gen_heap *g;
     uintptr_t lo, span;           /* the nursery's used range [lo, lo + span) */
     uint64_t bytes, objects;      /* promoted by this evacuation */
+    gc_prefetch_fifo pf;          /* slots whose nursery referent is prefetched (promote_later) */
 } gen_evac;
 
 /* Out of line: a cell of class cls when the current free list and bump
@@ -319,6 +321,24 @@ GC_INLINE void promote_slot(gc_value *slot, void *arg)
 /* Root visitor (out of line: roots are few). */
 static void promote_root(gc_value *slot, void *arg) { promote_slot(slot, arg); }
 
+/* The slot visitor of the scan: a slot whose referent is in the nursery is
+ * queued in the prefetching FIFO (core/prefetch.h) with its referent's
+ * header prefetched, and the slot that falls out of the FIFO is promoted.
+ * Without it the scan stalls on nearly every nursery header it reads: they
+ * are scattered over a nursery larger than the cache. Slots are in
+ * promoted copies or remembered holders, which do not move, and
+ * promote_slot handles a referent promoted while its slot waited. */
+GC_INLINE void promote_later(gc_value *slot, void *arg)
+{
+    gen_evac *e = arg;
+    gc_object *o = gc_ref(*slot);
+    if ((uintptr_t)o - e->lo >= e->span)
+        return;
+    gc_value *ready = gc_prefetch_push(&e->pf, slot, o);
+    if (ready)
+        promote_slot(ready, e);
+}
+
 /* Empties the nursery: roots and remembered holders, then every promoted
  * object's slots, transitively (depth first, so a parent's children land
  * next to it). */
@@ -331,12 +351,18 @@ static void evacuate(gc_heap *h, gen_heap *g)
     for (size_t i = 0; i < g->remembered.n; i++) {
         gc_object *holder = g->remembered.v[i];
         holder->header &= ~GC_HDR_LOGGED;
-        gc_trace_object(holder, promote_slot, &e);
+        gc_trace_object(holder, promote_later, &e);
     }
     g->remembered.n = 0;
     gc_phase_start(h, GEN_PHASE_PROMOTE);
-    while (!gc_objstack_empty(&g->work))
-        gc_trace_object(gc_objstack_pop(&g->work), promote_slot, &e);
+    for (;;) {
+        while (!gc_objstack_empty(&g->work))
+            gc_trace_object(gc_objstack_pop(&g->work), promote_later, &e);
+        gc_value *slot = gc_prefetch_pop(&e.pf);
+        if (!slot)
+            break;
+        promote_slot(slot, &e);
+    }
     promo_publish(g);
     g->stuck = false;
     g->last_promoted = e.bytes;
@@ -388,8 +414,9 @@ static bool major_body(gc_heap *h, gen_heap *g)
     gc_visit_roots(h, major_mark_visit, g);
     gc_phase_start(h, GEN_PHASE_MARK);
     uint64_t old_live = 0; /* marked objects outside the nursery, large ones included */
-    while (!gc_objstack_empty(&g->work)) {
-        gc_object *o = gc_objstack_pop(&g->work);
+    gc_prefetch_fifo pf = {0}; /* popped objects wait for their header (core/prefetch.h) */
+    gc_object *o;
+    while ((o = gc_prefetch_next_object(&pf, &g->work))) {
         if (!in_nursery(g, o))
             old_live += gc_object_size(o);
         gc_trace_object(o, major_mark_visit, g);

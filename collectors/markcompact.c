@@ -41,6 +41,7 @@
 
 #include "core/collector.h"
 #include "core/objstack.h"
+#include "core/prefetch.h"
 #include "core/ptrset.h"
 #include "core/sysalloc.h"
 #include "space.h"
@@ -90,8 +91,11 @@ static void mark_root(gc_value *slot, void *arg) { mark_visit(slot, arg); }
 
 static void mark(mc_heap *mc)
 {
-    while (!gc_objstack_empty(&mc->mark_stack)) {
-        gc_object *o = gc_objstack_pop(&mc->mark_stack);
+    /* Popped objects wait in a prefetching FIFO (core/prefetch.h) until
+     * their header has arrived. */
+    gc_prefetch_fifo pf = {0};
+    gc_object *o;
+    while ((o = gc_prefetch_next_object(&pf, &mc->mark_stack))) {
         GC_ASSERT(gc_header_valid(o->header));
         gc_trace_object(o, mark_visit, mc);
     }

@@ -27,6 +27,7 @@
 
 #include "core/collector.h"
 #include "core/objstack.h"
+#include "core/prefetch.h"
 #include "core/sysalloc.h"
 #include "space.h"
 
@@ -62,8 +63,11 @@ static void mark_roots(gc_heap *h, ms_heap *ms) { gc_visit_roots(h, ms_mark_root
 static uint64_t trace(ms_heap *ms)
 {
     uint64_t live = 0;
-    while (!gc_objstack_empty(&ms->mark_stack)) {
-        gc_object *o = gc_objstack_pop(&ms->mark_stack);
+    /* Objects popped from the mark stack wait in a prefetching FIFO
+     * (core/prefetch.h) until their header has arrived. */
+    gc_prefetch_fifo pf = {0};
+    gc_object *o;
+    while ((o = gc_prefetch_next_object(&pf, &ms->mark_stack))) {
         GC_ASSERT(gc_header_valid(o->header) && gc_nms_is_marked(&ms->space, o));
         live += gc_object_size(o);
         gc_trace_object(o, ms_mark_visit, ms);
