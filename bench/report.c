@@ -200,6 +200,9 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
     if (s->verify_ns > 0)
         fprintf(f, GCB_LABEL "%s (outside pauses, not mutator time)\n", "verifier",
                 gcb_fmt_duration(a, sizeof a, s->verify_ns));
+    if (s->check_ns > 0)
+        fprintf(f, GCB_LABEL "%s (the workload's final self-check, not in wall)\n", "check",
+                gcb_fmt_duration(a, sizeof a, s->check_ns));
 
     fprintf(f, GCB_LABEL "%" PRIu64, "collections", s->collections);
     bool first = true;
@@ -364,7 +367,7 @@ void gcb_write_mmu_csv(FILE *f, const gcb_mmu_point *mmu, size_t n)
 static const char *const gcb_summary_keys[] = {
     "gcbench_version", "collector", "collector_options", "workload", "program", "size",
     "heap_limit_bytes", "huge_pages", "seed", "verify", "stress", "debug_corrupt", "wall_ns",
-    "mutator_ns", "gc_ns", "verify_ns", "gc_share", "collections", "collections_by_kind",
+    "mutator_ns", "gc_ns", "verify_ns", "check_ns", "gc_share", "collections", "collections_by_kind",
     "pauses", "pauses_by_kind", "phases", "phase_totals_ns", "mmu", "allocated_bytes", "allocated_objects",
     "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s", "ns_per_alloc", "peak_heap_bytes",
     "verified", "verification_detail", "exit_code", "max_steps", "warnings", "threads",
@@ -458,6 +461,7 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_u64(&j, "mutator_ns", s->mutator_ns);
     gcb_json_u64(&j, "gc_ns", s->gc_ns);
     gcb_json_u64(&j, "verify_ns", s->verify_ns);
+    gcb_json_u64(&j, "check_ns", s->check_ns);
     gcb_json_double(&j, "gc_share", s->gc_share);
 
     gcb_json_u64(&j, "collections", s->collections);

@@ -89,6 +89,8 @@ typedef struct gcb_run_stats {
     uint64_t gc_ns;        /* sum of pause durations */
     uint64_t mutator_ns;   /* wall_ns - gc_ns - verify_ns (0 if they exceed wall) */
     uint64_t verify_ns;    /* heap verifier time (--verify), outside pauses */
+    uint64_t check_ns;     /* the workload's final self-check, left out of wall_ns
+                              (set by the runner; 0 when it stayed in) */
     double gc_share;       /* gc_ns / wall_ns, 0..1 (0 when wall_ns == 0) */
     gcb_dist pauses;       /* over all pauses */
     gcb_dist pauses_by_kind[GC_PAUSE_KIND_COUNT]; /* count 0: the kind never occurred */

@@ -3130,6 +3130,50 @@ static const json_t *run_summary(const char *out)
     return doc;
 }
 
+/* trees marks where its final self-check begins (wl_end_timed_region), as
+ * GCBench's own program stops its clock before its check: the check is
+ * reported as check_ns and left out of wall_ns, and every pause still lies
+ * inside [0, wall_ns]. A workload that does not mark it reports 0. */
+Test(e2e, trees_check_outside_the_timed_region)
+{
+    char *dir = make_tmpdir();
+    static const char *const collectors[] = {"--collector=marksweep", "--collector=refcount",
+                                             "--collector=generational"};
+    for (size_t c = 0; c < sizeof collectors / sizeof collectors[0]; c++) {
+        char *out = path_join(dir, collectors[c] + 12);
+        char *outarg = malloc(strlen(out) + 8);
+        sprintf(outarg, "--out=%s", out);
+        run_result r = run_gcbench(dir, collectors[c], "--workload=trees", "--size=small", "--heap=1M",
+                                   "--quiet", outarg, NULL);
+        cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+        const json_t *doc = run_summary(out);
+        json_int_t wall = json_integer_value(json_object_get(doc, "wall_ns"));
+        json_int_t check = json_integer_value(json_object_get(doc, "check_ns"));
+        cr_assert_gt(check, 0, "%s: trees reported no final check", collectors[c]);
+        cr_assert_gt(wall, 0);
+        char *csv = read_file(path_join(out, "pauses.csv"));
+        cr_assert_not_null(csv);
+        size_t rows = 0;
+        for (const char *line = strchr(csv, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+            unsigned long long seq, start, dur;
+            cr_assert_eq(sscanf(line + 1, "%llu,%llu,%llu,", &seq, &start, &dur), 3, "%s", line + 1);
+            cr_assert_leq(start + dur, (unsigned long long)wall,
+                          "%s: pause %llu ends at %llu ns, after wall_ns %lld", collectors[c], seq,
+                          start + dur, (long long)wall);
+            rows++;
+        }
+        cr_assert_gt(rows, 0, "%s: a 1 MiB heap must collect at least once", collectors[c]);
+        free(outarg);
+    }
+    char *out = path_join(dir, "alloc");
+    char *outarg = malloc(strlen(out) + 8);
+    sprintf(outarg, "--out=%s", out);
+    run_result r = run_gcbench(dir, "--workload=alloc", "--size=small", "--quiet", outarg, NULL);
+    cr_assert_eq(r.status, 0, "exit %d; stderr:\n%s", r.status, r.err);
+    cr_assert_eq(json_integer_value(json_object_get(run_summary(out), "check_ns")), 0);
+    free(outarg);
+}
+
 /* A program's output that cannot be written is lost data: exit 1 with a
  * message whatever the flags, and summary.json does not claim success. */
 Test(e2e, lost_program_output_is_an_error)

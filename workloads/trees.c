@@ -546,6 +546,10 @@ static int trees_run(gc_mutator *m, const wl_config *cfg, wl_result *res)
         }
     }
 
+    /* The benchmark ends here; GCBench's own program stops its clock here too
+     * and checks the long-lived tree and the array after. */
+    wl_end_timed_region(cfg);
+
     if (cfg->debug_corrupt != 0)
         corrupt_for_test(m, cfg->debug_corrupt, &long_lived, &array, p->array_len);
 

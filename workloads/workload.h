@@ -29,7 +29,21 @@ typedef struct wl_config {
                              others, each attaching its own mutator to m's heap */
     uint64_t max_steps;   /* the "program" workload: instructions before a run-time
                              error (--max-steps); 0 = the workload's default limit */
+    /* Where the benchmark's work ends and the workload's final self-check
+     * begins, as in GCBench's own program, whose timed region ends before
+     * its check: the workload calls wl_end_timed_region(cfg) there, at most
+     * once, on the calling thread, with nothing left to allocate. gcbench
+     * leaves the check out of wall_ns (summary.json check_ns); NULL
+     * (tests) = no one is timing. */
+    void (*end_timed)(void *ctx);
+    void *end_timed_ctx;
 } wl_config;
+
+static inline void wl_end_timed_region(const wl_config *cfg)
+{
+    if (cfg->end_timed)
+        cfg->end_timed(cfg->end_timed_ctx);
+}
 
 /* What run() returns; gcbench turns it into its exit code. */
 enum {
