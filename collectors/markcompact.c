@@ -55,7 +55,9 @@ typedef struct mc_heap {
     uint64_t *marks;        /* one bit per 8-byte word of the space's reservation */
     uint32_t *rank;         /* per bitmap word: live objects before it (valid during a collection) */
     size_t nwords;          /* bitmap words covering the reservation */
-    gc_object **fwd;        /* new address of the i-th live object, in address order */
+    gc_object **fwd;        /* new address of the i-th live object, in address order: a
+                               reservation for one entry per GC_MIN_OBJECT bytes of the
+                               space, so it never grows inside a pause */
     size_t fwd_cap;
     gc_los los;
     gc_objstack mark_stack;
@@ -122,11 +124,7 @@ static size_t compute_locations(mc_heap *mc)
         mc->rank[w] = (uint32_t)n;
         for (uint64_t bits = mc->marks[w]; bits; bits &= bits - 1) {
             gc_object *o = object_at(mc, w, bits);
-            if (n == mc->fwd_cap) {
-                size_t ncap = mc->fwd_cap ? 2 * mc->fwd_cap : 4096;
-                mc->fwd = gc_sys_realloc(mc->fwd, mc->fwd_cap * sizeof *mc->fwd, ncap * sizeof *mc->fwd);
-                mc->fwd_cap = ncap;
-            }
+            GC_ASSERT(n < mc->fwd_cap);
             mc->fwd[n++] = (gc_object *)to;
             to += gc_object_size(o);
         }
@@ -289,12 +287,16 @@ static int mc_init(gc_heap *h)
     mc->nwords = (mc->space.reserved / 8 + 63) / 64;
     mc->marks = gc_sys_reserve(mc->nwords * sizeof *mc->marks);
     mc->rank = gc_sys_reserve(mc->nwords * sizeof *mc->rank);
-    if (!mc->marks || !mc->rank) {
+    mc->fwd_cap = mc->space.reserved / GC_MIN_OBJECT;
+    mc->fwd = gc_sys_reserve(mc->fwd_cap * sizeof *mc->fwd);
+    if (!mc->marks || !mc->rank || !mc->fwd) {
         gc_heap_set_error(h, "cannot reserve the mark bitmap of a %zu-byte space", limit);
         if (mc->marks)
             gc_sys_unreserve(mc->marks, mc->nwords * sizeof *mc->marks);
         if (mc->rank)
             gc_sys_unreserve(mc->rank, mc->nwords * sizeof *mc->rank);
+        if (mc->fwd)
+            gc_sys_unreserve(mc->fwd, mc->fwd_cap * sizeof *mc->fwd);
         gc_bump_destroy(&mc->space);
         gc_sys_free(mc, sizeof *mc);
         return -1;
@@ -309,7 +311,7 @@ static void mc_destroy(gc_heap *h)
     mc_heap *mc = mc_of(h);
     gc_sys_unreserve(mc->marks, mc->nwords * sizeof *mc->marks);
     gc_sys_unreserve(mc->rank, mc->nwords * sizeof *mc->rank);
-    gc_sys_free(mc->fwd, mc->fwd_cap * sizeof *mc->fwd);
+    gc_sys_unreserve(mc->fwd, mc->fwd_cap * sizeof *mc->fwd);
     gc_bump_destroy(&mc->space);
     gc_los_destroy(&mc->los);
     gc_objstack_free(&mc->mark_stack);
