@@ -40,6 +40,7 @@
 
 #include "core/collector.h"
 #include "core/objstack.h"
+#include "core/prefetch.h"
 #include "core/ptrset.h"
 #include "core/sysalloc.h"
 
@@ -214,10 +215,20 @@ typedef struct rc_heap {
     size_t limit;              /* gc_heap_limit(h): heap_used never exceeds it */
     rc_objmap objects;         /* every allocated object not yet freed (incl. RELEASED) */
     uint64_t used_bytes, used_objects;
+    /* Freed small objects' blocks (prefix + object), kept per size class
+     * for reuse instead of going back to jemalloc (rc_free_memory,
+     * rc_alloc_memory). A block of class c has gc_size_class_bytes[c]
+     * bytes and holds any object whose prefix + size rounds to c; the first
+     * word after the prefix links the list. cached_bytes = the object room
+     * of the cached blocks (class bytes - prefix), counted in the footprint
+     * like the objects themselves. */
+    void *cached[GC_SIZE_CLASS_COUNT];
+    uint64_t cached_bytes;
     gc_objstack zct;              /* zero-count table; NULL holes where entries left early */
     gc_objstack buffer;           /* Bacon-Rajan's Roots: possible roots of garbage cycles */
     gc_objstack snap, snap_next;  /* root snapshot: one counted entry per root slot */
     gc_objstack work, black;      /* explicit stacks for the traversals */
+    gc_prefetch_fifo pf;          /* the cascade's pending decrements (rc_release) */
     gc_objstack orphan_incs, orphan_decs; /* logs of detached mutators, not yet applied */
     uint64_t released;         /* objects released by reference counting, ever */
     /* statistics */
@@ -252,6 +263,16 @@ GC_INLINE rc_heap *rc_of_mutator(gc_mutator *m) { return ((rc_mutator *)m->colle
 
 /* ---- memory ---------------------------------------------------------------------- */
 
+/* Small objects live in blocks of their size class (prefix included);
+ * larger ones in blocks of their exact size. */
+#define RC_CACHED_MAX GC_SMALL_MAX
+
+GC_INLINE size_t rc_block_bytes(size_t object_bytes)
+{
+    size_t b = object_bytes + RC_PREFIX;
+    return b <= RC_CACHED_MAX ? gc_size_class_bytes[gc_size_class_of(b)] : b;
+}
+
 GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
 {
     size_t size = gc_object_size(o);
@@ -259,7 +280,46 @@ GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
     rc->used_bytes -= size;
     rc->used_objects--;
     o->header = 0; /* a dangling reference now fails the verifier's tag check */
-    gc_sys_free((char *)o - RC_PREFIX, size + RC_PREFIX);
+    size_t block = rc_block_bytes(size);
+    /* Cached unless that would take the footprint over the limit (a block's
+     * room can exceed the object that used it). */
+    if (size + RC_PREFIX <= RC_CACHED_MAX &&
+        rc->used_bytes + rc->cached_bytes + (block - RC_PREFIX) <= rc->limit) {
+        unsigned c = gc_size_class_of(block);
+        gc_slots(o)[0] = (gc_value)(uintptr_t)rc->cached[c]; /* the link */
+        rc->cached[c] = o;
+        rc->cached_bytes += block - RC_PREFIX;
+        return;
+    }
+    gc_sys_free((char *)o - RC_PREFIX, block);
+}
+
+/* A cached block for an object of `bytes`, or NULL. */
+GC_INLINE gc_object *rc_cache_pop(rc_heap *rc, size_t bytes)
+{
+    size_t block = bytes + RC_PREFIX;
+    if (block > RC_CACHED_MAX)
+        return NULL;
+    unsigned c = gc_size_class_of(block);
+    gc_object *o = rc->cached[c];
+    if (o) {
+        rc->cached[c] = (gc_object *)(uintptr_t)gc_slots(o)[0];
+        rc->cached_bytes -= gc_size_class_bytes[c] - RC_PREFIX;
+    }
+    return o;
+}
+
+/* Gives every cached block back to jemalloc. */
+static void rc_flush_cache(rc_heap *rc)
+{
+    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
+        for (gc_object *o = rc->cached[c], *next; o; o = next) {
+            next = (gc_object *)(uintptr_t)gc_slots(o)[0];
+            gc_sys_free((char *)o - RC_PREFIX, gc_size_class_bytes[c]);
+        }
+        rc->cached[c] = NULL;
+    }
+    rc->cached_bytes = 0;
 }
 
 /* ---- the ZCT ---------------------------------------------------------------------- */
@@ -409,10 +469,8 @@ static void rc_apply_logs(gc_heap *h, rc_heap *rc)
 
 /* Decrement(T) inside a cascade: no root references T (roots were counted),
  * so at zero T is garbage and is released now. */
-static void rc_release_visit(gc_value *slot, void *arg)
+static void rc_release_decrement(rc_heap *rc, gc_object *t)
 {
-    rc_heap *rc = arg;
-    gc_object *t = gc_ref(*slot);
     rc_word c = rc_decrement_count(t);
     if (c == 0) {
         if (rc_zct_index(*rc_pfx(t)) != 0)
@@ -423,14 +481,34 @@ static void rc_release_visit(gc_value *slot, void *arg)
     }
 }
 
+/* A child of a released object: its Decrement waits in the prefetching
+ * FIFO (core/prefetch.h) until its count word has arrived. The child, not
+ * the slot, is queued: the parent is freed before the FIFO drains. */
+static void rc_release_visit(gc_value *slot, void *arg)
+{
+    rc_heap *rc = arg;
+    gc_object *t = gc_ref(*slot);
+    gc_object *ready = gc_prefetch_push(&rc->pf, t, rc_pfx(t));
+    if (ready)
+        rc_release_decrement(rc, ready);
+}
+
 /* Release(S) for a garbage object (count 0, unrooted, not in the ZCT):
  * decrement its children, cascading with the work stack; free each object,
- * or leave a buffered one RELEASED for MarkRoots to free. */
+ * or leave a buffered one RELEASED for MarkRoots to free. The cascade ends
+ * when the work stack and the FIFO of pending decrements are both empty. */
 static void rc_release(rc_heap *rc, gc_object *s)
 {
     GC_ASSERT(rc_count(*rc_pfx(s)) == 0 && rc_zct_index(*rc_pfx(s)) == 0 && !(*rc_pfx(s) & RC_RELEASED));
     gc_objstack_push(&rc->work, s);
-    while (rc->work.n > 0) {
+    for (;;) {
+        if (rc->work.n == 0) {
+            gc_object *t = gc_prefetch_pop(&rc->pf);
+            if (!t)
+                break;
+            rc_release_decrement(rc, t);
+            continue;
+        }
         gc_object *o = rc->work.v[--rc->work.n];
         gc_trace_object(o, rc_release_visit, rc);
         rc->released++;
@@ -539,10 +617,10 @@ static void rc_phase(gc_heap *h, unsigned p)
         gc_phase_start(h, p);
 }
 
-static void rc_mark_gray_visit(gc_value *slot, void *arg)
+/* MarkGray's step for a child T: trial-delete the reference, colour T gray
+ * and push it the first time. */
+static void rc_mark_gray_child(rc_heap *rc, gc_object *t)
 {
-    rc_heap *rc = arg;
-    gc_object *t = gc_ref(*slot);
     rc_word w = *rc_pfx(t);
     if (rc_count(w) != RC_STICKY)
         w -= RC_ONE;
@@ -553,16 +631,35 @@ static void rc_mark_gray_visit(gc_value *slot, void *arg)
     *rc_pfx(t) = w;
 }
 
+/* Children wait in the prefetching FIFO until their count word has
+ * arrived (as in rc_release). */
+static void rc_mark_gray_visit(gc_value *slot, void *arg)
+{
+    rc_heap *rc = arg;
+    gc_object *t = gc_ref(*slot);
+    gc_object *ready = gc_prefetch_push(&rc->pf, t, rc_pfx(t));
+    if (ready)
+        rc_mark_gray_child(rc, ready);
+}
+
 /* MarkGray(S): trial-delete every internal reference of the subgraph
- * reachable from S, colouring it gray. */
+ * reachable from S, colouring it gray. Ends with the FIFO empty. */
 static void rc_mark_gray(rc_heap *rc, gc_object *s)
 {
     if (rc_colour(*rc_pfx(s)) == RC_GRAY)
         return;
     rc_set_colour(s, RC_GRAY);
     gc_objstack_push(&rc->work, s);
-    while (rc->work.n > 0)
-        gc_trace_object(rc->work.v[--rc->work.n], rc_mark_gray_visit, rc);
+    for (;;) {
+        if (rc->work.n > 0) {
+            gc_trace_object(rc->work.v[--rc->work.n], rc_mark_gray_visit, rc);
+            continue;
+        }
+        gc_object *t = gc_prefetch_pop(&rc->pf);
+        if (!t)
+            break;
+        rc_mark_gray_child(rc, t);
+    }
 }
 
 static void rc_scan_black_visit(gc_value *slot, void *arg)
@@ -697,7 +794,7 @@ static void rc_collect_roots(rc_heap *rc)
  * as live. */
 static void rc_collect_all(gc_heap *h, rc_heap *rc, gc_reason reason, bool cycles, bool record)
 {
-    GC_ASSERT(!gc_heap_in_pause(h) && rc->work.n == 0 && rc->black.n == 0);
+    GC_ASSERT(!gc_heap_in_pause(h) && rc->work.n == 0 && rc->black.n == 0 && gc_prefetch_empty(&rc->pf));
     cycles = cycles && rc->cycles;
     uint64_t t0 = uv_hrtime();
     if (record)
@@ -744,15 +841,28 @@ static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
         rc_collect_all(h, rc, GC_REASON_THRESHOLD, true, true);
     else if (rc->zct.n >= RC_ZCT_THRESHOLD)
         rc_reclaim(h, rc, GC_REASON_THRESHOLD);
-    if (rc->used_bytes + bytes > rc->limit) {
-        rc_reclaim(h, rc, GC_REASON_HEAP_LIMIT);
-        if (rc->used_bytes + bytes > rc->limit && rc->cycles)
-            rc_collect_all(h, rc, GC_REASON_HEAP_LIMIT, true, true);
-        if (rc->used_bytes + bytes > rc->limit)
-            return NULL;
+    gc_object *o = rc_cache_pop(rc, bytes);
+    if (!o && rc->used_bytes + rc->cached_bytes + bytes > rc->limit) {
+        /* No room: give the cached blocks back, then reclaim (which
+         * caches what it frees: try the cache again), then collect cycles. */
+        rc_flush_cache(rc);
+        if (rc->used_bytes + bytes > rc->limit) {
+            rc_reclaim(h, rc, GC_REASON_HEAP_LIMIT);
+            o = rc_cache_pop(rc, bytes);
+            if (!o && rc->used_bytes + rc->cached_bytes + bytes > rc->limit && rc->cycles) {
+                rc_flush_cache(rc);
+                rc_collect_all(h, rc, GC_REASON_HEAP_LIMIT, true, true);
+                o = rc_cache_pop(rc, bytes);
+            }
+            if (!o && rc->used_bytes + rc->cached_bytes + bytes > rc->limit) {
+                rc_flush_cache(rc);
+                if (rc->used_bytes + bytes > rc->limit)
+                    return NULL;
+            }
+        }
     }
-    char *p = gc_sys_alloc(bytes + RC_PREFIX);
-    gc_object *o = (gc_object *)(p + RC_PREFIX);
+    if (!o)
+        o = (gc_object *)((char *)gc_sys_alloc(rc_block_bytes(bytes)) + RC_PREFIX);
     *rc_pfx(o) = 0; /* count 0, black */
     rc_map_add(&rc->objects, o);
     rc->used_bytes += bytes;
@@ -860,7 +970,7 @@ static void rc_mutator_fini(gc_mutator *m)
 static void rc_free_at_destroy(gc_object *o, void *ctx)
 {
     (void)ctx;
-    gc_sys_free((char *)o - RC_PREFIX, gc_object_size(o) + RC_PREFIX);
+    gc_sys_free((char *)o - RC_PREFIX, rc_block_bytes(gc_object_size(o)));
 }
 
 static void rc_destroy(gc_heap *h)
@@ -868,6 +978,7 @@ static void rc_destroy(gc_heap *h)
     rc_heap *rc = rc_of(h);
     rc_map_each(&rc->objects, rc_free_at_destroy, NULL);
     rc_map_free(&rc->objects);
+    rc_flush_cache(rc);
     gc_objstack *stacks[] = {&rc->zct,  &rc->buffer, &rc->snap,        &rc->snap_next,
                              &rc->work, &rc->black,  &rc->orphan_incs, &rc->orphan_decs};
     for (size_t i = 0; i < sizeof stacks / sizeof *stacks; i++)
@@ -877,9 +988,10 @@ static void rc_destroy(gc_heap *h)
 
 static size_t rc_heap_used(gc_heap *h) { return rc_of(h)->used_bytes; }
 
-/* What the limit bounds: the objects' bytes (prefix words and jemalloc's
- * rounding are not counted; see docs/collectors/refcount.md). */
-static size_t rc_footprint(gc_heap *h) { return rc_of(h)->used_bytes; }
+/* What the limit bounds: the objects' bytes and the room of the cached
+ * blocks (prefix words and size-class rounding of live objects are not
+ * counted; see docs/collectors/refcount.md). */
+static size_t rc_footprint(gc_heap *h) { return rc_of(h)->used_bytes + rc_of(h)->cached_bytes; }
 
 static bool rc_contains(gc_heap *h, const void *addr)
 {
