@@ -91,7 +91,6 @@ static void gcb_emit_collector_stat(void *ctx, const char *name, uint64_t value)
     gcb_collector_stats_add(ctx, name, value, stderr);
 }
 
-/* wl_workload.run's result -> exit code (docs/output-formats.md). */
 /* wl_config.end_timed: the first call marks where the workload's final
  * self-check begins. */
 static void gcb_end_timed(void *ctx)
@@ -101,6 +100,7 @@ static void gcb_end_timed(void *ctx)
         *t_check = uv_hrtime();
 }
 
+/* wl_workload.run's result -> exit code (docs/output-formats.md). */
 static int gcb_exit_for(int run_rc, bool verified)
 {
     switch (run_rc) {

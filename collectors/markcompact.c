@@ -290,7 +290,7 @@ static int mc_init(gc_heap *h)
     mc->fwd_cap = mc->space.reserved / GC_MIN_OBJECT;
     mc->fwd = gc_sys_reserve(mc->fwd_cap * sizeof *mc->fwd);
     if (!mc->marks || !mc->rank || !mc->fwd) {
-        gc_heap_set_error(h, "cannot reserve the mark bitmap of a %zu-byte space", limit);
+        gc_heap_set_error(h, "cannot reserve the side tables (mark bitmap, ranks, forwarding) of a %zu-byte space", limit);
         if (mc->marks)
             gc_sys_unreserve(mc->marks, mc->nwords * sizeof *mc->marks);
         if (mc->rank)

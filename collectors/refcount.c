@@ -217,18 +217,19 @@ typedef struct rc_heap {
     uint64_t used_bytes, used_objects;
     /* Freed small objects' blocks (prefix + object), kept per size class
      * for reuse instead of going back to jemalloc (rc_free_memory,
-     * rc_alloc_memory). A block of class c has gc_size_class_bytes[c]
+     * rc_cache_pop, rc_flush_cache). A block of class c has gc_size_class_bytes[c]
      * bytes and holds any object whose prefix + size rounds to c; the first
      * word after the prefix links the list. cached_bytes = the object room
      * of the cached blocks (class bytes - prefix), counted in the footprint
      * like the objects themselves. */
-    void *cached[GC_SIZE_CLASS_COUNT];
+    gc_object *cached[GC_SIZE_CLASS_COUNT];
     uint64_t cached_bytes;
     gc_objstack zct;              /* zero-count table; NULL holes where entries left early */
     gc_objstack buffer;           /* Bacon-Rajan's Roots: possible roots of garbage cycles */
     gc_objstack snap, snap_next;  /* root snapshot: one counted entry per root slot */
     gc_objstack work, black;      /* explicit stacks for the traversals */
-    gc_prefetch_fifo pf;          /* the cascade's pending decrements (rc_release) */
+    gc_prefetch_fifo pf;          /* children waiting for their count word (rc_release,
+                                     rc_mark_gray); empty between traversals */
     gc_objstack orphan_incs, orphan_decs; /* logs of detached mutators, not yet applied */
     uint64_t released;         /* objects released by reference counting, ever */
     /* statistics */
