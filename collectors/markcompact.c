@@ -6,36 +6,59 @@
  *
  *   collect = mark (roots, trace)
  *           ; compute-locations (new address of every live object)
- *           ; update-references (roots, live objects, live large objects)
- *           ; relocate (slide every live object down; sweep large objects)
+ *           ; update-references (roots and live large objects)
+ *           ; relocate (slide every live object down, updating its slots;
+ *                       sweep large objects)
  *
  * Lisp-2 keeps each object's new address in an extra header word. Ours have
- * none, so the new addresses live in a side table instead: the mark bitmap
- * has one bit per 8-byte word of the space, set at the start of each live
- * object; `rank` (the number of live objects before a word of the bitmap)
- * and `fwd` (the new address of the i-th live object in address order) give
- * an object's new address from its old one with three loads and a
- * popcount, and headers are never overwritten. Every pass after the mark
- * visits live objects only, by the set bits of the bitmap: dead objects are
- * never walked one by one.
+ * none, so new addresses come from side tables, as in the Compressor
+ * (Kermany and Petrank, PLDI 2006; the Handbook's section 3.4). Two bitmaps
+ * have one bit per 8-byte word of the space: `starts` marks each live
+ * object's first word, `live` every word of every live object. The live
+ * objects slide down in address order without gaps, so an object's new
+ * address is start + 8 x (live words before it): `base[w]` holds the live
+ * words before bitmap word w, and the rest is one popcount. Two loads;
+ * headers are never overwritten. Because the tables alone give any object's
+ * new address, the slots of the space's objects are updated as each object
+ * is moved, in the same pass (Lisp 2 needs a separate pass for them).
+ *
+ * Every pass after the mark visits live objects only, by the set bits of
+ * `starts`: dead objects are never walked one by one. And the objects at
+ * the bottom that do not move (the dense prefix: long-lived data, once
+ * compacted) are not visited at all where the mark saw that none of their
+ * slots refers to an object that moves: `reach`, per 4 KiB block, bounds
+ * the referents of the block's objects.
  *
  * Invariants (MC-n; the spaces' own are BUMP-n and LOS-n):
  *  MC-1 Between collections [start, frontier) of the space parses (BUMP-1)
- *       and the mark bitmap is all clear (checked by mc_verify).
- *  MC-2 During a collection, a bit is set iff an object starting at that
- *       word was reached (marked before it is pushed, so each object is
- *       pushed once); fillers and dead objects have clear bits.
+ *       and the bitmaps and `reach` are all clear (checked by mc_verify).
+ *  MC-2 During the mark, an object's `starts` bit is set iff it was reached
+ *       (set before it is pushed, so each object is pushed once); its words'
+ *       `live` bits are set when it is scanned. After the mark, a `live` bit
+ *       is set iff its word belongs to a live object. Fillers and dead
+ *       objects have clear bits in both.
  *  MC-3 compute-locations gives the live objects, in address order, the
  *       addresses start, start + size0, ...: new(o) <= o, and new(o) + size
  *       <= new(next live object). So relocating in address order never
  *       overwrites a live object not yet moved (moves may overlap the
- *       object's own old copy: gc_move_object).
- *  MC-4 update-references runs before any object moves and rewrites every
- *       slot (roots, live small objects, marked large objects) that refers
- *       to a live object of the space to its new address.
+ *       object's own old copy: gc_move_object). Objects below dense_end
+ *       (the first word whose `live` bit is clear) keep their addresses;
+ *       every object above it moves.
+ *  MC-4 new(o) depends on `live` and `base` only, which stay unchanged
+ *       until relocate has moved the last object: so a slot may be updated
+ *       before or after its referent moves. update-references and relocate
+ *       together rewrite every slot (roots, live small objects, marked
+ *       large objects) that refers to a live object of the space to its
+ *       new address, each exactly once.
  *  MC-5 Budget: space footprint + large-object footprint <= heap limit.
  *       Compaction needs no copy reserve: the space ends as large as its
  *       live objects.
+ *  MC-6 After the mark, for every block b of MC_BLOCK bytes of the space,
+ *       reach[b] is more than the word position of every object of the
+ *       space referred to by a slot of a live object starting in b (0: no
+ *       such slot). A block below dense_end with reach[b] <= dense_end's
+ *       position holds no slot to update (the referents do not move), so
+ *       relocate skips it (checked in debug builds).
  */
 #include <string.h>
 
@@ -50,15 +73,20 @@ enum { MC_PHASE_ROOTS, MC_PHASE_MARK, MC_PHASE_COMPUTE, MC_PHASE_UPDATE, MC_PHAS
 static const char *const mc_phases[] = {"roots", "mark", "compute-locations", "update-references", "relocate",
                                         NULL};
 
+#define MC_BLOCK 4096                 /* bytes per `reach` entry */
+#define MC_BLOCK_BITS (MC_BLOCK / 8)  /* bitmap positions per block */
+#define MC_BLOCK_WORDS (MC_BLOCK / 512) /* bitmap words per block */
+
 typedef struct mc_heap {
     gc_bump_space space;
-    uint64_t *marks;        /* one bit per 8-byte word of the space's reservation */
-    uint32_t *rank;         /* per bitmap word: live objects before it (valid during a collection) */
+    uint64_t *bits;         /* the two bitmaps, one bit per 8-byte word of the reservation, interleaved
+                               (STARTS(mc, k), LIVE(mc, k)) so that the scan's `live` update finds the
+                               cache line its discovery's `starts` update brought in (MC-2) */
+    size_t *base;           /* per bitmap word: live words before it (valid during a collection) */
+    size_t *reach;          /* per block: bound of the referents of its objects' slots (MC-6) */
     size_t nwords;          /* bitmap words covering the reservation */
-    gc_object **fwd;        /* new address of the i-th live object, in address order: a
-                               reservation for one entry per GC_MIN_OBJECT bytes of the
-                               space, so it never grows inside a pause */
-    size_t fwd_cap;
+    size_t prefaulted;      /* bytes of the space whose side-table entries are faulted in */
+    size_t dense_end;       /* bitmap position: objects below it do not move (valid during a collection) */
     gc_los los;
     gc_objstack mark_stack;
     gc_usage usage;
@@ -67,79 +95,136 @@ typedef struct mc_heap {
 
 static mc_heap *mc_of(gc_heap *h) { return gc_heap_collector(h); }
 
-/* Bitmap position of an object of the space. */
+/* Bitmap position of a word of the space. */
 GC_INLINE size_t word_of(const mc_heap *mc, const void *p) { return ((uintptr_t)p - (uintptr_t)mc->space.start) >> 3; }
+
+/* Word k of the `starts` and of the `live` bitmap (MC-2). */
+#define STARTS(mc, k) ((mc)->bits[2 * (k)])
+#define LIVE(mc, k) ((mc)->bits[2 * (k) + 1])
+
+/* Bitmap words covering the space's objects, [start, frontier). */
+GC_INLINE size_t used_words(const mc_heap *mc) { return (gc_bump_footprint(&mc->space) / 8 + 63) / 64; }
+GC_INLINE size_t used_blocks(const mc_heap *mc) { return (gc_bump_footprint(&mc->space) + MC_BLOCK - 1) / MC_BLOCK; }
+
+/* Set bits of a 64-bit word. Without -mpopcnt (x86-64's baseline has no
+ * POPCNT), __builtin_popcountll is a call into libgcc, which cost 6% of a
+ * whole trees run here; the SWAR sum below is ten inline operations. */
+GC_INLINE size_t popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+    return (size_t)__builtin_popcountll(x);
+#else
+    x -= (x >> 1) & 0x5555555555555555u;
+    x = (x & 0x3333333333333333u) + ((x >> 2) & 0x3333333333333333u);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+    return (size_t)((x * 0x0101010101010101u) >> 56);
+#endif
+}
 
 /* ---- mark ---------------------------------------------------------------------- */
 
-/* Marks the referent of *slot; pushes it if it was white (MC-2). */
+/* What the mark's visitor needs: the heap, and the bound of the scanned
+ * object's referents (a local, so the compiler can keep it in a register:
+ * a field of mc_heap could alias the bitmap's words, and was reloaded and
+ * stored at every slot). */
+typedef struct mark_ctx {
+    mc_heap *mc;
+    size_t reach;
+} mark_ctx;
+
+/* Marks the referent of *slot (its `starts` bit); pushes it if it was white
+ * (MC-2). Raises the bound of the scanned object's referents (MC-6). */
 GC_INLINE void mark_visit(gc_value *slot, void *arg)
 {
-    mc_heap *mc = arg;
+    mark_ctx *cx = arg;
+    mc_heap *mc = cx->mc;
     gc_object *o = gc_ref(*slot);
     if (gc_bump_contains(&mc->space, o)) {
         size_t w = word_of(mc, o);
+        if (w >= cx->reach)
+            cx->reach = w + 1;
         uint64_t bit = (uint64_t)1 << (w & 63);
-        if (mc->marks[w >> 6] & bit)
+        if (STARTS(mc, w >> 6) & bit)
             return;
-        mc->marks[w >> 6] |= bit;
+        STARTS(mc, w >> 6) |= bit;
     } else if (!gc_los_mark(&mc->los, o)) {
         return;
     }
     gc_objstack_push(&mc->mark_stack, o);
 }
 
-static void mark_root(gc_value *slot, void *arg) { mark_visit(slot, arg); }
+static void mark_root(gc_value *slot, void *arg)
+{
+    mark_ctx cx = {.mc = arg};
+    mark_visit(slot, &cx);
+}
+
+/* Sets the `live` bits of bitmap positions [from, from + n) (MC-2). */
+GC_INLINE void set_live(mc_heap *mc, size_t from, size_t n)
+{
+    size_t b0 = from & 63;
+    if (b0 + n < 64) { /* the common case: within one bitmap word */
+        LIVE(mc, from >> 6) |= (((uint64_t)1 << n) - 1) << b0;
+        return;
+    }
+    while (n) {
+        size_t b = from & 63, k = 64 - b < n ? 64 - b : n;
+        LIVE(mc, from >> 6) |= (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1)) << b;
+        from += k;
+        n -= k;
+    }
+}
 
 static void mark(mc_heap *mc)
 {
     /* Popped objects wait in a prefetching FIFO (core/prefetch.h) until
-     * their header has arrived. */
+     * their header has arrived; then their words' `live` bits are set and,
+     * as they are scanned, their block's `reach` raised (MC-6). */
     gc_prefetch_fifo pf = {0};
     gc_object *o;
     while ((o = gc_prefetch_next_object(&pf, &mc->mark_stack))) {
         GC_ASSERT(gc_header_valid(o->header));
-        gc_trace_object(o, mark_visit, mc);
+        mark_ctx cx = {.mc = mc};
+        if (gc_bump_contains(&mc->space, o)) {
+            size_t w = word_of(mc, o);
+            set_live(mc, w, gc_trace_object(o, mark_visit, &cx) / 8);
+            size_t *r = &mc->reach[w / MC_BLOCK_BITS];
+            if (cx.reach > *r)
+                *r = cx.reach;
+        } else {
+            gc_trace_object(o, mark_visit, &cx);
+        }
     }
 }
 
 /* ---- compute-locations ------------------------------------------------------------- */
 
-/* The object whose start is bit b of bitmap word w. */
-GC_INLINE gc_object *object_at(const mc_heap *mc, size_t w, uint64_t bits)
-{
-    return (gc_object *)(mc->space.start + ((w * 64 + (size_t)__builtin_ctzll(bits)) << 3));
-}
-
-/* Bitmap words covering the space's objects, [start, frontier). */
-GC_INLINE size_t used_words(const mc_heap *mc) { return (gc_bump_footprint(&mc->space) / 8 + 63) / 64; }
-
-/* Gives every live object its new address (MC-3); fills rank and fwd.
- * Returns the bytes of the live small objects. */
+/* Fills `base` (MC-4), a prefix sum of the popcounts of `live`, and finds
+ * the dense prefix (MC-3). Reads no object. Returns the bytes of the live
+ * small objects. */
 static size_t compute_locations(mc_heap *mc)
 {
-    size_t nw = used_words(mc), n = 0;
-    char *to = mc->space.start;
-    for (size_t w = 0; w < nw; w++) {
-        mc->rank[w] = (uint32_t)n;
-        for (uint64_t bits = mc->marks[w]; bits; bits &= bits - 1) {
-            gc_object *o = object_at(mc, w, bits);
-            GC_ASSERT(n < mc->fwd_cap);
-            mc->fwd[n++] = (gc_object *)to;
-            to += gc_object_size(o);
-        }
+    size_t nw = used_words(mc), live = 0, w = 0;
+    for (; w < nw && LIVE(mc, w) == ~(uint64_t)0; w++) {
+        mc->base[w] = live;
+        live += 64;
     }
-    return (size_t)(to - mc->space.start);
+    mc->dense_end = w * 64 + (w < nw ? (size_t)__builtin_ctzll(~LIVE(mc, w)) : 0);
+    for (; w < nw; w++) {
+        mc->base[w] = live;
+        live += popcount64(LIVE(mc, w));
+    }
+    return live * 8;
 }
 
-/* New address of a marked object of the space. */
+/* New address of a live object of the space (MC-4). */
 GC_INLINE gc_object *new_address(const mc_heap *mc, const gc_object *o)
 {
     size_t w = word_of(mc, o);
-    uint64_t word = mc->marks[w >> 6];
-    GC_ASSERT(word & ((uint64_t)1 << (w & 63)));
-    size_t below = (size_t)__builtin_popcountll(word & (((uint64_t)1 << (w & 63)) - 1));
-    return mc->fwd[mc->rank[w >> 6] + below];
+    uint64_t word = LIVE(mc, w >> 6);
+    GC_ASSERT(STARTS(mc, w >> 6) & ((uint64_t)1 << (w & 63)));
+    size_t below = popcount64(word & (((uint64_t)1 << (w & 63)) - 1));
+    return (gc_object *)(mc->space.start + (mc->base[w >> 6] + below) * 8);
 }
 
 /* ---- update-references ------------------------------------------------------------------ */
@@ -148,7 +233,11 @@ GC_INLINE void update_visit(gc_value *slot, void *arg)
 {
     mc_heap *mc = arg;
     gc_object *o = gc_ref(*slot);
-    if (gc_bump_contains(&mc->space, o))
+    /* Objects of the space at or above dense_end move (MC-3); a slot that
+     * refers below it, or outside the space, is not written. (Unsigned:
+     * below start wraps around.) */
+    char *moving = mc->space.start + mc->dense_end * 8;
+    if ((uintptr_t)o - (uintptr_t)moving < (uintptr_t)(mc->space.frontier - moving))
         *slot = gc_value_of(new_address(mc, o));
 }
 
@@ -175,40 +264,70 @@ static void update_large(gc_object *o, void *arg)
         gc_trace_object(o, update_visit, mc);
 }
 
-/* MC-4: every reference into the space now holds its referent's new address. */
+/* MC-4, outside the space: roots and marked large objects now hold their
+ * referents' new addresses. (The space's own objects are updated by
+ * relocate, as they move.) */
 static void update_references(gc_heap *h, mc_heap *mc)
 {
     root_update ru = {.mc = mc};
     gc_ptrset_init(&ru.done);
     gc_visit_roots(h, update_root, &ru);
     gc_ptrset_free(&ru.done);
-    size_t nw = used_words(mc);
-    for (size_t w = 0; w < nw; w++)
-        for (uint64_t bits = mc->marks[w]; bits; bits &= bits - 1)
-            gc_trace_object(object_at(mc, w, bits), update_visit, mc);
     gc_los_each(&mc->los, update_large, mc);
 }
 
 /* ---- relocate ---------------------------------------------------------------------------- */
 
-/* Slides every live object to its new address in address order (MC-3) and
- * clears the bitmap behind it (MC-1). */
+#ifndef NDEBUG
+static void assert_not_moving(gc_value *slot, void *arg)
+{
+    mc_heap *mc = arg;
+    gc_object *o = gc_ref(*slot);
+    GC_ASSERT(!gc_bump_contains(&mc->space, o) || word_of(mc, o) < mc->dense_end);
+}
+#endif
+
+/* Slides every live object to its new address in address order (MC-3),
+ * rewrites the slots of its new copy (MC-4), skipping the blocks of the
+ * dense prefix whose slots need nothing (MC-6); then clears the bitmaps
+ * and `reach` (MC-1). */
 static void relocate(mc_heap *mc, size_t live)
 {
-    size_t i = 0, nw = used_words(mc);
+    size_t nw = used_words(mc), dense_end = mc->dense_end;
+    char *to = mc->space.start + dense_end * 8;
     uint64_t moved = 0;
     for (size_t w = 0; w < nw; w++) {
-        for (uint64_t bits = mc->marks[w]; bits; bits &= bits - 1) {
-            gc_object *o = object_at(mc, w, bits);
-            gc_object *to = mc->fwd[i++];
-            if (to != o) {
-                size_t size = gc_object_size(o);
-                gc_move_object(to, o, size);
-                moved += size;
+        if (w % MC_BLOCK_WORDS == 0) {
+            size_t b = w / MC_BLOCK_WORDS;
+            if ((b + 1) * MC_BLOCK_BITS <= dense_end && mc->reach[b] <= dense_end) {
+#ifndef NDEBUG
+                for (size_t v = w; v < w + MC_BLOCK_WORDS; v++)
+                    for (uint64_t bits = STARTS(mc, v); bits; bits &= bits - 1)
+                        gc_trace_object((gc_object *)(mc->space.start + (v * 64 + (size_t)__builtin_ctzll(bits)) * 8),
+                                        assert_not_moving, mc);
+#endif
+                w += MC_BLOCK_WORDS - 1;
+                continue;
             }
         }
-        mc->marks[w] = 0;
+        for (uint64_t bits = STARTS(mc, w); bits; bits &= bits - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+            gc_object *o = (gc_object *)(mc->space.start + i * 8);
+            if (i < dense_end) { /* stays; its slots may refer to objects that move */
+                gc_trace_object(o, update_visit, mc);
+                continue;
+            }
+            size_t size = gc_object_size(o);
+            GC_ASSERT((gc_object *)to == new_address(mc, o) && (char *)o > to);
+            gc_move_object((gc_object *)to, o, size);
+            moved += size;
+            gc_trace_object((gc_object *)to, update_visit, mc);
+            to += size;
+        }
     }
+    GC_ASSERT((size_t)(to - mc->space.start) == live);
+    memset(mc->bits, 0, 2 * nw * sizeof *mc->bits);
+    memset(mc->reach, 0, used_blocks(mc) * sizeof *mc->reach);
     mc->space.frontier = mc->space.start + live;
     mc->moved_bytes += moved;
 }
@@ -251,6 +370,46 @@ static size_t mc_footprint(gc_heap *h)
     return gc_bump_footprint(&mc->space) + gc_los_footprint(&mc->los);
 }
 
+/* The side tables: each entry covers `span` bytes of the space. */
+typedef struct mc_table {
+    void **p;
+    size_t entry, span;
+} mc_table;
+
+static size_t mc_tables(mc_heap *mc, mc_table t[3])
+{
+    t[0] = (mc_table){(void **)&mc->bits, 2 * sizeof *mc->bits, 512};
+    t[1] = (mc_table){(void **)&mc->base, sizeof *mc->base, 512};
+    t[2] = (mc_table){(void **)&mc->reach, sizeof *mc->reach, MC_BLOCK};
+    return 3;
+}
+
+GC_INLINE size_t mc_table_bytes(const mc_heap *mc, const mc_table *t)
+{
+    return (mc->space.reserved + t->span - 1) / t->span * t->entry;
+}
+
+/* In mutator time, as the space grows: faults in the pages of the side
+ * tables that cover it, so that the first collection over new memory does
+ * not take those faults inside its pause. The tables grow with the space's
+ * use, never with the limit. */
+static void prefault_side_tables(mc_heap *mc)
+{
+    size_t want = gc_bump_footprint(&mc->space);
+    if (want <= mc->prefaulted)
+        return;
+    want = (want + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1); /* 2 MiB of the space at a time */
+    if (want > mc->space.reserved)
+        want = mc->space.reserved;
+    mc_table t[3];
+    for (size_t i = 0, n = mc_tables(mc, t); i < n; i++) {
+        size_t from = mc->prefaulted / t[i].span * t[i].entry, to = (want + t[i].span - 1) / t[i].span * t[i].entry;
+        if (to > from)
+            gc_sys_prefault((char *)*t[i].p + from, to - from);
+    }
+    mc->prefaulted = want;
+}
+
 /* A small object: a new chunk of the space within the budget (MC-5). */
 static void *mc_alloc_small(gc_mutator *m, size_t bytes)
 {
@@ -258,7 +417,10 @@ static void *mc_alloc_small(gc_mutator *m, size_t bytes)
     size_t cap = gc_space_room(m->heap, gc_los_footprint(&mc->los));
     if (cap > mc->space.reserved)
         cap = mc->space.reserved;
-    return gc_bump_refill(&mc->space, m, bytes, cap & ~(size_t)7);
+    void *p = gc_bump_refill(&mc->space, m, bytes, cap & ~(size_t)7);
+    if (p)
+        prefault_side_tables(mc);
+    return p;
 }
 
 static bool mc_collect_for_alloc(gc_mutator *m, bool large)
@@ -285,22 +447,18 @@ static int mc_init(gc_heap *h)
         return -1;
     }
     mc->nwords = (mc->space.reserved / 8 + 63) / 64;
-    mc->marks = gc_sys_reserve(mc->nwords * sizeof *mc->marks);
-    mc->rank = gc_sys_reserve(mc->nwords * sizeof *mc->rank);
-    mc->fwd_cap = mc->space.reserved / GC_MIN_OBJECT;
-    mc->fwd = gc_sys_reserve(mc->fwd_cap * sizeof *mc->fwd);
-    if (!mc->marks || !mc->rank || !mc->fwd) {
-        gc_heap_set_error(h, "cannot reserve the side tables (mark bitmap, ranks, forwarding) of a %zu-byte space", limit);
-        if (mc->marks)
-            gc_sys_unreserve(mc->marks, mc->nwords * sizeof *mc->marks);
-        if (mc->rank)
-            gc_sys_unreserve(mc->rank, mc->nwords * sizeof *mc->rank);
-        if (mc->fwd)
-            gc_sys_unreserve(mc->fwd, mc->fwd_cap * sizeof *mc->fwd);
-        gc_bump_destroy(&mc->space);
-        gc_sys_free(mc, sizeof *mc);
-        return -1;
-    }
+    mc_table t[3];
+    size_t n = mc_tables(mc, t);
+    for (size_t i = 0; i < n; i++)
+        if (!(*t[i].p = gc_sys_reserve(mc_table_bytes(mc, &t[i])))) {
+            gc_heap_set_error(h, "cannot reserve the side tables (bitmaps, live-word counts, reach) of a %zu-byte space",
+                              limit);
+            while (i--)
+                gc_sys_unreserve(*t[i].p, mc_table_bytes(mc, &t[i]));
+            gc_bump_destroy(&mc->space);
+            gc_sys_free(mc, sizeof *mc);
+            return -1;
+        }
     gc_los_init(&mc->los);
     gc_heap_set_collector(h, mc);
     return 0;
@@ -309,9 +467,9 @@ static int mc_init(gc_heap *h)
 static void mc_destroy(gc_heap *h)
 {
     mc_heap *mc = mc_of(h);
-    gc_sys_unreserve(mc->marks, mc->nwords * sizeof *mc->marks);
-    gc_sys_unreserve(mc->rank, mc->nwords * sizeof *mc->rank);
-    gc_sys_unreserve(mc->fwd, mc->fwd_cap * sizeof *mc->fwd);
+    mc_table t[3];
+    for (size_t i = 0, n = mc_tables(mc, t); i < n; i++)
+        gc_sys_unreserve(*t[i].p, mc_table_bytes(mc, &t[i]));
     gc_bump_destroy(&mc->space);
     gc_los_destroy(&mc->los);
     gc_objstack_free(&mc->mark_stack);
@@ -339,10 +497,16 @@ static void mc_verify(gc_heap *h)
 {
     mc_heap *mc = mc_of(h);
     gc_bump_check(&mc->space, h);
-    size_t nw = used_words(mc);
+    size_t nw = used_words(mc), nb = used_blocks(mc);
     for (size_t w = 0; w < nw; w++)
-        if (mc->marks[w]) {
+        if (STARTS(mc, w) || LIVE(mc, w)) {
             gc_verify_fail(h, "mark bit left set between collections (bitmap word %zu of the space at %p)", w,
+                           (void *)mc->space.start);
+            break;
+        }
+    for (size_t b = 0; b < nb; b++)
+        if (mc->reach[b]) {
+            gc_verify_fail(h, "reach of block %zu left set between collections (space at %p)", b,
                            (void *)mc->space.start);
             break;
         }

@@ -211,9 +211,18 @@ GC_INLINE void gc_copy_body(gc_object *dst, const gc_object *src, size_t size)
 
 /* Moves a whole object of `size` bytes (header included) from src to dst;
  * the ranges may overlap in either direction (memmove semantics), as in
- * sliding compaction. */
+ * sliding compaction. A small object moving down is copied word by word
+ * in ascending order without a call (correct for any overlap when dst <
+ * src); a memmove call per object dominated a compaction's relocate. */
 GC_INLINE void gc_move_object(gc_object *dst, const gc_object *src, size_t size)
 {
+    if ((const char *)dst < (const char *)src && size <= 64) {
+        uint64_t *d = (uint64_t *)dst;
+        const uint64_t *s = (const uint64_t *)src;
+        for (size_t i = 0; i < size / 8; i++)
+            d[i] = s[i];
+        return;
+    }
     memmove(dst, src, size);
 }
 
@@ -230,14 +239,17 @@ GC_INLINE gc_value gc_elem(gc_object *o, uint64_t i) { return gc_slots(o)[i]; }
 /* ---- Tracing ------------------------------------------------------------------
  * The one tracing routine. It calls visit(slot, ctx) for every slot of `o`
  * that currently holds a reference (never for nil or immediates). The visitor
- * may rewrite *slot (moving collectors). Inline so a collector passing a
- * static visitor gets it inlined into its own loop. */
+ * may rewrite *slot (moving collectors). Returns o's size in bytes, read
+ * from the header before any visit (free for callers that need it: the
+ * type is looked up once; callers that do not, ignore it). Inline so a
+ * collector passing a static visitor gets it inlined into its own loop. */
 typedef void (*gc_visit_fn)(gc_value *slot, void *ctx);
 
-GC_INLINE void gc_trace_object(gc_object *o, gc_visit_fn visit, void *ctx)
+GC_INLINE size_t gc_trace_object(gc_object *o, gc_visit_fn visit, void *ctx)
 {
     uint64_t h = o->header;
     const gc_type *t = gc_type_table[gc_header_type(h)];
+    size_t size = gc_size_for(t->kind, gc_header_length(h));
     gc_value *s = gc_slots(o);
     switch (t->kind) {
     case GC_KIND_RECORD: {
@@ -265,6 +277,7 @@ GC_INLINE void gc_trace_object(gc_object *o, gc_visit_fn visit, void *ctx)
     case GC_KIND_VALUE_ARRAY:
         break;
     }
+    return size;
 }
 
 #endif /* GC_OBJECT_H */
