@@ -287,14 +287,26 @@ static void assert_not_moving(gc_value *slot, void *arg)
 }
 #endif
 
+/* Moves the run of adjacent objects [from, end) down to `to` (the copy may
+ * overlap the run: gc_move_object, or memmove for a long run). Returns the
+ * bytes moved. */
+static size_t move_run(char *to, char *from, char *end)
+{
+    size_t n = (size_t)(end - from);
+    if (n)
+        gc_move_object((gc_object *)to, (gc_object *)from, n);
+    return n;
+}
+
 /* Slides every live object to its new address in address order (MC-3),
- * rewrites the slots of its new copy (MC-4), skipping the blocks of the
+ * a run of adjacent objects at a time, after rewriting their slots (MC-4), skipping the blocks of the
  * dense prefix whose slots need nothing (MC-6); then clears the bitmaps
  * and `reach` (MC-1). */
 static void relocate(mc_heap *mc, size_t live)
 {
     size_t nw = used_words(mc), dense_end = mc->dense_end;
     char *to = mc->space.start + dense_end * 8;
+    char *run_from = NULL, *run_to = NULL, *run_end = NULL; /* adjacent objects not yet moved */
     uint64_t moved = 0;
     for (size_t w = 0; w < nw; w++) {
         if (w % MC_BLOCK_WORDS == 0) {
@@ -313,18 +325,23 @@ static void relocate(mc_heap *mc, size_t live)
         for (uint64_t bits = STARTS(mc, w); bits; bits &= bits - 1) {
             size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
             gc_object *o = (gc_object *)(mc->space.start + i * 8);
-            if (i < dense_end) { /* stays; its slots may refer to objects that move */
-                gc_trace_object(o, update_visit, mc);
+            /* Its slots are updated where it is now (MC-4: the tables do
+             * not change), so that a run of adjacent objects, which all
+             * move by the same distance, moves in one copy. */
+            size_t size = gc_trace_object(o, update_visit, mc);
+            if (i < dense_end) /* stays */
                 continue;
-            }
-            size_t size = gc_object_size(o);
             GC_ASSERT((gc_object *)to == new_address(mc, o) && (char *)o > to);
-            gc_move_object((gc_object *)to, o, size);
-            moved += size;
-            gc_trace_object((gc_object *)to, update_visit, mc);
+            if ((char *)o != run_end) {
+                moved += move_run(run_to, run_from, run_end);
+                run_from = (char *)o;
+                run_to = to;
+            }
+            run_end = (char *)o + size;
             to += size;
         }
     }
+    moved += move_run(run_to, run_from, run_end);
     GC_ASSERT((size_t)(to - mc->space.start) == live);
     memset(mc->bits, 0, 2 * nw * sizeof *mc->bits);
     memset(mc->reach, 0, used_blocks(mc) * sizeof *mc->reach);
