@@ -41,6 +41,10 @@ typedef struct cp_heap {
     gc_los los;
     gc_objstack los_work;  /* marked large objects whose slots are not yet scanned */
     gc_usage usage;        /* survivors of the last collection (copied + large) */
+    size_t touched[2];     /* bytes at the start of each semispace known to be faulted in */
+    size_t survived;       /* bytes copied by the last collection */
+    uint64_t collections;
+    uint64_t prefaulted_bytes;
 } cp_heap;
 
 static cp_heap *cp_of(gc_heap *h) { return gc_heap_collector(h); }
@@ -115,8 +119,7 @@ static void scan(cp_heap *cp)
         while (s < cp->to->frontier) {
             gc_object *o = (gc_object *)s;
             GC_ASSERT(gc_header_valid(o->header));
-            s += gc_object_size(o);
-            gc_trace_object(o, forward_later, &sc);
+            s += gc_trace_object(o, forward_later, &sc); /* o's size, read before its slots */
         }
         gc_value *slot = gc_prefetch_pop(&sc.pf);
         if (slot) {
@@ -148,6 +151,8 @@ static void cp_full(gc_mutator *m, gc_reason reason)
     size_t los_live = gc_los_finish(&cp->los);
     GC_ASSERT(gc_bump_footprint(cp->to) <= gc_bump_footprint(cp->from)); /* CP-4 */
     gc_bump_finish(cp->from);
+    cp->survived = gc_bump_footprint(cp->to);
+    cp->collections++;
     gc_usage_collected(&cp->usage, h, gc_bump_footprint(cp->to) + los_live);
     gc_pause_end(h);
 }
@@ -167,11 +172,42 @@ static size_t cp_footprint(gc_heap *h)
     return 2 * gc_bump_footprint(cp->to) + gc_los_footprint(&cp->los);
 }
 
+#define CP_PREFAULT_MIN ((size_t)256 << 10)
+
+/* In mutator time, before the semispace fills: fault in the start of the
+ * other semispace, where the next collection will copy the survivors, so
+ * that the first collections do not take first-touch page faults (about
+ * 1.3 us per 4 KiB page on a VM) inside the pause. How much: what the last
+ * collection copied plus 256 KiB, and before the first collection (nothing
+ * known yet) half of what this semispace has handed out, so a heap whose
+ * survivors are up to half its allocation is covered. Those pages would
+ * be touched anyway, by the allocation that follows the collection.
+ * Between collections from-space holds nothing (CP-1), so faulting it in
+ * loses no data. */
+static void prefault_to_space(cp_heap *cp)
+{
+    size_t t = (size_t)(cp->to - cp->space), f = 1 - t;
+    if (gc_bump_footprint(cp->to) > cp->touched[t])
+        cp->touched[t] = gc_bump_footprint(cp->to);
+    size_t want = cp->survived + CP_PREFAULT_MIN;
+    if (cp->collections == 0 && gc_bump_footprint(cp->to) / 2 > want)
+        want = gc_bump_footprint(cp->to) / 2;
+    if (want > cp->from->reserved)
+        want = cp->from->reserved;
+    if (want <= cp->touched[f])
+        return;
+    gc_sys_prefault(cp->from->start + cp->touched[f], want - cp->touched[f]);
+    cp->prefaulted_bytes += want - cp->touched[f];
+    cp->touched[f] = want;
+}
+
 /* A small object: a new chunk of to-space within the semispace budget (the
- * inline fast path found the current one full). */
+ * inline fast path found the current one full), prefaulting the other
+ * semispace first. */
 static void *cp_alloc_small(gc_mutator *m, size_t bytes)
 {
     cp_heap *cp = cp_of(m->heap);
+    prefault_to_space(cp);
     return gc_bump_refill(cp->to, m, bytes, semispace_cap(m->heap, cp));
 }
 
@@ -245,6 +281,11 @@ static void cp_verify(gc_heap *h)
     gc_los_check(&cp->los, h);
 }
 
+static void cp_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx)
+{
+    emit(ctx, "prefaulted_bytes", cp_of(h)->prefaulted_bytes);
+}
+
 const gc_collector_ops gc_copying_ops = {
     .name = "copying",
     .description = "Cheney semispace copying: bump allocation, breadth-first evacuation, large-object space",
@@ -268,5 +309,5 @@ const gc_collector_ops gc_copying_ops = {
     .contains = cp_contains,
     .is_object = cp_is_object,
     .verify = cp_verify,
-    .stats = gc_default_stats,
+    .stats = cp_stats,
 };
