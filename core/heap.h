@@ -266,15 +266,15 @@ GC_INLINE void *gc_alloc_fast(gc_mutator *m, gc_alloc_mode mode, size_t bytes)
     return NULL;
 }
 
-/* Allocates an object of `type` with `length` (fields/elements/bytes); every
- * word after the header is zero (nil). Never returns NULL. */
-GC_INLINE gc_object *gc_alloc_object(gc_mutator *m, uint32_t type, gc_kind kind, uint64_t length)
+/* Allocates an object of `bytes` bytes (gc_size_for of its kind and
+ * length) whose header word is `header` (gc_make_header of its type and
+ * length); every word after the header is zero (nil). Never returns NULL. */
+GC_INLINE gc_object *gc_alloc_sized(gc_mutator *m, uint64_t header, size_t bytes)
 {
-    size_t bytes = gc_size_for(kind, length);
     void *p = gc_alloc_fast(m, m->alloc_mode, bytes);
     bool zero = !m->alloc_zeroed;
     if (GC_UNLIKELY(p == NULL)) {
-        m->slow_header = gc_make_header(type, length);
+        m->slow_header = header;
         p = gc_alloc_slow(m, bytes);
         /* Slow-path memory (free cells, refcount's malloc) may hold garbage,
          * unless the collector says it is zero (large objects: fresh pages
@@ -282,7 +282,7 @@ GC_INLINE gc_object *gc_alloc_object(gc_mutator *m, uint32_t type, gc_kind kind,
         zero = !m->slow_zeroed;
     }
     gc_object *o = (gc_object *)p;
-    o->header = gc_make_header(type, length);
+    o->header = header;
     if (zero)
         memset(o + 1, 0, bytes - GC_HEADER_BYTES);
     m->allocated_bytes += bytes;
@@ -290,9 +290,18 @@ GC_INLINE gc_object *gc_alloc_object(gc_mutator *m, uint32_t type, gc_kind kind,
     return o;
 }
 
+/* Allocates an object of `type` with `length` (fields/elements/bytes); every
+ * word after the header is zero (nil). Never returns NULL. */
+GC_INLINE gc_object *gc_alloc_object(gc_mutator *m, uint32_t type, gc_kind kind, uint64_t length)
+{
+    return gc_alloc_sized(m, gc_make_header(type, length), gc_size_for(kind, length));
+}
+
+/* A record: its size and header come precomputed with its type. */
 GC_INLINE gc_object *gc_alloc_record(gc_mutator *m, uint32_t type)
 {
-    return gc_alloc_object(m, type, GC_KIND_RECORD, gc_type_table[type]->nfields);
+    const gc_type *t = gc_type_table[type];
+    return gc_alloc_sized(m, t->record_header, t->record_bytes);
 }
 GC_INLINE gc_object *gc_alloc_ref_array(gc_mutator *m, uint64_t n)
 {

@@ -114,6 +114,9 @@ typedef struct gc_type {
     uint32_t id;
     gc_kind kind;
     uint32_t nfields;                     /* records only */
+    uint32_t record_bytes;                /* records only: gc_size_for(GC_KIND_RECORD, nfields) */
+    uint64_t record_header;               /* records only: gc_make_header(id, nfields), for the
+                                             allocation fast path (one load, no arithmetic) */
     uint64_t ptrmap[GC_MAX_FIELDS / 64];  /* bit i set: field i holds a gc_value */
 } gc_type;
 

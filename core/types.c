@@ -8,9 +8,10 @@
 #include "object.h"
 #include "sysalloc.h"
 
-static const gc_type builtin_ref_array = {"RefArray", GC_TYPE_REF_ARRAY, GC_KIND_REF_ARRAY, 0, {0}};
-static const gc_type builtin_bytes = {"Bytes", GC_TYPE_BYTES, GC_KIND_BYTES, 0, {0}};
-static const gc_type builtin_value_array = {"ValueArray", GC_TYPE_VALUE_ARRAY, GC_KIND_VALUE_ARRAY, 0, {0}};
+static const gc_type builtin_ref_array = {.name = "RefArray", .id = GC_TYPE_REF_ARRAY, .kind = GC_KIND_REF_ARRAY};
+static const gc_type builtin_bytes = {.name = "Bytes", .id = GC_TYPE_BYTES, .kind = GC_KIND_BYTES};
+static const gc_type builtin_value_array = {.name = "ValueArray", .id = GC_TYPE_VALUE_ARRAY,
+                                            .kind = GC_KIND_VALUE_ARRAY};
 
 const gc_type *gc_type_table[GC_MAX_TYPES] = {
     [GC_TYPE_REF_ARRAY] = &builtin_ref_array,
@@ -68,6 +69,8 @@ uint32_t gc_type_register_record(const char *name, uint32_t nfields, const bool 
         memcpy(copy, name, len + 1);
         nt->name = copy;
         nt->id = type_count;
+        nt->record_bytes = (uint32_t)gc_size_for(GC_KIND_RECORD, nfields);
+        nt->record_header = gc_make_header(type_count, nfields);
         atomic_thread_fence(memory_order_release);
         gc_type_table[type_count] = nt;
         id = type_count++;
