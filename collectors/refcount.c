@@ -304,8 +304,14 @@ GC_INLINE gc_object *rc_cache_pop(rc_heap *rc, size_t bytes)
     unsigned c = gc_size_class_of(block);
     gc_object *o = rc->cached[c];
     if (o) {
-        rc->cached[c] = (gc_object *)(uintptr_t)gc_slots(o)[0];
+        gc_object *next = (gc_object *)(uintptr_t)gc_slots(o)[0];
+        rc->cached[c] = next;
         rc->cached_bytes -= gc_size_class_bytes[c] - RC_PREFIX;
+        /* The next pop reads `next`'s link (and the mutator then writes
+         * it): cached blocks are cold, freed all over the heap, so fetch
+         * it now, while the mutator initialises o. */
+        if (next)
+            __builtin_prefetch(rc_pfx(next), 1);
     }
     return o;
 }
