@@ -276,6 +276,16 @@ static void promo_publish(gen_heap *g)
             gc_fls_bump_publish(&g->old.fls, g->promo_cur[c]);
 }
 
+/* Prefetches a nursery referent's header (promote_slot, for the copy's
+ * slots: they are promoted when the copy is scanned, a little later). */
+GC_INLINE void prefetch_nursery_referent(gc_value *slot, void *arg)
+{
+    gen_evac *e = arg;
+    gc_object *o = gc_ref(*slot);
+    if ((uintptr_t)o - e->lo < e->span)
+        __builtin_prefetch(o, 1);
+}
+
 /* Copies *slot's referent into the mature space if it is a nursery object
  * not yet promoted, and rewrites the slot; a promoted copy is queued for
  * scanning. Inlined into the scan loop (the minor collection's hot path). */
@@ -315,8 +325,12 @@ GC_INLINE void promote_slot(gc_value *slot, void *arg)
     *slot = gc_value_of(copy);
     e->bytes += size;
     e->objects++;
+    gc_trace_object(copy, prefetch_nursery_referent, e);
     gc_objstack_push(&g->work, copy);
 }
+
+/* The scan's slot visitor: promotes at once (see evacuate). */
+static void promote_scanned(gc_value *slot, void *arg) { promote_slot(slot, arg); }
 
 /* Root visitor (out of line: roots are few). */
 static void promote_root(gc_value *slot, void *arg) { promote_slot(slot, arg); }
@@ -340,8 +354,18 @@ GC_INLINE void promote_later(gc_value *slot, void *arg)
 }
 
 /* Empties the nursery: roots and remembered holders, then every promoted
- * object's slots, transitively (depth first, so a parent's children land
- * next to it). */
+ * object's slots, transitively.
+ *
+ * Order, for the mutator's locality: scanning an object promotes all its
+ * nursery children at once, so siblings land side by side, and pushes
+ * them so that the first slot's child is scanned first: the promoted data
+ * comes out close to a preorder, first-slot-first layout, the order in
+ * which programs walk trees (a 16-entry prefetching FIFO of slots, as the
+ * mark loops use, scatters it: `trees`' walk of its promoted long-lived
+ * tree took 8.0 ms instead of 1.4). Latency: each copy's nursery referents
+ * are prefetched when it is made, and popped copies wait in a 2-entry
+ * queue before their scan, which gives those prefetches time to arrive
+ * (GC time and minor pauses as with the FIFO: docs/collectors/generational.md). */
 static void evacuate(gc_heap *h, gen_heap *g)
 {
     gen_evac e = {.h = h, .g = g, .lo = (uintptr_t)g->nursery.start, .span = gc_bump_footprint(&g->nursery)};
@@ -356,8 +380,26 @@ static void evacuate(gc_heap *h, gen_heap *g)
     g->remembered.n = 0;
     gc_phase_start(h, GEN_PHASE_PROMOTE);
     for (;;) {
-        while (!gc_objstack_empty(&g->work))
-            gc_trace_object(gc_objstack_pop(&g->work), promote_later, &e);
+        gc_object *queue[2];
+        unsigned queued = 0;
+        while (!gc_objstack_empty(&g->work) || queued) {
+            if (!gc_objstack_empty(&g->work) && queued < 2) {
+                queue[queued++] = gc_objstack_pop(&g->work);
+                continue;
+            }
+            gc_object *x = queue[0];
+            queue[0] = queue[1];
+            queued--;
+            size_t first = g->work.n;
+            gc_trace_object(x, promote_scanned, &e);
+            /* x's children were pushed in slot order: reverse them, so the
+             * first slot's child is popped first. */
+            for (size_t i = first, j = g->work.n; i + 1 < j; i++, j--) {
+                gc_object *t = g->work.v[i];
+                g->work.v[i] = g->work.v[j - 1];
+                g->work.v[j - 1] = t;
+            }
+        }
         gc_value *slot = gc_prefetch_pop(&e.pf);
         if (!slot)
             break;
