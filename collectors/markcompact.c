@@ -298,10 +298,10 @@ static size_t move_run(char *to, char *from, char *end)
     return n;
 }
 
-/* Slides every live object to its new address in address order (MC-3),
- * a run of adjacent objects at a time, after rewriting their slots (MC-4), skipping the blocks of the
- * dense prefix whose slots need nothing (MC-6); then clears the bitmaps
- * and `reach` (MC-1). */
+/* Slides every live object to its new address in address order (MC-3), a
+ * run of adjacent objects at a time, after rewriting their slots (MC-4),
+ * skipping the blocks of the dense prefix whose slots need nothing (MC-6);
+ * then clears the bitmaps and `reach` (MC-1). */
 static void relocate(mc_heap *mc, size_t live)
 {
     size_t nw = used_words(mc), dense_end = mc->dense_end;
@@ -468,7 +468,9 @@ static int mc_init(gc_heap *h)
     size_t n = mc_tables(mc, t);
     for (size_t i = 0; i < n; i++)
         if (!(*t[i].p = gc_sys_reserve(mc_table_bytes(mc, &t[i])))) {
-            gc_heap_set_error(h, "cannot reserve the side tables (bitmaps, live-word counts, reach) of a %zu-byte space",
+            gc_heap_set_error(h,
+                              "cannot reserve the side tables (bitmaps, live-word counts, reach) of a %zu-byte "
+                              "space",
                               limit);
             while (i--)
                 gc_sys_unreserve(*t[i].p, mc_table_bytes(mc, &t[i]));
