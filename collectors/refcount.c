@@ -218,11 +218,14 @@ typedef struct rc_heap {
     /* Freed small objects' blocks (prefix + object), kept per size class
      * for reuse instead of going back to jemalloc (rc_free_memory,
      * rc_cache_pop, rc_flush_cache). A block of class c has gc_size_class_bytes[c]
-     * bytes and holds any object whose prefix + size rounds to c; the first
-     * word after the prefix links the list. cached_bytes = the object room
-     * of the cached blocks (class bytes - prefix), counted in the footprint
-     * like the objects themselves. */
-    gc_object *cached[GC_SIZE_CLASS_COUNT];
+     * bytes and holds any object whose prefix + size rounds to c. Each
+     * class is a stack of pointers in system memory, not a list linked
+     * through the blocks: a pop can then prefetch a block several pops
+     * ahead (a linked list's next block is known only one pop ahead, and
+     * cached blocks are cold). cached_bytes = the object room of the cached
+     * blocks (class bytes - prefix), counted in the footprint like the
+     * objects themselves. */
+    gc_objstack cached[GC_SIZE_CLASS_COUNT];
     uint64_t cached_bytes;
     gc_objstack zct;              /* zero-count table; NULL holes where entries left early */
     gc_objstack buffer;           /* Bacon-Rajan's Roots: possible roots of garbage cycles */
@@ -267,6 +270,8 @@ GC_INLINE rc_heap *rc_of_mutator(gc_mutator *m) { return ((rc_mutator *)m->colle
 /* Small objects live in blocks of their size class (prefix included);
  * larger ones in blocks of their exact size. */
 #define RC_CACHED_MAX GC_SMALL_MAX
+/* How many pops ahead rc_cache_pop prefetches the block it will hand out. */
+#define RC_CACHE_AHEAD 4
 
 GC_INLINE size_t rc_block_bytes(size_t object_bytes)
 {
@@ -286,9 +291,7 @@ GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
      * room can exceed the object that used it). */
     if (size + RC_PREFIX <= RC_CACHED_MAX &&
         rc->used_bytes + rc->cached_bytes + (block - RC_PREFIX) <= rc->limit) {
-        unsigned c = gc_size_class_of(block);
-        gc_slots(o)[0] = (gc_value)(uintptr_t)rc->cached[c]; /* the link */
-        rc->cached[c] = o;
+        gc_objstack_push(&rc->cached[gc_size_class_of(block)], o);
         rc->cached_bytes += block - RC_PREFIX;
         return;
     }
@@ -302,17 +305,16 @@ GC_INLINE gc_object *rc_cache_pop(rc_heap *rc, size_t bytes)
     if (block > RC_CACHED_MAX)
         return NULL;
     unsigned c = gc_size_class_of(block);
-    gc_object *o = rc->cached[c];
-    if (o) {
-        gc_object *next = (gc_object *)(uintptr_t)gc_slots(o)[0];
-        rc->cached[c] = next;
-        rc->cached_bytes -= gc_size_class_bytes[c] - RC_PREFIX;
-        /* The next pop reads `next`'s link (and the mutator then writes
-         * it): cached blocks are cold, freed all over the heap, so fetch
-         * it now, while the mutator initialises o. */
-        if (next)
-            __builtin_prefetch(rc_pfx(next), 1);
-    }
+    gc_objstack *st = &rc->cached[c];
+    if (gc_objstack_empty(st))
+        return NULL;
+    gc_object *o = gc_objstack_pop(st);
+    rc->cached_bytes -= gc_size_class_bytes[c] - RC_PREFIX;
+    /* The mutator writes the block it gets (prefix, header, fields), and
+     * cached blocks are cold, freed all over the heap: fetch the block
+     * RC_CACHE_AHEAD pops ahead now. */
+    if (st->n >= RC_CACHE_AHEAD)
+        __builtin_prefetch(rc_pfx(st->v[st->n - RC_CACHE_AHEAD]), 1);
     return o;
 }
 
@@ -320,11 +322,9 @@ GC_INLINE gc_object *rc_cache_pop(rc_heap *rc, size_t bytes)
 static void rc_flush_cache(rc_heap *rc)
 {
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
-        for (gc_object *o = rc->cached[c], *next; o; o = next) {
-            next = (gc_object *)(uintptr_t)gc_slots(o)[0];
-            gc_sys_free((char *)o - RC_PREFIX, gc_size_class_bytes[c]);
-        }
-        rc->cached[c] = NULL;
+        gc_objstack *st = &rc->cached[c];
+        while (!gc_objstack_empty(st))
+            gc_sys_free((char *)gc_objstack_pop(st) - RC_PREFIX, gc_size_class_bytes[c]);
     }
     rc->cached_bytes = 0;
 }
@@ -986,6 +986,8 @@ static void rc_destroy(gc_heap *h)
     rc_map_each(&rc->objects, rc_free_at_destroy, NULL);
     rc_map_free(&rc->objects);
     rc_flush_cache(rc);
+    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
+        gc_objstack_free(&rc->cached[c]);
     gc_objstack *stacks[] = {&rc->zct,  &rc->buffer, &rc->snap,        &rc->snap_next,
                              &rc->work, &rc->black,  &rc->orphan_incs, &rc->orphan_decs};
     for (size_t i = 0; i < sizeof stacks / sizeof *stacks; i++)
