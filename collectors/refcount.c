@@ -4,22 +4,37 @@
  * section 3). Objects come from jemalloc (core/sysalloc.h) behind an 8-byte
  * prefix word. See docs/collectors/refcount.md.
  *
- *   write barrier     (core has stored new) Increment(new); Decrement(old)
- *   reclamation       IncrementRoots; deferred decrements; free the ZCT
+ *   write barrier     (core has stored new) into an old holder:
+ *                     Increment(new); Decrement(old); into a young one: nothing
+ *   reclamation       IncrementRoots; trace the young objects; deferred
+ *                     decrements; free the ZCT
  *                     (phases roots, release; gc_collect MINOR)
+ * New objects are born dead (Shahriyar, Blackburn, Yang & McKinley, "Taking
+ * Off the Gloves with Reference Counting Immix", OOPSLA 2013): stores into
+ * an object allocated since the last reclamation (YOUNG) are not counted;
+ * the reclamation traces the young objects from the ones that are counted
+ * (by roots or by old objects), counts the references of each one it
+ * reaches, which then is old, and frees the rest without looking inside.
  *   cycle collection  reclamation; MarkRoots (MarkGray); ScanRoots (Scan,
  *                     ScanBlack); CollectRoots (CollectWhite)
  *                     (phases MarkGray, Scan, CollectWhite; MAJOR, ANY)
  * Option "cycles" (on): off turns cycle collection off, to show the leak.
  *
  * Invariants (checked by rc_verify after every pause under --verify):
- *  - count(o) = references to o from fields of allocated, unreleased objects
- *    + entries for o in the root snapshot (root slots seen at the last
- *    reclamation), unless o is sticky (count == RC_STICKY: never changes).
- *  - Every allocated object with count 0 is in the ZCT (zct[idx-1] == o) or
- *    is RELEASED (a buffered object whose children have been decremented,
- *    waiting in the root buffer for MarkRoots to free its memory).
- *    Every new object enters the ZCT at birth, whatever its count later.
+ *  - count(o) = references to o from fields of allocated, unreleased, old
+ *    (not YOUNG) objects + entries for o in the root snapshot (root slots
+ *    seen at the last reclamation), unless o is sticky (count == RC_STICKY:
+ *    never changes). Fields of YOUNG objects are not counted.
+ *  - YOUNG objects are exactly the entries of the young list: black, not
+ *    buffered, not in the ZCT. No object is YOUNG at the end of a
+ *    reclamation (each one was reached, and is old, or was freed).
+ *  - Every old allocated object with count 0 is in the ZCT (zct[idx-1] == o),
+ *    is DEAD (on the dead stack: garbage whose release, the decrement of its
+ *    children, waits for the next reclamation's budget), or is RELEASED (a
+ *    buffered object whose children have been decremented, waiting in the
+ *    root buffer for MarkRoots to free its memory). DEAD objects are
+ *    exactly the dead stack's entries; outside a threshold reclamation's
+ *    budget there are none (every other reclamation empties the stack).
  *  - PURPLE objects and RELEASED objects are BUFFERED; BUFFERED objects are
  *    exactly the root buffer's entries. Outside a cycle collection no object
  *    is GRAY or WHITE, and no object is ROOTED outside a reclamation.
@@ -48,7 +63,11 @@
 
 /* A reclamation runs at the first allocation after the ZCT holds this many
  * entries (every new object enters it, so: about every 32K allocations). */
-#define RC_ZCT_THRESHOLD 32768u
+#define RC_ZCT_THRESHOLD 16384u
+/* A reclamation at the ZCT threshold releases at most this many objects
+ * (the freeing cascade's length); the rest wait on the dead stack for the
+ * next reclamation. Any other reclamation releases everything. */
+#define RC_RELEASE_BUDGET 8192u
 /* A cycle collection runs at the first allocation after the root buffer
  * holds this many possible roots. */
 #define RC_BUFFER_THRESHOLD 16384u
@@ -59,6 +78,9 @@
  *  bit  2      BUFFERED: in the root buffer
  *  bit  3      ROOTED: referenced from a root slot (during a reclamation)
  *  bit  4      RELEASED: children decremented, memory not yet freed
+ *  bit  5      YOUNG: allocated since the last reclamation; its fields
+ *              are not counted
+ *  bit  6      DEAD: garbage on the dead stack, children not yet decremented
  *  bits 8..23  reference count, sticky at RC_STICKY
  *  bits 24..63 ZCT index + 1 (0: not in the ZCT)
  */
@@ -70,6 +92,8 @@ enum { RC_BLACK = 0, RC_GRAY = 1, RC_WHITE = 2, RC_PURPLE = 3 };
 #define RC_BUFFERED ((rc_word)1 << 2)
 #define RC_ROOTED ((rc_word)1 << 3)
 #define RC_RELEASED ((rc_word)1 << 4)
+#define RC_YOUNG ((rc_word)1 << 5)
+#define RC_DEAD ((rc_word)1 << 6)
 #define RC_COUNT_SHIFT 8
 #define RC_COUNT_BITS 16
 #define RC_STICKY ((rc_word)((1u << RC_COUNT_BITS) - 1))
@@ -191,10 +215,11 @@ static void rc_map_free(rc_objmap *map)
 /* ---- phases and options ---------------------------------------------------------- */
 
 /* Indices into rc_phases (the pause phases this collector declares). */
-enum { RC_PHASE_ROOTS, RC_PHASE_RELEASE, RC_PHASE_MARK_GRAY, RC_PHASE_SCAN, RC_PHASE_COLLECT_WHITE };
+enum { RC_PHASE_ROOTS, RC_PHASE_YOUNG, RC_PHASE_RELEASE, RC_PHASE_MARK_GRAY, RC_PHASE_SCAN, RC_PHASE_COLLECT_WHITE };
 
 static const char *const rc_phases[] = {
     [RC_PHASE_ROOTS] = "roots",                /* IncrementRoots */
+    [RC_PHASE_YOUNG] = "young",                /* trace the young objects, free the rest */
     [RC_PHASE_RELEASE] = "release",            /* deferred decrements, ZCT, cascades */
     [RC_PHASE_MARK_GRAY] = "MarkGray",         /* MarkRoots */
     [RC_PHASE_SCAN] = "Scan",                  /* ScanRoots (Scan, ScanBlack) */
@@ -213,7 +238,8 @@ typedef struct rc_heap {
     gc_heap *h;
     bool cycles;               /* cycle collection on (option "cycles") */
     size_t limit;              /* gc_heap_limit(h): heap_used never exceeds it */
-    rc_objmap objects;         /* every allocated object not yet freed (incl. RELEASED) */
+    rc_objmap objects;         /* every old allocated object not yet freed (incl. RELEASED);
+                                  young objects are the young list */
     uint64_t used_bytes, used_objects;
     /* Freed small objects' blocks (prefix + object), kept per size class
      * for reuse instead of going back to jemalloc (rc_free_memory,
@@ -227,7 +253,12 @@ typedef struct rc_heap {
      * objects themselves. */
     gc_objstack cached[GC_SIZE_CLASS_COUNT];
     uint64_t cached_bytes;
-    gc_objstack zct;              /* zero-count table; NULL holes where entries left early */
+    gc_objstack young;            /* objects allocated since the last reclamation (YOUNG) */
+    gc_objstack young_sorted;     /* a sorted copy of `young` for rc_contains, built on demand */
+    uint64_t young_sorted_at;     /* reclamations + 1 when young_sorted was built (0: never) */
+    gc_objstack zct;              /* zero-count table of old objects; NULL holes where
+                                     entries left early */
+    gc_objstack dead;             /* garbage not yet released (DEAD): the cascade's work */
     gc_objstack buffer;           /* Bacon-Rajan's Roots: possible roots of garbage cycles */
     gc_objstack snap, snap_next;  /* root snapshot: one counted entry per root slot */
     gc_objstack work, black;      /* explicit stacks for the traversals */
@@ -235,6 +266,7 @@ typedef struct rc_heap {
                                      rc_mark_gray); empty between traversals */
     gc_objstack orphan_incs, orphan_decs; /* logs of detached mutators, not yet applied */
     uint64_t released;         /* objects released by reference counting, ever */
+    uint64_t young_survived, young_freed; /* young objects reached / freed by reclamations */
     /* statistics */
     uint64_t reclamations, reclaim_ns, cascade_pauses;
     uint64_t cycle_collections, cycle_freed_objects, cycle_freed_bytes;
@@ -279,10 +311,11 @@ GC_INLINE size_t rc_block_bytes(size_t object_bytes)
     return b <= RC_CACHED_MAX ? gc_size_class_bytes[gc_size_class_of(b)] : b;
 }
 
-GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
+/* Frees an object's memory; an old object leaves the object map first
+ * (rc_free_memory). */
+GC_INLINE void rc_free_block(rc_heap *rc, gc_object *o)
 {
     size_t size = gc_object_size(o);
-    rc_map_remove(&rc->objects, o);
     rc->used_bytes -= size;
     rc->used_objects--;
     o->header = 0; /* a dangling reference now fails the verifier's tag check */
@@ -296,6 +329,12 @@ GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
         return;
     }
     gc_sys_free((char *)o - RC_PREFIX, block);
+}
+
+GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
+{
+    rc_map_remove(&rc->objects, o);
+    rc_free_block(rc, o);
 }
 
 /* A cached block for an object of `bytes`, or NULL. */
@@ -405,6 +444,8 @@ GC_INLINE rc_word rc_decrement_count(gc_object *o)
 GC_INLINE void rc_decrement(rc_heap *rc, gc_object *o)
 {
     rc_word c = rc_decrement_count(o);
+    if (*rc_pfx(o) & RC_YOUNG)
+        return; /* the reclamation decides: reached or freed, never buffered */
     if (c == 0) {
         if (rc_zct_index(*rc_pfx(o)) == 0)
             rc_zct_add(rc, o);
@@ -414,11 +455,13 @@ GC_INLINE void rc_decrement(rc_heap *rc, gc_object *o)
 }
 
 /* Core has stored v into *slot (GC_BARRIER_ALWAYS: every store, immediates
- * and nil included) and reports the value it replaced, old. Increment
- * before Decrement, as in the classic barrier (the other order would drop
- * an object stored over itself to 0); a store of the same value changes
- * nothing and is skipped outright. The barrier never frees: Decrement only
- * moves objects into the ZCT or the root buffer. */
+ * and nil included) and reports the value it replaced, old. A store into a
+ * YOUNG holder is not counted (the reclamation counts the fields of the
+ * young objects it reaches). Otherwise Increment before Decrement, as in
+ * the classic barrier (the other order would drop an object stored over
+ * itself to 0); a store of the same value changes nothing and is skipped
+ * outright. The barrier never frees: Decrement only moves objects into the
+ * ZCT or the root buffer. */
 static GC_NOINLINE void rc_log(rc_mutator *rm, gc_value old, gc_value v)
 {
     if (gc_is_ref(v))
@@ -429,9 +472,8 @@ static GC_NOINLINE void rc_log(rc_mutator *rm, gc_value old, gc_value v)
 
 static void rc_write_barrier(gc_mutator *m, gc_object *holder, gc_value *slot, gc_value old, gc_value v)
 {
-    (void)holder;
     (void)slot;
-    if (v == old)
+    if (v == old || (*rc_pfx(holder) & RC_YOUNG))
         return;
     if (GC_UNLIKELY(gc_mutator_heap_is_multi(m))) {
         rc_log(m->collector_data, old, v);
@@ -474,15 +516,26 @@ static void rc_apply_logs(gc_heap *h, rc_heap *rc)
 
 /* ---- release: the freeing cascade ---------------------------------------------------- */
 
+/* S is garbage (count 0 during a reclamation, roots counted, not in the
+ * ZCT): onto the dead stack, to be released within this reclamation's
+ * budget or the next one's. */
+GC_INLINE void rc_kill(rc_heap *rc, gc_object *s)
+{
+    GC_ASSERT(rc_count(*rc_pfx(s)) == 0 && rc_zct_index(*rc_pfx(s)) == 0 &&
+              !(*rc_pfx(s) & (RC_RELEASED | RC_DEAD | RC_YOUNG)));
+    *rc_pfx(s) |= RC_DEAD;
+    gc_objstack_push(&rc->dead, s);
+}
+
 /* Decrement(T) inside a cascade: no root references T (roots were counted),
- * so at zero T is garbage and is released now. */
+ * so at zero T is garbage. */
 static void rc_release_decrement(rc_heap *rc, gc_object *t)
 {
     rc_word c = rc_decrement_count(t);
     if (c == 0) {
         if (rc_zct_index(*rc_pfx(t)) != 0)
             rc_zct_remove(rc, t);
-        gc_objstack_push(&rc->work, t);
+        rc_kill(rc, t);
     } else if (c != RC_STICKY && rc->cycles && !(*rc_pfx(t) & RC_ROOTED)) {
         rc_possible_root(rc, t);
     }
@@ -500,30 +553,32 @@ static void rc_release_visit(gc_value *slot, void *arg)
         rc_release_decrement(rc, ready);
 }
 
-/* Release(S) for a garbage object (count 0, unrooted, not in the ZCT):
- * decrement its children, cascading with the work stack; free each object,
- * or leave a buffered one RELEASED for MarkRoots to free. The cascade ends
- * when the work stack and the FIFO of pending decrements are both empty. */
-static void rc_release(rc_heap *rc, gc_object *s)
+/* Release(S) for up to `budget` objects of the dead stack: decrement each
+ * one's children (the cascade: children that reach 0 join the stack), then
+ * free it, or leave a buffered one RELEASED for MarkRoots to free. Ends
+ * with the FIFO of pending decrements empty, and the dead stack empty
+ * unless the budget ran out. */
+static void rc_release(rc_heap *rc, size_t budget)
 {
-    GC_ASSERT(rc_count(*rc_pfx(s)) == 0 && rc_zct_index(*rc_pfx(s)) == 0 && !(*rc_pfx(s) & RC_RELEASED));
-    gc_objstack_push(&rc->work, s);
     for (;;) {
-        if (rc->work.n == 0) {
+        if (rc->dead.n == 0 || budget == 0) {
             gc_object *t = gc_prefetch_pop(&rc->pf);
             if (!t)
                 break;
             rc_release_decrement(rc, t);
             continue;
         }
-        gc_object *o = rc->work.v[--rc->work.n];
+        budget--;
+        gc_object *o = rc->dead.v[--rc->dead.n];
         gc_trace_object(o, rc_release_visit, rc);
         rc->released++;
-        rc_word w = *rc_pfx(o);
-        if (w & RC_BUFFERED)
+        rc_word w = *rc_pfx(o) & ~RC_DEAD;
+        if (w & RC_BUFFERED) {
             *rc_pfx(o) = rc_with_colour(w, RC_BLACK) | RC_RELEASED;
-        else
+        } else {
+            *rc_pfx(o) = w;
             rc_free_memory(rc, o);
+        }
     }
 }
 
@@ -545,12 +600,100 @@ static void rc_increment_roots(gc_heap *h, rc_heap *rc)
     gc_visit_roots(h, rc_root_visit, rc);
 }
 
+/* ---- young objects: born dead ------------------------------------------------------------ */
+
+#define RC_YOUNG_AHEAD 16
+
+/* A field of a young object the trace reached: count the reference (the
+ * field was never counted), and reach the referent if it is young. */
+static void rc_young_child(rc_heap *rc, gc_object *t)
+{
+    rc_word w = *rc_pfx(t);
+    GC_ASSERT(!(w & (RC_DEAD | RC_RELEASED))); /* garbage is never reached again */
+    if (GC_LIKELY(rc_count(w) < RC_STICKY)) {
+        w += RC_ONE;
+        if (GC_UNLIKELY(rc_count(w) == RC_STICKY))
+            rc->sticky_objects++;
+    }
+    w = rc_with_colour(w, RC_BLACK);
+    if (w & RC_YOUNG) {
+        w &= ~RC_YOUNG;
+        gc_objstack_push(&rc->work, t);
+    }
+    *rc_pfx(t) = w;
+}
+
+/* The referent waits in the prefetching FIFO until its word has arrived
+ * (as in rc_release). */
+static void rc_young_visit(gc_value *slot, void *arg)
+{
+    rc_heap *rc = arg;
+    gc_object *t = gc_ref(*slot);
+    gc_object *ready = gc_prefetch_push(&rc->pf, t, rc_pfx(t));
+    if (ready)
+        rc_young_child(rc, ready);
+}
+
+/* A young object the trace reached is old from now on: it enters the
+ * object map, and its fields are counted. */
+static void rc_young_reached(rc_heap *rc, gc_object *o)
+{
+    rc->young_survived++;
+    rc_map_add(&rc->objects, o);
+    gc_trace_object(o, rc_young_visit, rc);
+}
+
+/* After IncrementRoots: a young object counted by a root slot or an old
+ * object's field is live; so is every young object it reaches. Each one
+ * reached becomes old and its fields are counted; the young objects left
+ * were referenced by nothing but young garbage, whose fields were never
+ * counted: they are freed without a look inside. Leaves the young list
+ * empty. (An old object released later in this reclamation may have been
+ * the only holder of a young one reached here: its cascade decrements that
+ * one like any other old object.) */
+static void rc_trace_young(rc_heap *rc)
+{
+    /* Both passes read each entry's word, all over the heap: fetch it
+     * RC_YOUNG_AHEAD entries ahead. */
+    for (size_t i = 0; i < rc->young.n; i++) {
+        if (i + RC_YOUNG_AHEAD < rc->young.n)
+            __builtin_prefetch(rc_pfx(rc->young.v[i + RC_YOUNG_AHEAD]), 1);
+        gc_object *o = rc->young.v[i];
+        rc_word w = *rc_pfx(o);
+        if (!(w & RC_YOUNG) || rc_count(w) == 0)
+            continue;
+        *rc_pfx(o) = w & ~RC_YOUNG;
+        gc_objstack_push(&rc->work, o);
+        for (;;) {
+            if (rc->work.n > 0) {
+                rc_young_reached(rc, rc->work.v[--rc->work.n]);
+                continue;
+            }
+            gc_object *t = gc_prefetch_pop(&rc->pf);
+            if (!t)
+                break;
+            rc_young_child(rc, t);
+        }
+    }
+    for (size_t i = 0; i < rc->young.n; i++) {
+        if (i + RC_YOUNG_AHEAD < rc->young.n)
+            __builtin_prefetch(rc_pfx(rc->young.v[i + RC_YOUNG_AHEAD]), 1);
+        gc_object *o = rc->young.v[i];
+        if (*rc_pfx(o) & RC_YOUNG) {
+            GC_ASSERT(rc_count(*rc_pfx(o)) == 0);
+            rc->young_freed++;
+            rc_free_block(rc, o); /* never in the object map */
+        }
+    }
+    rc->young.n = 0;
+}
+
 /* The deferred decrements of the previous snapshot, then the ZCT: every
  * zero-count entry is garbage (roots are counted now); an entry whose count
  * rose above zero gained heap references without ever being decremented,
  * so, unless rooted, it is a possible root of a garbage cycle. Leaves the
  * ZCT empty and no object ROOTED. */
-static void rc_release_garbage(rc_heap *rc)
+static void rc_release_garbage(rc_heap *rc, size_t budget)
 {
     for (size_t i = 0; i < rc->snap.n; i++) {
         gc_object *o = rc->snap.v[i];
@@ -558,7 +701,7 @@ static void rc_release_garbage(rc_heap *rc)
         if (c == 0) {
             if (rc_zct_index(*rc_pfx(o)) != 0)
                 rc_zct_remove(rc, o);
-            rc_release(rc, o);
+            rc_kill(rc, o);
         } else if (c != RC_STICKY && rc->cycles && !(*rc_pfx(o) & RC_ROOTED)) {
             rc_possible_root(rc, o);
         }
@@ -569,9 +712,10 @@ static void rc_release_garbage(rc_heap *rc)
         gc_object *o = rc->zct.v[i];
         if (o && rc_count(*rc_pfx(o)) == 0) {
             rc_zct_remove(rc, o);
-            rc_release(rc, o);
+            rc_kill(rc, o);
         }
     }
+    rc_release(rc, budget);
     for (size_t i = 0; i < rc->zct.n; i++) {
         gc_object *o = rc->zct.v[i];
         if (!o)
@@ -590,12 +734,15 @@ static void rc_release_garbage(rc_heap *rc)
 }
 
 /* Records the reclamation that ran from t0 to now as a pause after the
- * fact: [t0, t1) counting roots, [t1, now) the freeing cascade. */
-static void rc_record_cascade(gc_heap *h, gc_reason reason, uint64_t t0, uint64_t t1, uint64_t before)
+ * fact: [t0, t1) counting roots, [t1, t2) the young objects, [t2, now) the
+ * freeing cascade. */
+static void rc_record_cascade(gc_heap *h, gc_reason reason, uint64_t t0, uint64_t t1, uint64_t t2,
+                              uint64_t before)
 {
-    uint64_t t2 = uv_hrtime();
-    uint64_t phases[GC_MAX_PHASES] = {[RC_PHASE_ROOTS] = t1 - t0, [RC_PHASE_RELEASE] = t2 - t1};
-    gc_pause_record(h, GC_PAUSE_RC_CASCADE, reason, t0, t2, before, phases);
+    uint64_t t3 = uv_hrtime();
+    uint64_t phases[GC_MAX_PHASES] = {
+        [RC_PHASE_ROOTS] = t1 - t0, [RC_PHASE_YOUNG] = t2 - t1, [RC_PHASE_RELEASE] = t3 - t2};
+    gc_pause_record(h, GC_PAUSE_RC_CASCADE, reason, t0, t3, before, phases);
 }
 
 /* A reclamation point outside gc_collect: the mutator is stopped while it
@@ -604,13 +751,21 @@ static void rc_record_cascade(gc_heap *h, gc_reason reason, uint64_t t0, uint64_
 static void rc_reclaim(gc_heap *h, rc_heap *rc, gc_reason reason)
 {
     gc_stop_world(h); /* the pause recorded below starts at this request */
-    uint64_t t0 = uv_hrtime(), before = rc->used_bytes;
+    uint64_t t0 = uv_hrtime(), before = rc->used_bytes, survived = rc->young_survived;
     rc_apply_logs(h, rc);
     rc_increment_roots(h, rc);
     uint64_t t1 = uv_hrtime();
-    rc_release_garbage(rc);
+    rc_trace_young(rc);
+    survived = rc->young_survived - survived;
+    uint64_t t2 = uv_hrtime();
+    /* Only the allocation threshold's reclamations are budgeted: at the
+     * heap limit (and at the mutator logs' limit) everything is released.
+     * The budget grows with the objects that just became old: every object
+     * released was once one of them, so the dead stack cannot grow without
+     * bound. */
+    rc_release_garbage(rc, reason == GC_REASON_THRESHOLD ? RC_RELEASE_BUDGET + survived : SIZE_MAX);
     rc->cascade_pauses++;
-    rc_record_cascade(h, reason, t0, t1, before);
+    rc_record_cascade(h, reason, t0, t1, t2, before);
     rc->reclaim_ns += uv_hrtime() - t0;
 }
 
@@ -809,8 +964,11 @@ static void rc_collect_all(gc_heap *h, rc_heap *rc, gc_reason reason, bool cycle
     rc_phase(h, RC_PHASE_ROOTS);
     rc_apply_logs(h, rc);
     rc_increment_roots(h, rc);
+    rc_phase(h, RC_PHASE_YOUNG);
+    rc_trace_young(rc);
     rc_phase(h, RC_PHASE_RELEASE);
-    rc_release_garbage(rc);
+    rc_release_garbage(rc, SIZE_MAX);
+    GC_ASSERT(rc->dead.n == 0);
     rc->reclaim_ns += uv_hrtime() - t0;
     if (cycles) {
         rc_phase(h, RC_PHASE_MARK_GRAY);
@@ -846,7 +1004,7 @@ static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
     }
     if (rc->cycles && rc->buffer.n >= RC_BUFFER_THRESHOLD)
         rc_collect_all(h, rc, GC_REASON_THRESHOLD, true, true);
-    else if (rc->zct.n >= RC_ZCT_THRESHOLD)
+    else if (rc->young.n + rc->zct.n >= RC_ZCT_THRESHOLD)
         rc_reclaim(h, rc, GC_REASON_THRESHOLD);
     gc_object *o = rc_cache_pop(rc, bytes);
     if (!o && rc->used_bytes + rc->cached_bytes + bytes > rc->limit) {
@@ -870,11 +1028,10 @@ static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
     }
     if (!o)
         o = (gc_object *)((char *)gc_sys_alloc(rc_block_bytes(bytes)) + RC_PREFIX);
-    *rc_pfx(o) = 0; /* count 0, black */
-    rc_map_add(&rc->objects, o);
+    *rc_pfx(o) = RC_YOUNG; /* count 0, black, born dead; not in the object map */
     rc->used_bytes += bytes;
     rc->used_objects++;
-    rc_zct_add(rc, o);
+    gc_objstack_push(&rc->young, o);
     return o;
 }
 
@@ -935,6 +1092,8 @@ static void rc_stats(gc_heap *h, gc_stat_emit_fn emit, void *ctx)
     emit(ctx, "rc_reclaim_ns", rc->reclaim_ns);
     emit(ctx, "rc_cascade_pauses", rc->cascade_pauses);
     emit(ctx, "rc_released_objects", rc->released);
+    emit(ctx, "rc_young_survived_objects", rc->young_survived);
+    emit(ctx, "rc_young_freed_objects", rc->young_freed);
     emit(ctx, "rc_cycle_collections", rc->cycle_collections);
     emit(ctx, "rc_cycle_freed_objects", rc->cycle_freed_objects);
     emit(ctx, "rc_cycle_freed_bytes", rc->cycle_freed_bytes);
@@ -974,6 +1133,15 @@ static void rc_mutator_fini(gc_mutator *m)
     m->collector_data = NULL;
 }
 
+/* Calls fn(o, ctx) for every allocated object: the old ones in the object
+ * map, then the young list. */
+static void rc_each_object(rc_heap *rc, void (*fn)(gc_object *o, void *ctx), void *ctx)
+{
+    rc_map_each(&rc->objects, fn, ctx);
+    for (size_t i = 0; i < rc->young.n; i++)
+        fn(rc->young.v[i], ctx);
+}
+
 static void rc_free_at_destroy(gc_object *o, void *ctx)
 {
     (void)ctx;
@@ -983,13 +1151,14 @@ static void rc_free_at_destroy(gc_object *o, void *ctx)
 static void rc_destroy(gc_heap *h)
 {
     rc_heap *rc = rc_of(h);
-    rc_map_each(&rc->objects, rc_free_at_destroy, NULL);
+    rc_each_object(rc, rc_free_at_destroy, NULL);
     rc_map_free(&rc->objects);
     rc_flush_cache(rc);
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
         gc_objstack_free(&rc->cached[c]);
-    gc_objstack *stacks[] = {&rc->zct,  &rc->buffer, &rc->snap,        &rc->snap_next,
-                             &rc->work, &rc->black,  &rc->orphan_incs, &rc->orphan_decs};
+    gc_objstack *stacks[] = {&rc->young, &rc->young_sorted, &rc->zct,  &rc->dead, &rc->buffer,
+                             &rc->snap,  &rc->snap_next,    &rc->work,        &rc->black,
+                             &rc->orphan_incs, &rc->orphan_decs};
     for (size_t i = 0; i < sizeof stacks / sizeof *stacks; i++)
         gc_objstack_free(stacks[i]);
     gc_sys_free(rc, sizeof *rc);
@@ -1002,24 +1171,46 @@ static size_t rc_heap_used(gc_heap *h) { return rc_of(h)->used_bytes; }
  * counted; see docs/collectors/refcount.md). */
 static size_t rc_footprint(gc_heap *h) { return rc_of(h)->used_bytes + rc_of(h)->cached_bytes; }
 
-static bool rc_contains(gc_heap *h, const void *addr)
-{
-    return rc_map_contains(&rc_of(h)->objects, addr);
-}
-
-static bool rc_is_object(gc_heap *h, const gc_object *o)
-{
-    return rc_map_contains(&rc_of(h)->objects, o) && !(*rc_pfx(o) & RC_RELEASED) &&
-           gc_header_valid(o->header);
-}
-
-/* ---- verify: the invariants at the top of this file ---------------------------------------- */
-
 static int rc_cmp_ptr(const void *a, const void *b)
 {
     uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
     return x < y ? -1 : x > y;
 }
+
+/* Whether addr is a young object. Only the verifier, the torture tester
+ * and debug checks ask: the answer comes from a sorted copy of the young
+ * list, rebuilt when the list has changed (the newest object, which debug
+ * builds check after every allocation, is answered without it). */
+static bool rc_young_contains(rc_heap *rc, const void *addr)
+{
+    size_t n = rc->young.n;
+    if (n == 0)
+        return false;
+    if (rc->young.v[n - 1] == addr)
+        return true;
+    gc_objstack *s = &rc->young_sorted;
+    if (rc->young_sorted_at != rc->reclamations + 1 || s->n != n) {
+        s->n = 0;
+        for (size_t i = 0; i < n; i++)
+            gc_objstack_push(s, rc->young.v[i]);
+        qsort(s->v, n, sizeof *s->v, rc_cmp_ptr);
+        rc->young_sorted_at = rc->reclamations + 1;
+    }
+    return bsearch(&addr, s->v, n, sizeof *s->v, rc_cmp_ptr) != NULL;
+}
+
+static bool rc_contains(gc_heap *h, const void *addr)
+{
+    rc_heap *rc = rc_of(h);
+    return rc_map_contains(&rc->objects, addr) || rc_young_contains(rc, addr);
+}
+
+static bool rc_is_object(gc_heap *h, const gc_object *o)
+{
+    return rc_contains(h, o) && !(*rc_pfx(o) & RC_RELEASED) && gc_header_valid(o->header);
+}
+
+/* ---- verify: the invariants at the top of this file ---------------------------------------- */
 
 static void rc_edge_visit(gc_value *slot, void *arg) { gc_objstack_push(arg, gc_ref(*slot)); }
 
@@ -1044,7 +1235,7 @@ typedef struct rc_check {
     gc_heap *h;
     rc_heap *rc;
     gc_objstack edges; /* sorted: one entry per counted reference */
-    uint64_t bytes, objects, buffered;
+    uint64_t bytes, objects, buffered, young, dead;
 } rc_check;
 
 #define RC_FAIL(k, ...) gc_verify_fail((k)->h, __VA_ARGS__)
@@ -1066,7 +1257,7 @@ static void rc_check_edges(gc_object *o, void *arg)
     }
     k->objects++;
     k->bytes += gc_object_size(o);
-    if (!(*rc_pfx(o) & RC_RELEASED))
+    if (!(*rc_pfx(o) & (RC_RELEASED | RC_YOUNG))) /* a young object's fields are not counted */
         gc_trace_object(o, rc_edge_visit, &k->edges);
 }
 
@@ -1080,6 +1271,10 @@ static void rc_check_object(gc_object *o, void *arg)
     uint64_t c = rc_count(w), zi = rc_zct_index(w);
     size_t refs = rc_occurrences(k->edges.v, k->edges.n, o);
     k->buffered += (w & RC_BUFFERED) != 0;
+    k->young += (w & RC_YOUNG) != 0;
+    if ((w & RC_YOUNG) && (w & (RC_RELEASED | RC_BUFFERED | RC_ROOTED | RC_COLOUR_MASK) || zi != 0))
+        RC_FAIL(k, "young object %p: word %#llx (want black, not buffered, not in the ZCT)", (void *)o,
+                (unsigned long long)w);
     if (w & RC_RELEASED) {
         if (!(w & RC_BUFFERED) || c != 0 || zi != 0)
             RC_FAIL(k, "released object %p: word %#llx (want buffered, count 0, not in the ZCT)", (void *)o,
@@ -1091,8 +1286,12 @@ static void rc_check_object(gc_object *o, void *arg)
     if (c != RC_STICKY && c != refs)
         RC_FAIL(k, "object %p (%s): count %llu, but %zu references", (void *)o, gc_object_type(o)->name,
                 (unsigned long long)c, refs);
-    if (c == 0 && zi == 0)
-        RC_FAIL(k, "object %p has count 0 but is not in the ZCT", (void *)o);
+    k->dead += (w & RC_DEAD) != 0;
+    if ((w & RC_DEAD) && (c != 0 || zi != 0 || (w & RC_YOUNG)))
+        RC_FAIL(k, "dead object %p: word %#llx (want count 0, old, not in the ZCT)", (void *)o,
+                (unsigned long long)w);
+    if (c == 0 && zi == 0 && !(w & (RC_YOUNG | RC_DEAD)))
+        RC_FAIL(k, "old object %p has count 0 but is neither in the ZCT nor dead", (void *)o);
     if (zi != 0 && (zi > rc->zct.n || rc->zct.v[zi - 1] != o))
         RC_FAIL(k, "object %p: ZCT index %llu does not lead back to it", (void *)o, (unsigned long long)zi);
     if (rc_colour(w) == RC_GRAY || rc_colour(w) == RC_WHITE || (w & RC_ROOTED))
@@ -1109,16 +1308,26 @@ static void rc_verify(gc_heap *h)
 {
     rc_heap *rc = rc_of(h);
     rc_check k = {.h = h, .rc = rc};
-    rc_map_each(&rc->objects, rc_check_edges, &k);
+    rc_each_object(rc, rc_check_edges, &k);
     for (size_t i = 0; i < rc->snap.n; i++)
         gc_objstack_push(&k.edges, rc->snap.v[i]);
     if (k.edges.n > 0)
         qsort(k.edges.v, k.edges.n, sizeof *k.edges.v, rc_cmp_ptr);
-    rc_map_each(&rc->objects, rc_check_object, &k);
+    rc_each_object(rc, rc_check_object, &k);
     gc_objstack_free(&k.edges);
     for (size_t i = 0; i < rc->buffer.n; i++)
         if (!(*rc_pfx(rc->buffer.v[i]) & RC_BUFFERED))
             RC_FAIL(&k, "root buffer entry %p is not marked buffered", (void *)rc->buffer.v[i]);
+    for (size_t i = 0; i < rc->young.n; i++)
+        if (!(*rc_pfx(rc->young.v[i]) & RC_YOUNG))
+            RC_FAIL(&k, "young list entry %p is not marked young", (void *)rc->young.v[i]);
+    for (size_t i = 0; i < rc->dead.n; i++)
+        if (!(*rc_pfx(rc->dead.v[i]) & RC_DEAD))
+            RC_FAIL(&k, "dead stack entry %p is not marked dead", (void *)rc->dead.v[i]);
+    if (k.dead != rc->dead.n)
+        RC_FAIL(&k, "%llu objects marked dead, dead stack holds %zu", (unsigned long long)k.dead, rc->dead.n);
+    if (k.young != rc->young.n)
+        RC_FAIL(&k, "%llu objects marked young, young list holds %zu", (unsigned long long)k.young, rc->young.n);
     if (k.buffered != rc->buffer.n)
         RC_FAIL(&k, "%llu objects marked buffered, root buffer holds %zu", (unsigned long long)k.buffered,
                 rc->buffer.n);
