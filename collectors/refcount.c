@@ -240,7 +240,15 @@ typedef struct rc_heap {
     size_t limit;              /* gc_heap_limit(h): heap_used never exceeds it */
     rc_objmap objects;         /* every old allocated object not yet freed (incl. RELEASED);
                                   young objects are the young list */
-    uint64_t used_bytes, used_objects;
+    uint64_t used_bytes, used_objects; /* the old objects (young ones: alloc_at below) */
+    uint64_t alloc_at;         /* gc_heap_allocated_bytes() when the last reclamation had
+                                  dealt with every young object: heap_used = used_bytes
+                                  + what was allocated since (nothing is freed between) */
+    uint64_t large_young_bytes; /* young objects not in cells (rc_alloc_large) */
+    /* Per size class of objects: the block of its cells (0: no cells, the
+     * object gets a block of its own) and the cache stack of that block. */
+    uint16_t cell_block[GC_SIZE_CLASS_COUNT];
+    uint8_t cell_stack[GC_SIZE_CLASS_COUNT];
     /* Freed small objects' blocks (prefix + object), kept per size class
      * for reuse instead of going back to jemalloc (rc_free_memory,
      * rc_cache_pop, rc_flush_cache). A block of class c has gc_size_class_bytes[c]
@@ -253,9 +261,19 @@ typedef struct rc_heap {
      * objects themselves. */
     gc_objstack cached[GC_SIZE_CLASS_COUNT];
     uint64_t cached_bytes;
+    /* Cells handed to the mutators since the last reclamation (rc_refill):
+     * handed_room = their room, counted in the footprint whether the
+     * mutator has taken them or not, until the reclamation deals with them
+     * (frees them, or counts their objects in used_bytes); handed_cells =
+     * how many are on lists now. batch_epoch counts refills and flushes
+     * (for rc_contains' sorted copy); last_cell = the cell the last refill
+     * returned. */
+    uint64_t handed_room, handed_cells, batch_epoch;
+    gc_object *last_cell;
     gc_objstack young;            /* objects allocated since the last reclamation (YOUNG) */
     gc_objstack young_sorted;     /* a sorted copy of `young` for rc_contains, built on demand */
     uint64_t young_sorted_at;     /* reclamations + 1 when young_sorted was built (0: never) */
+    uint64_t young_sorted_n, young_sorted_epoch; /* young.n and batch_epoch then */
     gc_objstack zct;              /* zero-count table of old objects; NULL holes where
                                      entries left early */
     gc_objstack dead;             /* garbage not yet released (DEAD): the cascade's work */
@@ -284,77 +302,92 @@ typedef struct rc_heap {
  * (buffered reference counting in the style of Levanoni & Petrank,
  * "An On-the-Fly Reference-Counting Garbage Collector for Java", 2001, with
  * stop-the-world epochs). A one-mutator heap keeps the immediate barrier. */
+/* The cells of one size class on a mutator's free list, in list order:
+ * v[0..n) were linked v[0] -> v[1] -> ... by rc_refill, and the mutator's
+ * inline allocator pops them in that order, so the cells it has taken are
+ * a prefix of v (the rest are still on m->free_lists[c]). */
+typedef struct rc_batch {
+    gc_object **v; /* RC_BATCH entries, allocated at the class's first refill */
+    uint32_t n;
+} rc_batch;
+
 typedef struct rc_mutator {
     struct rc_heap *rc;
     gc_objstack incs, decs; /* logged, not yet applied (multi-mutator heaps only) */
+    rc_batch batch[GC_SIZE_CLASS_COUNT];
 } rc_mutator;
+
+/* Cells a refill links onto a mutator's free list of one size class. */
+#define RC_BATCH 32u
 
 /* Logged entries before a mutator's allocation forces a reclamation. */
 #define RC_LOG_THRESHOLD 65536u
 
 static rc_heap *rc_of(gc_heap *h) { return gc_heap_collector(h); }
+static size_t rc_heap_used(gc_heap *h);
 /* The barrier and alloc_slow run on every store and every allocation: they
  * find the state through the mutator (rc_mutator_init) without a call. */
 GC_INLINE rc_heap *rc_of_mutator(gc_mutator *m) { return ((rc_mutator *)m->collector_data)->rc; }
 
 /* ---- memory ---------------------------------------------------------------------- */
 
-/* Small objects live in blocks of their size class (prefix included);
- * larger ones in blocks of their exact size. */
+/* A small object lives in a block that can hold the prefix and any object
+ * of the object's size class (so a free list of that class can use any
+ * block of the size); a larger one in a block of its exact size. */
 #define RC_CACHED_MAX GC_SMALL_MAX
-/* How many pops ahead rc_cache_pop prefetches the block it will hand out. */
-#define RC_CACHE_AHEAD 4
 
-GC_INLINE size_t rc_block_bytes(size_t object_bytes)
+/* Fills rc->cell_block and cell_stack (rc_init). */
+static void rc_init_cells(rc_heap *rc)
 {
-    size_t b = object_bytes + RC_PREFIX;
-    return b <= RC_CACHED_MAX ? gc_size_class_bytes[gc_size_class_of(b)] : b;
+    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
+        size_t b = (size_t)gc_size_class_bytes[c] + RC_PREFIX;
+        rc->cell_block[c] = b <= RC_CACHED_MAX ? gc_size_class_bytes[gc_size_class_of(b)] : 0;
+        rc->cell_stack[c] = b <= RC_CACHED_MAX ? (uint8_t)gc_size_class_of(b) : 0;
+    }
 }
 
-/* Frees an object's memory; an old object leaves the object map first
- * (rc_free_memory). */
-GC_INLINE void rc_free_block(rc_heap *rc, gc_object *o)
+/* The cell block for an object of `bytes`, 0 if it gets a block of its own. */
+GC_INLINE size_t rc_cell_bytes(const rc_heap *rc, size_t bytes)
 {
-    size_t size = gc_object_size(o);
-    rc->used_bytes -= size;
-    rc->used_objects--;
+    return bytes <= GC_SMALL_MAX ? rc->cell_block[gc_size_class_of(bytes)] : 0;
+}
+
+GC_INLINE size_t rc_block_bytes(const rc_heap *rc, size_t bytes)
+{
+    size_t cell = rc_cell_bytes(rc, bytes);
+    return cell ? cell : bytes + RC_PREFIX;
+}
+
+GC_INLINE uint64_t rc_footprint_of(const rc_heap *rc)
+{
+    return rc->used_bytes + rc->cached_bytes + rc->handed_room + rc->large_young_bytes;
+}
+
+/* Frees the block of an object of `size` (already out of the accounts):
+ * a cell's block goes on its cache stack, unless that would take the
+ * footprint over the limit (a block's room can exceed the object that used
+ * it); any other block back to jemalloc. */
+GC_INLINE void rc_free_block(rc_heap *rc, gc_object *o, size_t size)
+{
     o->header = 0; /* a dangling reference now fails the verifier's tag check */
-    size_t block = rc_block_bytes(size);
-    /* Cached unless that would take the footprint over the limit (a block's
-     * room can exceed the object that used it). */
-    if (size + RC_PREFIX <= RC_CACHED_MAX &&
-        rc->used_bytes + rc->cached_bytes + (block - RC_PREFIX) <= rc->limit) {
-        gc_objstack_push(&rc->cached[gc_size_class_of(block)], o);
-        rc->cached_bytes += block - RC_PREFIX;
+    unsigned c = size <= GC_SMALL_MAX ? gc_size_class_of(size) : 0;
+    size_t cell = size <= GC_SMALL_MAX ? rc->cell_block[c] : 0;
+    if (cell && rc_footprint_of(rc) + (cell - RC_PREFIX) <= rc->limit) {
+        gc_objstack_push(&rc->cached[rc->cell_stack[c]], o);
+        rc->cached_bytes += cell - RC_PREFIX;
         return;
     }
-    gc_sys_free((char *)o - RC_PREFIX, block);
+    gc_sys_free((char *)o - RC_PREFIX, cell ? cell : size + RC_PREFIX);
 }
 
+/* Frees an old object's memory: out of the object map and the accounts. */
 GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
 {
+    size_t size = gc_object_size(o);
     rc_map_remove(&rc->objects, o);
-    rc_free_block(rc, o);
-}
-
-/* A cached block for an object of `bytes`, or NULL. */
-GC_INLINE gc_object *rc_cache_pop(rc_heap *rc, size_t bytes)
-{
-    size_t block = bytes + RC_PREFIX;
-    if (block > RC_CACHED_MAX)
-        return NULL;
-    unsigned c = gc_size_class_of(block);
-    gc_objstack *st = &rc->cached[c];
-    if (gc_objstack_empty(st))
-        return NULL;
-    gc_object *o = gc_objstack_pop(st);
-    rc->cached_bytes -= gc_size_class_bytes[c] - RC_PREFIX;
-    /* The mutator writes the block it gets (prefix, header, fields), and
-     * cached blocks are cold, freed all over the heap: fetch the block
-     * RC_CACHE_AHEAD pops ahead now. */
-    if (st->n >= RC_CACHE_AHEAD)
-        __builtin_prefetch(rc_pfx(st->v[st->n - RC_CACHE_AHEAD]), 1);
-    return o;
+    rc->used_bytes -= size;
+    rc->used_objects--;
+    rc_free_block(rc, o, size);
 }
 
 /* Gives every cached block back to jemalloc. */
@@ -366,6 +399,134 @@ static void rc_flush_cache(rc_heap *rc)
             gc_sys_free((char *)gc_objstack_pop(st) - RC_PREFIX, gc_size_class_bytes[c]);
     }
     rc->cached_bytes = 0;
+}
+
+/* ---- the mutators' free lists ------------------------------------------------------------
+ * alloc_mode is GC_ALLOC_FREELIST: core pops m->free_lists[c] inline. A
+ * refill links up to RC_BATCH blocks (cached ones first) into a list of
+ * cells for objects of size class c, each with its prefix word already
+ * YOUNG; a cell the mutator takes is a young object without any call into
+ * the collector. A reclamation (and anything that must see every object)
+ * flushes the lists: the cells taken join the young list and heap_used,
+ * the others go back to the block cache. */
+
+
+/* How many cells of batch b the mutator has taken: all but those still on
+ * its list. */
+static uint32_t rc_batch_taken(const gc_mutator *m, unsigned c, const rc_batch *b)
+{
+    uint32_t left = 0;
+    for (void *cell = m->free_lists[c]; cell; cell = *(void **)cell)
+        left++;
+    GC_ASSERT(left <= b->n);
+    return b->n - left;
+}
+
+/* Empties m's list of class c: the cells taken join the young list (their
+ * room stays in handed_room until the reclamation deals with them), the
+ * rest go back to the cache in their list order. */
+static void rc_batch_flush(rc_heap *rc, gc_mutator *m, unsigned c)
+{
+    rc_batch *b = &((rc_mutator *)m->collector_data)->batch[c];
+    size_t room = rc->cell_block[c] - RC_PREFIX;
+    uint32_t taken = rc_batch_taken(m, c, b);
+    if (b->v[0] == rc->last_cell)
+        rc->last_cell = NULL; /* on the young list now, or back in the cache */
+    while (rc->young.cap - rc->young.n < taken)
+        gc_objstack_grow(&rc->young);
+    memcpy(rc->young.v + rc->young.n, b->v, taken * sizeof *b->v);
+    rc->young.n += taken;
+    gc_objstack *st = &rc->cached[rc->cell_stack[c]];
+    for (uint32_t i = b->n; i-- > taken;)
+        gc_objstack_push(st, b->v[i]);
+    rc->cached_bytes += (uint64_t)(b->n - taken) * room;
+    rc->handed_room -= (uint64_t)(b->n - taken) * room;
+    rc->handed_cells -= b->n;
+    b->n = 0;
+    m->free_lists[c] = NULL;
+    rc->batch_epoch++;
+}
+
+static void rc_flush_mutator(rc_heap *rc, gc_mutator *m)
+{
+    rc_mutator *rm = m->collector_data;
+    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
+        if (rm->batch[c].n > 0)
+            rc_batch_flush(rc, m, c);
+}
+
+/* Every mutator's lists (the world stopped, or the only mutator). */
+static void rc_flush_batches(rc_heap *rc)
+{
+    for (gc_mutator *m = gc_heap_mutators(rc->h); m; m = m->next)
+        rc_flush_mutator(rc, m);
+}
+
+/* Links up to RC_BATCH cells for objects of class c onto m's empty list and
+ * returns the first, for the allocation at hand; NULL when there is no
+ * cached block of the size and no room for a new one. The batch before,
+ * all taken, joins the young list first. */
+static gc_object *rc_refill(gc_mutator *m, rc_heap *rc, unsigned c)
+{
+    GC_ASSERT(m->free_lists[c] == NULL);
+    rc_batch *b = &((rc_mutator *)m->collector_data)->batch[c];
+    if (b->n > 0)
+        rc_batch_flush(rc, m, c);
+    if (!b->v)
+        b->v = gc_sys_alloc(RC_BATCH * sizeof *b->v);
+    size_t block = rc->cell_block[c], room = block - RC_PREFIX;
+    GC_ASSERT(block != 0);
+    gc_objstack *st = &rc->cached[rc->cell_stack[c]];
+    uint32_t n = 0;
+    while (n < RC_BATCH && !gc_objstack_empty(st))
+        b->v[n++] = gc_objstack_pop(st);
+    rc->cached_bytes -= (uint64_t)n * room;
+    uint64_t footprint = rc_footprint_of(rc) + (uint64_t)n * room;
+    for (; n < RC_BATCH && footprint + room <= rc->limit; footprint += room)
+        b->v[n++] = (gc_object *)((char *)gc_sys_alloc(block) + RC_PREFIX);
+    if (n == 0)
+        return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        *rc_pfx(b->v[i]) = RC_YOUNG; /* count 0, black, born dead */
+        *(void **)b->v[i] = i + 1 < n ? (void *)b->v[i + 1] : NULL;
+    }
+    b->n = n;
+    rc->handed_room += (uint64_t)n * room;
+    rc->handed_cells += n;
+    rc->batch_epoch++;
+    m->free_lists[c] = *(void **)b->v[0];
+    rc->last_cell = b->v[0];
+    return b->v[0];
+}
+
+/* An object too large for a cell: its own block, young at once. */
+static gc_object *rc_alloc_large(rc_heap *rc, size_t bytes)
+{
+    if (rc_footprint_of(rc) + bytes > rc->limit)
+        return NULL;
+    gc_object *o = (gc_object *)((char *)gc_sys_alloc(bytes + RC_PREFIX) + RC_PREFIX);
+    *rc_pfx(o) = RC_YOUNG;
+    rc->large_young_bytes += bytes;
+    gc_objstack_push(&rc->young, o);
+    return o;
+}
+
+/* The cells taken and not yet flushed (young objects not on the young list). */
+static uint64_t rc_taken(const rc_heap *rc)
+{
+    uint64_t objects = 0;
+    for (gc_mutator *m = gc_heap_mutators(rc->h); m; m = m->next) {
+        const rc_mutator *rm = m->collector_data;
+        if (!rm)
+            continue;
+        for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
+            const rc_batch *b = &rm->batch[c];
+            if (b->n == 0)
+                continue;
+            objects += rc_batch_taken(m, c, b);
+        }
+    }
+    return objects;
 }
 
 /* ---- the ZCT ---------------------------------------------------------------------- */
@@ -634,13 +795,27 @@ static void rc_young_visit(gc_value *slot, void *arg)
         rc_young_child(rc, ready);
 }
 
+/* A young object leaves the young accounts (its cell's room, or its
+ * bytes as a large young object). */
+GC_INLINE void rc_young_unaccount(rc_heap *rc, size_t size)
+{
+    size_t cell = rc_cell_bytes(rc, size);
+    if (cell)
+        rc->handed_room -= cell - RC_PREFIX;
+    else
+        rc->large_young_bytes -= size;
+}
+
 /* A young object the trace reached is old from now on: it enters the
- * object map, and its fields are counted. */
+ * object map and used_bytes, and its fields are counted. */
 static void rc_young_reached(rc_heap *rc, gc_object *o)
 {
     rc->young_survived++;
     rc_map_add(&rc->objects, o);
-    gc_trace_object(o, rc_young_visit, rc);
+    size_t size = gc_trace_object(o, rc_young_visit, rc);
+    rc->used_bytes += size;
+    rc->used_objects++;
+    rc_young_unaccount(rc, size);
 }
 
 /* After IncrementRoots: a young object counted by a root slot or an old
@@ -682,10 +857,15 @@ static void rc_trace_young(rc_heap *rc)
         if (*rc_pfx(o) & RC_YOUNG) {
             GC_ASSERT(rc_count(*rc_pfx(o)) == 0);
             rc->young_freed++;
-            rc_free_block(rc, o); /* never in the object map */
+            size_t size = gc_object_size(o);
+            rc_young_unaccount(rc, size);
+            rc_free_block(rc, o, size); /* never in the object map */
         }
     }
     rc->young.n = 0;
+    /* Every cell handed out was flushed first: none is on a list. */
+    GC_ASSERT(rc->handed_room == 0 && rc->handed_cells == 0 && rc->large_young_bytes == 0);
+    rc->alloc_at = gc_heap_allocated_bytes(rc->h);
 }
 
 /* The deferred decrements of the previous snapshot, then the ZCT: every
@@ -751,7 +931,9 @@ static void rc_record_cascade(gc_heap *h, gc_reason reason, uint64_t t0, uint64_
 static void rc_reclaim(gc_heap *h, rc_heap *rc, gc_reason reason)
 {
     gc_stop_world(h); /* the pause recorded below starts at this request */
-    uint64_t t0 = uv_hrtime(), before = rc->used_bytes, survived = rc->young_survived;
+    uint64_t t0 = uv_hrtime();
+    rc_flush_batches(rc);
+    uint64_t before = rc_heap_used(h), survived = rc->young_survived;
     rc_apply_logs(h, rc);
     rc_increment_roots(h, rc);
     uint64_t t1 = uv_hrtime();
@@ -962,6 +1144,7 @@ static void rc_collect_all(gc_heap *h, rc_heap *rc, gc_reason reason, bool cycle
     if (record)
         gc_pause_begin(h, cycles ? GC_PAUSE_CYCLE : GC_PAUSE_RC_CASCADE, reason);
     rc_phase(h, RC_PHASE_ROOTS);
+    rc_flush_batches(rc);
     rc_apply_logs(h, rc);
     rc_increment_roots(h, rc);
     rc_phase(h, RC_PHASE_YOUNG);
@@ -993,6 +1176,13 @@ static void rc_collect(gc_mutator *m, gc_collection_kind kind, gc_reason reason)
 
 /* ---- allocation ---------------------------------------------------------------------- */
 
+/* One try at the memory for an object of `bytes`; NULL when there is no room. */
+static gc_object *rc_alloc_try(gc_mutator *m, rc_heap *rc, size_t bytes)
+{
+    return rc_cell_bytes(rc, bytes) ? rc_refill(m, rc, gc_size_class_of(bytes)) : rc_alloc_large(rc, bytes);
+}
+
+/* The mutator's list of the size class is empty (or the object is large). */
 static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
 {
     gc_heap *h = m->heap;
@@ -1004,35 +1194,27 @@ static void *rc_alloc_slow(gc_mutator *m, size_t bytes)
     }
     if (rc->cycles && rc->buffer.n >= RC_BUFFER_THRESHOLD)
         rc_collect_all(h, rc, GC_REASON_THRESHOLD, true, true);
-    else if (rc->young.n + rc->zct.n >= RC_ZCT_THRESHOLD)
+    else if (rc->young.n + rc->handed_cells + rc->zct.n >= RC_ZCT_THRESHOLD)
         rc_reclaim(h, rc, GC_REASON_THRESHOLD);
-    gc_object *o = rc_cache_pop(rc, bytes);
-    if (!o && rc->used_bytes + rc->cached_bytes + bytes > rc->limit) {
-        /* No room: give the cached blocks back, then reclaim (which
-         * caches what it frees: try the cache again), then collect cycles. */
+    gc_object *o = rc_alloc_try(m, rc, bytes);
+    if (o)
+        return o;
+    /* No room: give the cached blocks back, then reclaim (which caches what
+     * it frees, and the cells on every list), then collect cycles. */
+    rc_flush_cache(rc);
+    if ((o = rc_alloc_try(m, rc, bytes)))
+        return o;
+    rc_reclaim(h, rc, GC_REASON_HEAP_LIMIT);
+    if ((o = rc_alloc_try(m, rc, bytes)))
+        return o;
+    if (rc->cycles) {
         rc_flush_cache(rc);
-        if (rc->used_bytes + bytes > rc->limit) {
-            rc_reclaim(h, rc, GC_REASON_HEAP_LIMIT);
-            o = rc_cache_pop(rc, bytes);
-            if (!o && rc->used_bytes + rc->cached_bytes + bytes > rc->limit && rc->cycles) {
-                rc_flush_cache(rc);
-                rc_collect_all(h, rc, GC_REASON_HEAP_LIMIT, true, true);
-                o = rc_cache_pop(rc, bytes);
-            }
-            if (!o && rc->used_bytes + rc->cached_bytes + bytes > rc->limit) {
-                rc_flush_cache(rc);
-                if (rc->used_bytes + bytes > rc->limit)
-                    return NULL;
-            }
-        }
+        rc_collect_all(h, rc, GC_REASON_HEAP_LIMIT, true, true);
+        if ((o = rc_alloc_try(m, rc, bytes)))
+            return o;
     }
-    if (!o)
-        o = (gc_object *)((char *)gc_sys_alloc(rc_block_bytes(bytes)) + RC_PREFIX);
-    *rc_pfx(o) = RC_YOUNG; /* count 0, black, born dead; not in the object map */
-    rc->used_bytes += bytes;
-    rc->used_objects++;
-    gc_objstack_push(&rc->young, o);
-    return o;
+    rc_flush_cache(rc);
+    return rc_alloc_try(m, rc, bytes);
 }
 
 /* ---- end of run: final collection and the leak audit ----------------------------------------- */
@@ -1109,6 +1291,7 @@ static int rc_init(gc_heap *h)
     rc->h = h;
     rc->cycles = gc_heap_option_bool(h, "cycles");
     rc->limit = gc_heap_limit(h);
+    rc_init_cells(rc);
     gc_heap_set_collector(h, rc);
     return 0;
 }
@@ -1125,6 +1308,10 @@ static void rc_mutator_init(gc_mutator *m)
 static void rc_mutator_fini(gc_mutator *m)
 {
     rc_mutator *rm = m->collector_data;
+    rc_flush_mutator(rm->rc, m);
+    for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
+        if (rm->batch[c].v)
+            gc_sys_free(rm->batch[c].v, RC_BATCH * sizeof *rm->batch[c].v);
     gc_objstack_move_all(&rm->rc->orphan_incs, &rm->incs);
     gc_objstack_move_all(&rm->rc->orphan_decs, &rm->decs);
     gc_objstack_free(&rm->incs);
@@ -1134,24 +1321,37 @@ static void rc_mutator_fini(gc_mutator *m)
 }
 
 /* Calls fn(o, ctx) for every allocated object: the old ones in the object
- * map, then the young list. */
+ * map, then the young list, then the cells taken from the mutators' lists
+ * since the last flush. */
 static void rc_each_object(rc_heap *rc, void (*fn)(gc_object *o, void *ctx), void *ctx)
 {
     rc_map_each(&rc->objects, fn, ctx);
     for (size_t i = 0; i < rc->young.n; i++)
         fn(rc->young.v[i], ctx);
+    for (gc_mutator *m = gc_heap_mutators(rc->h); m; m = m->next) {
+        rc_mutator *rm = m->collector_data;
+        if (!rm)
+            continue;
+        for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
+            uint32_t t = rm->batch[c].n > 0 ? rc_batch_taken(m, c, &rm->batch[c]) : 0;
+            for (uint32_t i = 0; i < t; i++)
+                fn(rm->batch[c].v[i], ctx);
+        }
+    }
 }
 
 static void rc_free_at_destroy(gc_object *o, void *ctx)
 {
-    (void)ctx;
-    gc_sys_free((char *)o - RC_PREFIX, rc_block_bytes(gc_object_size(o)));
+    gc_sys_free((char *)o - RC_PREFIX, rc_block_bytes(ctx, gc_object_size(o)));
 }
 
 static void rc_destroy(gc_heap *h)
 {
     rc_heap *rc = rc_of(h);
-    rc_each_object(rc, rc_free_at_destroy, NULL);
+    for (gc_mutator *m = gc_heap_mutators(h); m; m = m->next)
+        if (m->collector_data)
+            rc_flush_mutator(rc, m);
+    rc_each_object(rc, rc_free_at_destroy, rc);
     rc_map_free(&rc->objects);
     rc_flush_cache(rc);
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
@@ -1164,12 +1364,18 @@ static void rc_destroy(gc_heap *h)
     gc_sys_free(rc, sizeof *rc);
 }
 
-static size_t rc_heap_used(gc_heap *h) { return rc_of(h)->used_bytes; }
+/* Exact at any time: nothing is freed between reclamations, so the young
+ * objects are what was allocated since the last one. */
+static size_t rc_heap_used(gc_heap *h)
+{
+    rc_heap *rc = rc_of(h);
+    return rc->used_bytes + (gc_heap_allocated_bytes(h) - rc->alloc_at);
+}
 
 /* What the limit bounds: the objects' bytes and the room of the cached
  * blocks (prefix words and size-class rounding of live objects are not
  * counted; see docs/collectors/refcount.md). */
-static size_t rc_footprint(gc_heap *h) { return rc_of(h)->used_bytes + rc_of(h)->cached_bytes; }
+static size_t rc_footprint(gc_heap *h) { return rc_footprint_of(rc_of(h)); }
 
 static int rc_cmp_ptr(const void *a, const void *b)
 {
@@ -1177,26 +1383,50 @@ static int rc_cmp_ptr(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Whether addr is a young object. Only the verifier, the torture tester
- * and debug checks ask: the answer comes from a sorted copy of the young
- * list, rebuilt when the list has changed (the newest object, which debug
- * builds check after every allocation, is answered without it). */
+/* Compares addresses with bit 0 (which marks a list cell in young_sorted)
+ * cleared. */
+static int rc_cmp_cell(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a & ~(uintptr_t)1, y = *(const uintptr_t *)b & ~(uintptr_t)1;
+    return x < y ? -1 : x > y;
+}
+
+/* Whether addr is a young object: on the young list, or a cell of a
+ * mutator's list that the mutator has taken (its header written, where a
+ * cell still on the list holds a link, never a valid header). Only the
+ * verifier, the torture tester and debug checks ask: the answer comes
+ * from a sorted copy of the young list and of every list's cells (bit 0
+ * set), rebuilt when either has changed; the cell the last refill
+ * returned, which debug builds check before core writes its header, is
+ * answered without it. */
 static bool rc_young_contains(rc_heap *rc, const void *addr)
 {
-    size_t n = rc->young.n;
-    if (n == 0)
-        return false;
-    if (rc->young.v[n - 1] == addr)
+    if ((addr != NULL && addr == rc->last_cell) || (rc->young.n > 0 && rc->young.v[rc->young.n - 1] == addr))
         return true;
     gc_objstack *s = &rc->young_sorted;
-    if (rc->young_sorted_at != rc->reclamations + 1 || s->n != n) {
+    if (rc->young_sorted_at != rc->reclamations + 1 || rc->young_sorted_n != rc->young.n ||
+        rc->young_sorted_epoch != rc->batch_epoch) {
         s->n = 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < rc->young.n; i++)
             gc_objstack_push(s, rc->young.v[i]);
-        qsort(s->v, n, sizeof *s->v, rc_cmp_ptr);
+        for (gc_mutator *m = gc_heap_mutators(rc->h); m; m = m->next) {
+            rc_mutator *rm = m->collector_data;
+            for (unsigned c = 0; rm && c < GC_SIZE_CLASS_COUNT; c++)
+                for (uint32_t i = 0; i < rm->batch[c].n; i++)
+                    gc_objstack_push(s, (gc_object *)((uintptr_t)rm->batch[c].v[i] | 1));
+        }
+        if (s->n > 0)
+            qsort(s->v, s->n, sizeof *s->v, rc_cmp_cell);
         rc->young_sorted_at = rc->reclamations + 1;
+        rc->young_sorted_n = rc->young.n;
+        rc->young_sorted_epoch = rc->batch_epoch;
     }
-    return bsearch(&addr, s->v, n, sizeof *s->v, rc_cmp_ptr) != NULL;
+    if (s->n == 0)
+        return false;
+    gc_object **e = bsearch(&addr, s->v, s->n, sizeof *s->v, rc_cmp_cell);
+    if (!e)
+        return false;
+    return ((uintptr_t)*e & 1) == 0 || gc_header_valid(((const gc_object *)addr)->header);
 }
 
 static bool rc_contains(gc_heap *h, const void *addr)
@@ -1326,22 +1556,25 @@ static void rc_verify(gc_heap *h)
             RC_FAIL(&k, "dead stack entry %p is not marked dead", (void *)rc->dead.v[i]);
     if (k.dead != rc->dead.n)
         RC_FAIL(&k, "%llu objects marked dead, dead stack holds %zu", (unsigned long long)k.dead, rc->dead.n);
-    if (k.young != rc->young.n)
-        RC_FAIL(&k, "%llu objects marked young, young list holds %zu", (unsigned long long)k.young, rc->young.n);
+    uint64_t taken_objects = rc_taken(rc);
+    if (k.young != rc->young.n + taken_objects)
+        RC_FAIL(&k, "%llu objects marked young, young list holds %zu and the free lists' taken cells %llu",
+                (unsigned long long)k.young, rc->young.n, (unsigned long long)taken_objects);
     if (k.buffered != rc->buffer.n)
         RC_FAIL(&k, "%llu objects marked buffered, root buffer holds %zu", (unsigned long long)k.buffered,
                 rc->buffer.n);
-    if (k.objects != rc->used_objects || k.bytes != rc->used_bytes)
-        RC_FAIL(&k, "object map holds %llu objects / %llu bytes, counters say %llu / %llu",
-                (unsigned long long)k.objects, (unsigned long long)k.bytes,
-                (unsigned long long)rc->used_objects, (unsigned long long)rc->used_bytes);
+    uint64_t want_objects = rc->used_objects + rc->young.n + taken_objects, want_bytes = rc_heap_used(h);
+    if (k.objects != want_objects || k.bytes != want_bytes)
+        RC_FAIL(&k, "object map and young objects hold %llu objects / %llu bytes, counters say %llu / %llu",
+                (unsigned long long)k.objects, (unsigned long long)k.bytes, (unsigned long long)want_objects,
+                (unsigned long long)want_bytes);
 }
 #undef RC_FAIL
 
 const gc_collector_ops gc_refcount_ops = {
     .name = "refcount",
     .description = "deferred reference counting (ZCT) with Bacon-Rajan cycle collection, on jemalloc",
-    .alloc_mode = GC_ALLOC_SLOW,
+    .alloc_mode = GC_ALLOC_FREELIST,
     .barrier = GC_BARRIER_ALWAYS,
     .moving = false,
     .reclaims_cycles = true, /* unless cycles=off */

@@ -480,8 +480,8 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Slow paths hold the heap lock briefly (a refill, or for refcount one
- * malloc), so a contended lock is usually free again within a microsecond
+/* Slow paths hold the heap lock briefly (a refill of a bump chunk or of
+ * free lists), so a contended lock is usually free again within a microsecond
  * or two: spin on trylock a while before sleeping INACTIVE, which costs a
  * futex wake-up. A stop request ends the spin at once (the requester holds
  * the lock and waits for this thread). Returns true with the lock held. */
@@ -506,7 +506,7 @@ static void heap_enter(gc_mutator *m)
     if (!m->multi)
         return;
     GC_ASSERT(!m->holds_heap_lock);
-    /* Where every allocation takes the lock (GC_ALLOC_SLOW: refcount,
+    /* Where every allocation takes the lock (GC_ALLOC_SLOW:
      * stress mode) spinning makes the lock ping-pong between threads on
      * every object; a waiter that sleeps lets the holder run on. */
     if (uv_mutex_trylock(&h->lock) != 0 && (m->alloc_mode == GC_ALLOC_SLOW || !heap_lock_spin(h, m))) {
@@ -795,7 +795,7 @@ static GC_NOINLINE void *alloc_slow_general(gc_mutator *m, size_t bytes)
     return alloc_slow_finish(m, bytes, h->ops->alloc_slow(m, bytes));
 }
 
-/* The common case kept short (refcount comes here for every object): one
+/* The common case kept short (a refill of the fast path's structures): one
  * mutator, no stress, no stop requested. */
 void *gc_alloc_slow(gc_mutator *m, size_t bytes)
 {

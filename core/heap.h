@@ -44,7 +44,7 @@ typedef struct gc_collector_ops gc_collector_ops;
 
 /* How the inline allocation fast path works for the chosen collector. */
 typedef enum gc_alloc_mode {
-    GC_ALLOC_SLOW = 0,  /* every allocation calls the collector (refcount, stress) */
+    GC_ALLOC_SLOW = 0,  /* every allocation calls the collector (stress mode) */
     GC_ALLOC_BUMP,      /* bump pointer in [bump_ptr, bump_limit) */
     GC_ALLOC_FREELIST   /* per-size-class free lists of cells (first word = next) */
 } gc_alloc_mode;
