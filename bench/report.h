@@ -124,8 +124,8 @@ void gcb_csv_field(FILE *f, const char *s);
 int gcb_mkdir_p(const char *dir);
 
 /* Writes dir/name atomically: content goes to a temporary file in dir,
- * which is flushed, fsync'd and renamed over dir/name only if every write
- * succeeded. writer returns 0 on success. Returns 0, or -1 with a message in
+ * which is flushed, closed and renamed over dir/name only if every write
+ * succeeded (no fsync). writer returns 0 on success. Returns 0, or -1 with a message in
  * err (the temporary file is removed). */
 typedef int (*gcb_writer_fn)(FILE *f, const void *data);
 int gcb_write_file_atomic(const char *dir, const char *name, gcb_writer_fn writer,
