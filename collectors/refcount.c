@@ -61,9 +61,10 @@
 
 /* ---- tuning constants (docs/collectors/refcount.md) ------------------------- */
 
-/* A reclamation runs at the first allocation after the ZCT holds this many
- * entries (every new object enters it, so: about every 32K allocations). */
-#define RC_ZCT_THRESHOLD 16384u
+/* A reclamation runs at the first slow-path allocation after the young
+ * objects (young list and cells handed out) and the ZCT's entries number
+ * this many together: about every 8K allocations. */
+#define RC_ZCT_THRESHOLD 8192u
 /* A reclamation at the ZCT threshold releases at most this many objects
  * (the freeing cascade's length); the rest wait on the dead stack for the
  * next reclamation. Any other reclamation releases everything. */
