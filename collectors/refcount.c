@@ -703,17 +703,23 @@ static void rc_release_decrement(rc_heap *rc, gc_object *t)
     }
 }
 
-/* A child of a released object: its Decrement waits in the prefetching
- * FIFO (core/prefetch.h) until its count word has arrived. The child, not
- * the slot, is queued: the parent is freed before the FIFO drains. */
-static void rc_release_visit(gc_value *slot, void *arg)
-{
-    rc_heap *rc = arg;
-    gc_object *t = gc_ref(*slot);
-    gc_object *ready = gc_prefetch_push(&rc->pf, t, rc_pfx(t));
-    if (ready)
-        rc_release_decrement(rc, ready);
-}
+/* Defines a visitor for gc_trace_object whose step for a child (STEP(rc,
+ * child)) waits in the prefetching FIFO (core/prefetch.h) until the
+ * child's count word has arrived. The child, not the slot, is queued: a
+ * released parent is freed before the FIFO drains. Whoever drains the FIFO
+ * (gc_prefetch_pop) applies the same step to what is left. */
+#define RC_FIFO_VISITOR(name, step)                                      \
+    static void name(gc_value *slot, void *arg)                          \
+    {                                                                    \
+        rc_heap *rc_ = arg;                                              \
+        gc_object *t_ = gc_ref(*slot);                                   \
+        gc_object *ready_ = gc_prefetch_push(&rc_->pf, t_, rc_pfx(t_));  \
+        if (ready_)                                                      \
+            step(rc_, ready_);                                           \
+    }
+
+/* A child of a released object: its Decrement. */
+RC_FIFO_VISITOR(rc_release_visit, rc_release_decrement)
 
 /* Release(S) for up to `budget` objects of the dead stack: decrement each
  * one's children (the cascade: children that reach 0 join the stack), then
@@ -785,16 +791,7 @@ static void rc_young_child(rc_heap *rc, gc_object *t)
     *rc_pfx(t) = w;
 }
 
-/* The referent waits in the prefetching FIFO until its word has arrived
- * (as in rc_release). */
-static void rc_young_visit(gc_value *slot, void *arg)
-{
-    rc_heap *rc = arg;
-    gc_object *t = gc_ref(*slot);
-    gc_object *ready = gc_prefetch_push(&rc->pf, t, rc_pfx(t));
-    if (ready)
-        rc_young_child(rc, ready);
-}
+RC_FIFO_VISITOR(rc_young_visit, rc_young_child)
 
 /* A young object leaves the young accounts (its cell's room, or its
  * bytes as a large young object). */
@@ -976,16 +973,7 @@ static void rc_mark_gray_child(rc_heap *rc, gc_object *t)
     *rc_pfx(t) = w;
 }
 
-/* Children wait in the prefetching FIFO until their count word has
- * arrived (as in rc_release). */
-static void rc_mark_gray_visit(gc_value *slot, void *arg)
-{
-    rc_heap *rc = arg;
-    gc_object *t = gc_ref(*slot);
-    gc_object *ready = gc_prefetch_push(&rc->pf, t, rc_pfx(t));
-    if (ready)
-        rc_mark_gray_child(rc, ready);
-}
+RC_FIFO_VISITOR(rc_mark_gray_visit, rc_mark_gray_child)
 
 /* MarkGray(S): trial-delete every internal reference of the subgraph
  * reachable from S, colouring it gray. Ends with the FIFO empty. */
