@@ -2,13 +2,15 @@
  * with synchronous cycle collection by trial deletion (Bacon & Rajan,
  * "Concurrent Cycle Collection in Reference Counted Systems", ECOOP 2001,
  * section 3). Objects come from jemalloc (core/sysalloc.h) behind an 8-byte
- * prefix word. See docs/collectors/refcount.md.
+ * prefix word; mutators allocate inline from free lists of cells that a
+ * refill links (GC_ALLOC_FREELIST). See docs/collectors/refcount.md.
  *
  *   write barrier     (core has stored new) into an old holder:
  *                     Increment(new); Decrement(old); into a young one: nothing
- *   reclamation       IncrementRoots; trace the young objects; deferred
- *                     decrements; free the ZCT
- *                     (phases roots, release; gc_collect MINOR)
+ *   reclamation       flush the free lists; IncrementRoots; trace the young
+ *                     objects; deferred decrements; the ZCT; release the
+ *                     dead stack (within a budget at the allocation threshold)
+ *                     (phases roots, young, release; gc_collect MINOR)
  * New objects are born dead (Shahriyar, Blackburn, Yang & McKinley, "Taking
  * Off the Gloves with Reference Counting Immix", OOPSLA 2013): stores into
  * an object allocated since the last reclamation (YOUNG) are not counted;
@@ -25,9 +27,12 @@
  *    (not YOUNG) objects + entries for o in the root snapshot (root slots
  *    seen at the last reclamation), unless o is sticky (count == RC_STICKY:
  *    never changes). Fields of YOUNG objects are not counted.
- *  - YOUNG objects are exactly the entries of the young list: black, not
- *    buffered, not in the ZCT. No object is YOUNG at the end of a
- *    reclamation (each one was reached, and is old, or was freed).
+ *  - YOUNG objects are exactly the entries of the young list and the cells
+ *    the mutators have taken from their free lists since those were last
+ *    flushed: black, not buffered, not in the ZCT. No object is YOUNG at
+ *    the end of a reclamation (each one was reached, and is old, or was
+ *    freed). A cell still on a free list is not an object (its first word
+ *    is a link, never a valid header).
  *  - Every old allocated object with count 0 is in the ZCT (zct[idx-1] == o),
  *    is DEAD (on the dead stack: garbage whose release, the decrement of its
  *    children, waits for the next reclamation's budget), or is RELEASED (a
@@ -44,9 +49,12 @@
  *    rooting discipline of core/heap.h promises.
  *  - Every traversal (cascade, MarkGray, Scan, ScanBlack, CollectWhite, the
  *    audit) uses an explicit stack in system memory, never C recursion.
- *  - heap_used (the footprint) never exceeds the heap limit: alloc_slow
- *    reclaims, then collects cycles, and fails rather than exceed it (core's
- *    verifier checks the footprint).
+ *  - The footprint (old objects' bytes + cached blocks' room + the room of
+ *    every cell handed out since the last reclamation + large young
+ *    objects) never exceeds the heap limit: alloc_slow reclaims, then
+ *    collects cycles, and fails rather than exceed it (core's verifier
+ *    checks the footprint). heap_used = old objects' bytes + what core
+ *    counted as allocated since the last reclamation.
  */
 #include <stdio.h>
 #include <stdlib.h>
