@@ -90,6 +90,7 @@
  *  bit  5      YOUNG: allocated since the last reclamation; its fields
  *              are not counted
  *  bit  6      DEAD: garbage on the dead stack, children not yet decremented
+ *  bit  7      FREE: a block in the cache (not an object; its header is 0)
  *  bits 8..23  reference count, sticky at RC_STICKY
  *  bits 24..63 ZCT index + 1 (0: not in the ZCT)
  */
@@ -103,6 +104,7 @@ enum { RC_BLACK = 0, RC_GRAY = 1, RC_WHITE = 2, RC_PURPLE = 3 };
 #define RC_RELEASED ((rc_word)1 << 4)
 #define RC_YOUNG ((rc_word)1 << 5)
 #define RC_DEAD ((rc_word)1 << 6)
+#define RC_FREE ((rc_word)1 << 7)
 #define RC_COUNT_SHIFT 8
 #define RC_COUNT_BITS 16
 #define RC_STICKY ((rc_word)((1u << RC_COUNT_BITS) - 1))
@@ -184,11 +186,14 @@ GC_INLINE void rc_map_add(rc_objmap *map, const void *p)
     leaf->bits[b / 64] |= (uint64_t)1 << (b % 64);
 }
 
-GC_INLINE void rc_map_remove(rc_objmap *map, const void *p)
+/* Clears p's bit, if its leaf exists. */
+GC_INLINE void rc_map_clear(rc_objmap *map, const void *p)
 {
     uintptr_t a = (uintptr_t)p;
+    rc_leaf *leaf = rc_leaf_of(map, a);
     size_t b = rc_leaf_bit(a);
-    rc_leaf_of(map, a)->bits[b / 64] &= ~((uint64_t)1 << (b % 64));
+    if (leaf)
+        leaf->bits[b / 64] &= ~((uint64_t)1 << (b % 64));
 }
 
 static bool rc_map_contains(const rc_objmap *map, const void *p)
@@ -382,18 +387,23 @@ GC_INLINE void rc_free_block(rc_heap *rc, gc_object *o, size_t size)
     unsigned c = size <= GC_SMALL_MAX ? gc_size_class_of(size) : 0;
     size_t cell = size <= GC_SMALL_MAX ? rc->cell_block[c] : 0;
     if (cell && rc_footprint_of(rc) + (cell - RC_PREFIX) <= rc->limit) {
+        *rc_pfx(o) = RC_FREE; /* its map bit, if any, stays (rc_map_each skips it) */
         gc_objstack_push(&rc->cached[rc->cell_stack[c]], o);
         rc->cached_bytes += cell - RC_PREFIX;
         return;
     }
+    rc_map_clear(&rc->objects, o); /* memory jemalloc may give to anything */
     gc_sys_free((char *)o - RC_PREFIX, cell ? cell : size + RC_PREFIX);
 }
 
-/* Frees an old object's memory: out of the object map and the accounts. */
+/* Frees an old object's memory: out of the accounts. Its bit in the object
+ * map is not cleared (a cache miss per object when a large structure is
+ * freed): a block that stays in the collector's hands keeps it, marked
+ * FREE, or YOUNG once reused, and the enumeration skips both; a block
+ * going back to jemalloc is cleared (rc_free_block, rc_flush_cache). */
 GC_INLINE void rc_free_memory(rc_heap *rc, gc_object *o)
 {
     size_t size = gc_object_size(o);
-    rc_map_remove(&rc->objects, o);
     rc->used_bytes -= size;
     rc->used_objects--;
     rc_free_block(rc, o, size);
@@ -404,8 +414,11 @@ static void rc_flush_cache(rc_heap *rc)
 {
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++) {
         gc_objstack *st = &rc->cached[c];
-        while (!gc_objstack_empty(st))
-            gc_sys_free((char *)gc_objstack_pop(st) - RC_PREFIX, gc_size_class_bytes[c]);
+        while (!gc_objstack_empty(st)) {
+            gc_object *o = gc_objstack_pop(st);
+            rc_map_clear(&rc->objects, o);
+            gc_sys_free((char *)o - RC_PREFIX, gc_size_class_bytes[c]);
+        }
     }
     rc->cached_bytes = 0;
 }
@@ -1317,12 +1330,27 @@ static void rc_mutator_fini(gc_mutator *m)
     m->collector_data = NULL;
 }
 
+typedef struct rc_each_ctx {
+    void (*fn)(gc_object *o, void *ctx);
+    void *ctx;
+} rc_each_ctx;
+
+/* A block whose map bit is set: an old object, or a block the collector
+ * kept after freeing its old object (FREE in the cache, YOUNG once reused:
+ * a cell on a list, or a young object enumerated with the young ones). */
+static void rc_each_old(gc_object *o, void *arg)
+{
+    const rc_each_ctx *e = arg;
+    if (!(*rc_pfx(o) & (RC_FREE | RC_YOUNG)))
+        e->fn(o, e->ctx);
+}
+
 /* Calls fn(o, ctx) for every allocated object: the old ones in the object
  * map, then the young list, then the cells taken from the mutators' lists
  * since the last flush. */
 static void rc_each_object(rc_heap *rc, void (*fn)(gc_object *o, void *ctx), void *ctx)
 {
-    rc_map_each(&rc->objects, fn, ctx);
+    rc_map_each(&rc->objects, rc_each_old, &(rc_each_ctx){fn, ctx});
     for (size_t i = 0; i < rc->young.n; i++)
         fn(rc->young.v[i], ctx);
     for (gc_mutator *m = gc_heap_mutators(rc->h); m; m = m->next) {
@@ -1349,8 +1377,8 @@ static void rc_destroy(gc_heap *h)
         if (m->collector_data)
             rc_flush_mutator(rc, m);
     rc_each_object(rc, rc_free_at_destroy, rc);
+    rc_flush_cache(rc); /* clears bits in the map: before it goes */
     rc_map_free(&rc->objects);
-    rc_flush_cache(rc);
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)
         gc_objstack_free(&rc->cached[c]);
     gc_objstack *stacks[] = {&rc->young, &rc->young_sorted, &rc->zct,  &rc->dead, &rc->buffer,
