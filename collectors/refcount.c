@@ -878,7 +878,7 @@ static void rc_trace_young(rc_heap *rc)
             rc->young_freed++;
             size_t size = gc_object_size(o);
             rc_young_unaccount(rc, size);
-            rc_free_block(rc, o, size); /* never in the object map */
+            rc_free_block(rc, o, size); /* its block may keep an old map bit (FREE) */
         }
     }
     rc->young.n = 0;
