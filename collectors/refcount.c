@@ -76,7 +76,7 @@
 /* A reclamation at the ZCT threshold releases at most this many objects
  * (the freeing cascade's length); the rest wait on the dead stack for the
  * next reclamation. Any other reclamation releases everything. */
-#define RC_RELEASE_BUDGET 8192u
+#define RC_RELEASE_BUDGET 16384u
 /* A cycle collection runs at the first allocation after the root buffer
  * holds this many possible roots. */
 #define RC_BUFFER_THRESHOLD 16384u
