@@ -263,16 +263,14 @@ typedef struct rc_heap {
      * object gets a block of its own) and the cache stack of that block. */
     uint16_t cell_block[GC_SIZE_CLASS_COUNT];
     uint8_t cell_stack[GC_SIZE_CLASS_COUNT];
-    /* Freed small objects' blocks (prefix + object), kept per size class
-     * for reuse instead of going back to jemalloc (rc_free_memory,
-     * rc_cache_pop, rc_flush_cache). A block of class c has gc_size_class_bytes[c]
-     * bytes and holds any object whose prefix + size rounds to c. Each
-     * class is a stack of pointers in system memory, not a list linked
-     * through the blocks: a pop can then prefetch a block several pops
-     * ahead (a linked list's next block is known only one pop ahead, and
-     * cached blocks are cold). cached_bytes = the object room of the cached
-     * blocks (class bytes - prefix), counted in the footprint like the
-     * objects themselves. */
+    /* Freed small objects' blocks (prefix + object), kept per block size
+     * for reuse instead of going back to jemalloc (rc_free_block, rc_refill,
+     * rc_flush_cache). Stack c holds blocks of gc_size_class_bytes[c] bytes
+     * (cell_stack maps an object's size class to it), marked FREE. Each is
+     * a stack of pointers in system memory, not a list linked through the
+     * blocks: a refill takes 32 off it without reading them (cached blocks
+     * are cold). cached_bytes = the room of the cached blocks (block bytes
+     * - prefix), counted in the footprint like the objects themselves. */
     gc_objstack cached[GC_SIZE_CLASS_COUNT];
     uint64_t cached_bytes;
     /* Cells handed to the mutators since the last reclamation (rc_refill):
