@@ -17,9 +17,24 @@ int gc_bump_init(gc_bump_space *s, size_t reserve)
     void *p = gc_sys_reserve(reserve);
     if (!p)
         return -1;
-    s->start = s->frontier = p;
+    s->start = s->frontier = s->populated = p;
     s->reserved = reserve;
     return 0;
+}
+
+void gc_bump_populate(gc_bump_space *s, const char *upto)
+{
+    GC_ASSERT(upto > s->populated && upto <= s->start + s->reserved);
+    size_t want = (size_t)(upto - s->populated);
+    if (want < GC_BUMP_POPULATE_STEP)
+        want = GC_BUMP_POPULATE_STEP;
+    size_t left = (size_t)(s->start + s->reserved - s->populated);
+    want = gc_align_up(want, 4096); /* reserved is whole pages, so is left */
+    if (want > left)
+        want = left;
+    gc_sys_prefault(s->populated, want);
+    s->populated += want;
+    GC_ASSERT(s->frontier <= s->populated); /* BUMP-4 */
 }
 
 void gc_bump_destroy(gc_bump_space *s)
@@ -133,6 +148,11 @@ size_t gc_bump_check(gc_bump_space *s, gc_heap *h)
     if (s->frontier < s->start || gc_bump_footprint(s) > s->reserved) {
         gc_verify_fail(h, "bump space %p: frontier %p outside its reservation of %zu bytes", (void *)s->start,
                        (void *)s->frontier, s->reserved);
+        return 1;
+    }
+    if (s->populated < s->frontier || s->populated > s->start + s->reserved) {
+        gc_verify_fail(h, "bump space %p: populated mark %p not between the frontier %p and the reservation's end",
+                       (void *)s->start, (void *)s->populated, (void *)s->frontier);
         return 1;
     }
     if (!gc_bump_each(s, h, ignore_object, NULL)) {

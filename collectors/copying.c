@@ -41,7 +41,6 @@ typedef struct cp_heap {
     gc_los los;
     gc_objstack los_work;  /* marked large objects whose slots are not yet scanned */
     gc_usage usage;        /* survivors of the last collection (copied + large) */
-    size_t touched[2];     /* bytes at the start of each semispace known to be faulted in */
     size_t survived;       /* bytes copied by the last collection */
     uint64_t collections;
     uint64_t prefaulted_bytes;
@@ -183,22 +182,21 @@ static size_t cp_footprint(gc_heap *h)
  * survivors are up to half its allocation is covered. Those pages would
  * be touched anyway, by the allocation that follows the collection.
  * Between collections from-space holds nothing (CP-1), so faulting it in
- * loses no data. */
+ * loses no data. It goes through from-space's populated mark (BUMP-4), so
+ * no page is faulted in twice and the bump space's own populating (a step
+ * ahead of its frontier) finds these pages done. */
 static void prefault_to_space(cp_heap *cp)
 {
-    size_t t = (size_t)(cp->to - cp->space), f = 1 - t;
-    if (gc_bump_footprint(cp->to) > cp->touched[t])
-        cp->touched[t] = gc_bump_footprint(cp->to);
     size_t want = cp->survived + CP_PREFAULT_MIN;
     if (cp->collections == 0 && gc_bump_footprint(cp->to) / 2 > want)
         want = gc_bump_footprint(cp->to) / 2;
     if (want > cp->from->reserved)
         want = cp->from->reserved;
-    if (want <= cp->touched[f])
+    char *before = cp->from->populated; /* BUMP-4: [start, populated) is in */
+    if (cp->from->start + want <= before)
         return;
-    gc_sys_prefault(cp->from->start + cp->touched[f], want - cp->touched[f]);
-    cp->prefaulted_bytes += want - cp->touched[f];
-    cp->touched[f] = want;
+    gc_bump_populate(cp->from, cp->from->start + want);
+    cp->prefaulted_bytes += (size_t)(cp->from->populated - before);
 }
 
 /* A small object: a new chunk of to-space within the semispace budget (the

@@ -56,6 +56,8 @@
 #define GC_FLS_BLOCK ((size_t)1 << GC_FLS_BLOCK_SHIFT) /* 32 KiB */
 #define GC_FLS_GRANULES (GC_FLS_BLOCK / 16)
 #define GC_FLS_NONE UINT32_MAX
+/* Fresh blocks are faulted in this many at a time (1 MiB), see take_block. */
+#define GC_FLS_POPULATE_BLOCKS 32
 
 enum { GC_FLS_FREE = 0, GC_FLS_SWEPT, GC_FLS_UNSWEPT };
 
@@ -141,8 +143,9 @@ void gc_fls_bump_publish(gc_fls *s, const char *cursor);
 /* Faults in the never-touched blocks among the first `bytes` of the free
  * pool, then of the blocks from the high-water mark on (the blocks the
  * next allocations will take), so that cost is paid
- * now rather than inside a later pause. Returns the number of blocks
- * faulted in. */
+ * now rather than inside a later pause (fresh blocks in runs of up to
+ * GC_FLS_POPULATE_BLOCKS, so up to that many more). Returns the number of
+ * blocks faulted in. */
 size_t gc_fls_prefault(gc_fls *s, size_t bytes);
 
 /* ---- collection --------------------------------------------------------------- */

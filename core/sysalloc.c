@@ -141,7 +141,7 @@ void gc_sys_prefault(void *p, size_t bytes)
     if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0)
         return;
 #endif
-    /* Older kernels: write one byte per page (the range holds no data). */
+    /* Older kernels: write one byte per page (the range holds zeros only). */
     long page = sysconf(_SC_PAGESIZE);
     for (size_t off = 0; off < bytes; off += (size_t)page)
         ((volatile char *)p)[off] = 0;

@@ -25,9 +25,10 @@ const char *gc_sys_allocator_name(void);
  * crash later. gc_sys_unreserve takes the same `bytes`. */
 void *gc_sys_reserve(size_t bytes);
 void gc_sys_unreserve(void *p, size_t bytes);
-/* Faults in the pages of [p, p + bytes) of a reservation for writing, now
- * (MADV_POPULATE_WRITE, or a write per page). The range must hold no data
- * anyone needs: the fallback writes zeros. */
+/* Faults in the pages of [p, p + bytes) (page aligned) for writing, now,
+ * with one system call (MADV_POPULATE_WRITE, which changes no byte), or on
+ * older kernels a write per page. The range must hold no data but zeros:
+ * the fallback writes zeros. */
 void gc_sys_prefault(void *p, size_t bytes);
 /* Whether reservations ask for huge pages (reported in summaries). */
 bool gc_sys_huge_pages(void);

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "collectors/registry.h"
@@ -335,10 +336,20 @@ Test(fls, a_large_space_is_lazy_and_fills_from_the_bottom)
     cr_assert_eq(n, 2);
 
     /* The pool first (address order), then the high-water mark: 0, 2, 3, 5, then 6;
-     * prefaulting covers the pool, then the blocks from the high-water mark up. */
-    cr_assert_eq(gc_fls_prefault(&s, 6 * GC_FLS_BLOCK), 2, "prefaulted other than blocks 6 and 7");
-    cr_assert(s.meta[6].touched && s.meta[7].touched && !s.meta[8].touched);
+     * prefaulting covers the pool, then the blocks from the high-water mark up.
+     * Taking block 0 faulted in blocks 0..31 at once (GC_FLS_POPULATE_BLOCKS),
+     * so 6 blocks' worth finds nothing to do, and 34 blocks' worth (4 in the
+     * pool, 6..31, then 32) faults in the next run of 32 fresh blocks. */
+    cr_assert_eq(GC_FLS_POPULATE_BLOCKS, 32);
+    cr_assert(s.meta[31].touched && !s.meta[32].touched, "taking block 0 did not fault in blocks 0..31");
+    cr_assert_eq(gc_fls_prefault(&s, 6 * GC_FLS_BLOCK), 0, "prefaulted blocks already faulted in");
+    cr_assert_eq(gc_fls_prefault(&s, 34 * GC_FLS_BLOCK), 32, "prefaulted other than blocks 32..63");
+    cr_assert(s.meta[63].touched && !s.meta[64].touched);
     cr_assert_eq(s.high, 6, "prefaulting took blocks");
+    unsigned char vec[64 * GC_FLS_BLOCK / 4096];
+    cr_assert_eq(mincore(s.base, 64 * GC_FLS_BLOCK, vec), 0);
+    for (size_t pg = 0; pg < 64 * GC_FLS_BLOCK / 4096; pg += 8) /* one page per block */
+        cr_assert(vec[pg] & 1, "block %zu was marked touched but is not resident", pg / 8);
     const size_t order[] = {0, 2, 3, 5, 6, 7, 8};
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
         char *p = gc_fls_fresh_bump(&s, cls, GC_FLS_BLOCK, &end);
@@ -447,6 +458,81 @@ Test(bump, refill_each_and_check)
     gc_bump_prepare(&s, f.h);
     gc_bump_finish(&s);
     cr_assert_eq(gc_bump_footprint(&s), 0);
+    gc_bump_destroy(&s);
+    close_heap(&f);
+}
+
+/* BUMP-4: memory is faulted in a step (GC_BUMP_POPULATE_STEP) at a time
+ * before it is handed out, by refills and by gc_bump_take alike, and never
+ * past the reservation. mincore shows which pages are resident. */
+static bool resident(const void *p, size_t bytes)
+{
+    unsigned char vec[1024];
+    size_t pages = bytes / 4096;
+    cr_assert_leq(pages, sizeof vec);
+    cr_assert_eq(mincore((void *)p, bytes, vec), 0);
+    for (size_t i = 0; i < pages; i++)
+        if (!(vec[i] & 1))
+            return false;
+    return true;
+}
+static bool none_resident(const void *p, size_t bytes)
+{
+    unsigned char vec[1024];
+    size_t pages = bytes / 4096;
+    cr_assert_eq(mincore((void *)p, bytes, vec), 0);
+    for (size_t i = 0; i < pages; i++)
+        if (vec[i] & 1)
+            return false;
+    return true;
+}
+
+/* Takes `bytes` at the frontier as one filler (BUMP-2), so the space parses. */
+static void take_filler(gc_bump_space *s, size_t bytes)
+{
+    gc_object *o = gc_bump_take(s, bytes);
+    o->header = gc_make_header(GC_TYPE_INVALID, bytes / 8);
+}
+
+Test(bump, memory_is_faulted_in_a_step_ahead)
+{
+    fixture f;
+    open_heap(&f);
+    const size_t step = GC_BUMP_POPULATE_STEP;
+    gc_bump_space s;
+    cr_assert_eq(gc_bump_init(&s, 3 * step + step / 2), 0);
+    cr_assert_eq(s.populated, s.start);
+    cr_assert(none_resident(s.start, step), "a fresh reservation is resident");
+    f.m->bump_ptr = f.m->bump_limit = 0;
+    void *first = gc_bump_refill(&s, f.m, 32, s.reserved);
+    cr_assert_not_null(first);
+    f.m->zero_bytes = 0; /* the chunk is fresh: zero already */
+    make_object(first, 32);
+    cr_assert_eq(s.populated, s.start + step, "one refill populated %td bytes", s.populated - s.start);
+    cr_assert(resident(s.start, step), "the populated step is not resident");
+    cr_assert(none_resident(s.start + step, step), "memory past the step is resident");
+    /* gc_bump_take (an evacuation's copies) crosses the mark: the next step. */
+    gc_bump_retire(&s, f.m);
+    take_filler(&s, step - GC_BUMP_CHUNK + 64);
+    cr_assert_eq(s.populated, s.start + 2 * step);
+    cr_assert(resident(s.start + step, step));
+    cr_assert_eq(gc_bump_check(&s, f.h), 0);
+    /* A take that ends past the next step populates up to its end and a
+     * step on (here 3 steps); the last step stops at the reservation's end. */
+    take_filler(&s, step + step / 4);
+    cr_assert_eq(s.populated, s.start + 3 * step, "populated to %td", s.populated - s.start);
+    take_filler(&s, step - step / 8);
+    cr_assert_eq(s.populated, s.start + s.reserved, "populated to %td of %zu", s.populated - s.start,
+                 s.reserved);
+    cr_assert(resident(s.start + 2 * step, step + step / 2));
+    cr_assert_eq(gc_bump_check(&s, f.h), 0);
+    /* Planted: a populated mark behind the frontier (BUMP-4). */
+    gc_bump_prepare(&s, f.h);
+    char *was = s.populated;
+    s.populated = s.frontier - 4096;
+    cr_assert_geq(gc_bump_check(&s, f.h), 1, "a populated mark behind the frontier went unnoticed");
+    s.populated = was;
+    gc_bump_finish(&s);
     gc_bump_destroy(&s);
     close_heap(&f);
 }
