@@ -77,6 +77,7 @@ static uint64_t used(rc_t *r)
 /* ops->stats figures by name. */
 typedef struct rc_figures {
     uint64_t leaked_bytes, leaked_objects, audit_done, cycle_freed_objects, cycle_collections, reclamations;
+    uint64_t arena_bytes, spare_cells;
     int seen;
 } rc_figures;
 
@@ -96,6 +97,10 @@ static void take_figure(void *ctx, const char *name, uint64_t v)
         f->cycle_freed_objects = v;
     else if (strcmp(name, "rc_cycle_collections") == 0)
         f->cycle_collections = v;
+    else if (strcmp(name, "rc_arena_bytes") == 0)
+        f->arena_bytes = v;
+    else if (strcmp(name, "rc_spare_cells") == 0)
+        f->spare_cells = v;
 }
 
 static rc_figures figures(rc_t *r)
@@ -797,6 +802,70 @@ Test(refcount, threshold_reclamations_release_a_bounded_number)
     gc_collect(r.m, GC_COLLECT_MINOR);
     cr_assert_lt(used(&r), 1 * MIB, "an explicit MINOR left %" PRIu64 " bytes", used(&r));
     cr_assert_eq(gc_verify_heap(r.h), 0);
+    close_rc(&r);
+}
+
+/* ---- the arena ----------------------------------------------------------------------------- */
+
+/* Cells come from the collector's own arena; an arena cell is never given
+ * to jemalloc: where a jemalloc block would go back (here: the cache is
+ * given back to make room for another size), it becomes a spare cell, out
+ * of the footprint, and refills of its size take it before new memory.
+ * The heap limit holds throughout. */
+Test(refcount, cells_come_from_the_arena_and_stay_in_it)
+{
+    const size_t limit = 2 * MIB;
+    rc_t r = open_rc(limit, false);
+    gc_value head = GC_NIL;
+    gc_root(r.m, &head);
+    const uint64_t n = 20000; /* 20000 nodes: 640 KB of objects, 960 KB of cells */
+    for (uint64_t i = 0; i < n; i++) {
+        gc_object *o = new_node(&r, i);
+        gc_set_field(r.m, o, A, head);
+        head = gc_value_of(o);
+    }
+    gc_collect(r.m, GC_COLLECT_MINOR);
+    rc_figures f = figures(&r);
+    cr_assert_geq(f.arena_bytes, n * (NODE_BYTES + 8), "%" PRIu64 " bytes of arena for %" PRIu64 " nodes",
+                  f.arena_bytes, n);
+    cr_assert_eq(f.spare_cells, 0);
+    uint64_t arena_after_nodes = f.arena_bytes;
+
+    /* Drop the list: its cells are cached (in the footprint). Byte strings
+     * of another size need that room: the cache is given back, the node
+     * cells become spare. */
+    head = GC_NIL;
+    gc_collect(r.m, GC_COLLECT_MAJOR);
+    cr_assert_eq(used(&r), 0);
+    gc_value keep = GC_NIL;
+    gc_root(r.m, &keep);
+    gc_value strings = GC_NIL;
+    gc_root(r.m, &strings);
+    strings = gc_value_of(gc_alloc_ref_array(r.m, 4500)); /* 4500 x 320-byte cells: 1.4 MB */
+    for (uint64_t i = 0; i < 4500; i++) {
+        gc_object *b = gc_alloc_bytes(r.m, 300);
+        gc_set_elem(r.m, gc_ref(strings), i, gc_value_of(b));
+    }
+    f = figures(&r);
+    cr_assert_gt(f.spare_cells, n / 2, "%" PRIu64 " spare cells after the cache was given back", f.spare_cells);
+    gc_heap_stats st;
+    gc_heap_get_stats(r.h, &st);
+    cr_assert_leq(st.footprint_bytes, limit, "footprint %zu over the limit", (size_t)st.footprint_bytes);
+    cr_assert_eq(gc_verify_heap(r.h), 0, "the heap with spare cells does not verify");
+
+    /* Nodes again: the spare cells first, no new arena for them. */
+    uint64_t spare = f.spare_cells, arena_after_strings = f.arena_bytes;
+    cr_assert_geq(arena_after_strings, arena_after_nodes);
+    for (uint64_t i = 0; i < 1000; i++) {
+        gc_object *o = new_node(&r, i);
+        gc_set_field(r.m, o, A, keep);
+        keep = gc_value_of(o);
+    }
+    gc_collect(r.m, GC_COLLECT_MINOR);
+    f = figures(&r);
+    cr_assert_lt(f.spare_cells, spare, "the spare cells were not reused");
+    cr_assert_eq(gc_verify_heap(r.h), 0);
+    cr_assert_eq(f.arena_bytes, arena_after_strings, "nodes took new arena memory with spare cells left");
     close_rc(&r);
 }
 
