@@ -40,7 +40,8 @@ typedef struct gcb_metric {
 /* Rows in table order (text, html). Group 1: issue 14's figures, threads
  * and the p99 time to safepoint ("tts"); older summaries have neither key,
  * and a run in which no pause waited for another mutator has a null p99:
- * both show "-", never 0. */
+ * both show "-", never 0. Group 2: the process's page faults in the run
+ * and its peak RSS (issue 17; "-" for older summaries). */
 static const gcb_metric gcb_metrics[] = {
     {"collector", "collector", "collector", NULL, GCB_M_STRING, 0, 0},
     {"workload", "workload", "workload", NULL, GCB_M_STRING, 0, 0},
@@ -57,9 +58,11 @@ static const gcb_metric gcb_metrics[] = {
     {"MMU 10 ms", "mmu_10ms", "mmu", NULL, GCB_M_MMU, 10000000, 0},
     {"MMU 100 ms", "mmu_100ms", "mmu", NULL, GCB_M_MMU, 100000000, 0},
     {"peak heap", "peak_heap_bytes", "peak_heap_bytes", NULL, GCB_M_BYTES, 0, 0},
+    {"page faults", "page_faults", "page_faults", NULL, GCB_M_COUNT, 0, 2},
+    {"peak RSS", "max_rss_bytes", "max_rss_bytes", NULL, GCB_M_BYTES, 0, 2},
 };
 #define GCB_NMETRICS (sizeof gcb_metrics / sizeof gcb_metrics[0])
-#define GCB_METRIC_GROUPS 2
+#define GCB_METRIC_GROUPS 3
 
 /* What makes runs repetitions of one configuration: everything on the
  * command line that changes what runs (the collector and its options, the

@@ -278,6 +278,8 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
     fprintf(f, GCB_LABEL "%s of %s limit\n", "peak heap",
             gcb_fmt_bytes(a, sizeof a, s->peak_heap_bytes),
             gcb_fmt_bytes(b, sizeof b, s->heap_limit ? s->heap_limit : o->heap_limit));
+    fprintf(f, GCB_LABEL "%" PRIu64 " page faults in the run, peak RSS %s (process)\n", "memory",
+            s->page_faults, gcb_fmt_bytes(a, sizeof a, s->max_rss_bytes));
 
     if (r->cstats.n > 0) {
         fprintf(f, GCB_LABEL, "collector");
@@ -370,7 +372,7 @@ static const char *const gcb_summary_keys[] = {
     "mutator_ns", "gc_ns", "verify_ns", "check_ns", "gc_share", "collections", "collections_by_kind",
     "pauses", "pauses_by_kind", "phases", "phase_totals_ns", "mmu", "allocated_bytes", "allocated_objects",
     "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s", "ns_per_alloc", "peak_heap_bytes",
-    "verified", "verification_detail", "exit_code", "max_steps", "warnings", "threads",
+    "page_faults", "max_rss_bytes", "verified", "verification_detail", "exit_code", "max_steps", "warnings", "threads",
     "time_to_safepoint"};
 
 bool gcb_summary_key_reserved(const char *name)
@@ -526,6 +528,8 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_double(&j, "alloc_rate_objects_per_s", s->alloc_objects_per_s);
     gcb_json_double(&j, "ns_per_alloc", s->ns_per_alloc);
     gcb_json_u64(&j, "peak_heap_bytes", s->peak_heap_bytes);
+    gcb_json_u64(&j, "page_faults", s->page_faults);
+    gcb_json_u64(&j, "max_rss_bytes", s->max_rss_bytes);
     for (size_t i = 0; i < r->cstats.n; i++)
         gcb_json_u64(&j, r->cstats.s[i].name, r->cstats.s[i].value);
 

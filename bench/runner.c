@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -158,12 +159,15 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
      * less the workload's final self-check when it marks where that begins
      * (wl_end_timed_region). Nothing in it belongs to bench/ but a few
      * clock reads (and, with --log-gc, the listener). */
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     uint64_t t0 = uv_hrtime();
     log.origin_ns = t0 - gc_heap_epoch(h);
     int run_rc = wl->run(m, &wcfg, &res);
     uint64_t t_ret = uv_hrtime();
     gc_heap_finish(h);
     uint64_t t1 = uv_hrtime();
+    getrusage(RUSAGE_SELF, &ru1);
     gc_heap_set_listener(h, NULL);
 
     res.detail[sizeof res.detail - 1] = '\0';
@@ -199,6 +203,8 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     r.phases = phases;
     gcb_run_stats_compute(&st, t1 - t0 - check_ns, &r.stats);
     r.stats.check_ns = check_ns;
+    r.stats.page_faults = (uint64_t)(ru1.ru_minflt - ru0.ru_minflt) + (uint64_t)(ru1.ru_majflt - ru0.ru_majflt);
+    r.stats.max_rss_bytes = (uint64_t)ru1.ru_maxrss * 1024; /* Linux: KiB */
     gc_heap_collector_stats(h, gcb_emit_collector_stat, &r.cstats);
     r.pauses = pauses;
     r.npauses = st.npauses;

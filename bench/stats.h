@@ -100,6 +100,11 @@ typedef struct gcb_run_stats {
     double alloc_objects_per_s;
     double ns_per_alloc;        /* wall_ns / allocated_objects; 0 when no objects */
     uint64_t peak_heap_bytes;
+    /* From getrusage(RUSAGE_SELF), set by the runner: page faults (minor +
+     * major) taken by the whole process during the timed region, and the
+     * process's peak resident set at the end of the run. */
+    uint64_t page_faults;
+    uint64_t max_rss_bytes;
     uint64_t heap_limit;
     uint64_t collections;
     uint64_t collections_by_kind[GC_PAUSE_KIND_COUNT];

@@ -1571,6 +1571,13 @@ static size_t check_run_dir(const char *out, uint64_t heap_limit)
     cr_assert_str_eq(jstr(jget(doc, "workload")), "trees");
     cr_assert_str_eq(jstr(jget(doc, "size")), "small");
     cr_assert_float_eq(jnum(jget(doc, "threads")), 1.0, 0.0);
+    /* getrusage: the run faulted pages in (the heap's blocks at least), and
+     * the peak RSS is in bytes (a process is more than 2 MiB) and at least
+     * the peak heap. */
+    double faults = jnum(jget(doc, "page_faults")), rss = jnum(jget(doc, "max_rss_bytes"));
+    cr_assert_gt(faults, 0, "page_faults %.0f", faults);
+    cr_assert_gt(rss, 2.0 * (1 << 20), "max_rss_bytes %.0f", rss);
+    cr_assert_geq(rss, jnum(jget(doc, "peak_heap_bytes")), "max_rss_bytes %.0f below the peak heap", rss);
     /* One thread: no pause waited, so no time-to-safepoint figures. */
     const json_t *tts = jget(doc, "time_to_safepoint");
     cr_assert(json_is_object(tts));
@@ -1670,7 +1677,8 @@ Test(e2e, run_with_out_dir)
     cr_assert(strstr(r.out, "gcbench ") == r.out, "summary:\n%s", r.out);
     const char *lines[] = {"collector=marksweep", "workload=trees", "size=small",
                            "\nwall ",             "\ncollections ",  "\npauses ",
-                           "\nallocated ",        "\npeak heap ",    "\nverification    passed"};
+                           "\nallocated ",        "\npeak heap ",    "\nmemory ",
+                           "\nverification    passed"};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         cr_assert(strstr(r.out, lines[i]) != NULL, "summary lacks '%s':\n%s", lines[i], r.out);
     cr_assert_str_eq(r.err, "");
@@ -2200,7 +2208,8 @@ Test(e2e, compare_formats)
                       "heap_limit_bytes_ratio,";
     cr_assert(strncmp(r.out, hdr, strlen(hdr)) == 0, "%s", r.out);
     /* Issue 14's figures after every older column (values, then ratios). */
-    const char *hdr_end = ",peak_heap_bytes_ratio,threads,tts_p99_ns,threads_ratio,tts_p99_ns_ratio\n";
+    const char *hdr_end = ",peak_heap_bytes_ratio,threads,tts_p99_ns,threads_ratio,tts_p99_ns_ratio,"
+                          "page_faults,max_rss_bytes,page_faults_ratio,max_rss_bytes_ratio\n";
     cr_assert(strstr(r.out, hdr_end) == strchr(r.out, '\n') - strlen(hdr_end) + 1, "%s", r.out);
     size_t len = strlen(r.out);
     cr_assert_eq(count_char(r.out, len, '\n'), 3, "header and one row per run:\n%s", r.out);
@@ -2208,7 +2217,7 @@ Test(e2e, compare_formats)
     char expect[512];
     snprintf(expect, sizeof expect, "%s,marksweep,trees,2097152,", b);
     cr_assert(strncmp(row2, expect, strlen(expect)) == 0, "%s", row2);
-    cr_assert(strstr(row2, ",1,,1,\n") != NULL, "threads 1, no tts, ratio 1, none: %s", row2);
+    cr_assert(strstr(row2, ",1,,1,,") != NULL, "threads 1, no tts, ratio 1, none: %s", row2);
     cr_assert(strstr(row2, ",2,") != NULL, "heap ratio 2 in: %s", row2);
 
     r = run_gcbench(dir, "compare", "--format", "html", "--no-group", a, b, NULL);
@@ -2282,8 +2291,9 @@ Test(compare, in_process_ratios_and_escaping)
                      gcb_compare_write(f, GCB_COMPARE_CSV, false, runs, 2, err, sizeof err), 0));
     cr_assert(strstr(out, "\n\"a<&>\"\"'\",m<s>,,,2000000,,0,") != NULL, "%s", out);
     cr_assert(strstr(out, "\nb,c,,,1000000,,5,") != NULL, "%s", out);
-    /* The wall ratio where it always was, then issue 14's four columns. */
-    cr_assert(strstr(out, ",,0.5,,,,,,,,,,,,,\n") != NULL, "wall ratio only: %s", out);
+    /* The wall ratio where it always was, then issue 14's four columns and
+     * issue 17's four. */
+    cr_assert(strstr(out, ",,0.5,,,,,,,,,,,,,,,,,\n") != NULL, "wall ratio only: %s", out);
 }
 
 static void expect_compare_error(const char *dir, const char *arg, const char *needle)
@@ -2363,7 +2373,7 @@ Test(e2e, compare_errors)
               "%s", r.out);
     r = run_gcbench(dir, "compare", "--format=csv", "--no-group", mt, sparse, NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert(strstr(r.out, ",2,12300,1,1\n") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, ",2,12300,1,1,,,,\n") != NULL, "%s", r.out); /* no page faults: older summaries */
     cr_assert(strstr(r.out, ",,,,\n") != NULL, "absent, no ratio: %s", r.out);
 
     r = run_gcbench(dir, "compare", "--help", NULL);
