@@ -3067,6 +3067,13 @@ Test(peers, compare_bdw_side_by_side)
     cr_assert_not_null(strstr(out, "generational:nursery=256K "), "%s", out);
     cr_assert_not_null(strstr(out, "generational --nursery=512K "), "%s", out);
     cr_assert_not_null(strstr(out, "bdwgc (libgc)"), "%s", out);
+    /* Page faults, ours and the peer's, as numbers (not "-"). */
+    cr_assert_not_null(strstr(out, " page faults\n"), "%s", out);
+    const char *rows[] = {"\n  marksweep ", "\n  bdwgc (libgc) "};
+    for (size_t i = 0; i < 2; i++) {
+        const char *row = strstr(out, rows[i]), *end = row ? strchr(row + 1, '\n') : NULL;
+        cr_assert(row && end && end[-1] >= '0' && end[-1] <= '9' && end[-2] != ' ', "row %s: %s", rows[i], out);
+    }
     cr_assert_not_null(strstr(out, "minor p95"), "%s", out);
     cr_assert_not_null(strstr(out, "bdwgc GC_MALLOC"), "%s", out);
     if (peer_built("mimalloc_gcbench"))

@@ -27,12 +27,15 @@
  *   *_gcbench [small|default|large]
  * Prints `wall_ns N` (the benchmark proper, like gcbench's wall_ns),
  * `gc_count N` (0 without a collector), `heap_bytes N` (collector heap;
- * 0 without one) and `verified 1|0`; exit 4 if the check fails.
+ * 0 without one), `page_faults N` (getrusage minor + major faults during
+ * the benchmark proper, like gcbench's page_faults) and `verified 1|0`;
+ * exit 4 if the check fails.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #if defined(PEER_BDW) && defined(PEER_BDW_INLINE)
@@ -152,6 +155,8 @@ int main(int argc, char **argv)
 #ifdef PEER_BDW
     GC_INIT();
 #endif
+    struct rusage ru0;
+    getrusage(RUSAGE_SELF, &ru0);
     uint64_t t0 = now_ns();
     Node *tmp = make_tree(stretch);
     long stretch_nodes = count(tmp);
@@ -177,6 +182,8 @@ int main(int argc, char **argv)
         tmp = NULL;
     }
     uint64_t wall = now_ns() - t0;
+    struct rusage ru1;
+    getrusage(RUSAGE_SELF, &ru1);
     int ok = stretch_nodes == tree_size(stretch) && count(ll) == tree_size(longlived);
     for (long k = 0; k < array_len; k++)
         ok &= array[k] == 1.0 / (double)(k + 1);
@@ -187,7 +194,7 @@ int main(int argc, char **argv)
     unsigned long gcs = 0;
     size_t heap = 0;
 #endif
-    printf("wall_ns %llu\ngc_count %lu\nheap_bytes %zu\nverified %d\n", (unsigned long long)wall, gcs, heap,
-           ok);
+    printf("wall_ns %llu\ngc_count %lu\nheap_bytes %zu\npage_faults %ld\nverified %d\n", (unsigned long long)wall,
+           gcs, heap, (ru1.ru_minflt - ru0.ru_minflt) + (ru1.ru_majflt - ru0.ru_majflt), ok);
     return ok ? 0 : 4;
 }
