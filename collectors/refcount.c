@@ -70,6 +70,20 @@
 #include "core/sysalloc.h"
 #include "bump_space.h"
 
+/* Under AddressSanitizer, LeakSanitizer must see the arena's objects: their
+ * fields are the only references to cells and large objects that come from
+ * malloc, and it does not scan mappings of our own. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RC_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RC_LSAN 1
+#endif
+#endif
+#ifdef RC_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /* ---- tuning constants (docs/collectors/refcount.md) ------------------------- */
 
 /* A reclamation runs at the first slow-path allocation after the young
@@ -293,6 +307,7 @@ typedef struct rc_heap {
      * caching a freed cell never grows its stack inside a pause (growing a
      * 2 MiB stack to 4 MiB there took 8 ms of first-touch faults). */
     uint64_t cells[GC_SIZE_CLASS_COUNT];
+    size_t lsan_chunks; /* RC_LSAN: MiB of the arena registered as root regions */
     /* Cells handed to the mutators since the last reclamation (rc_refill):
      * handed_room = their room, counted in the footprint whether the
      * mutator has taken them or not, until the reclamation deals with them
@@ -381,14 +396,46 @@ GC_INLINE bool rc_in_arena(const rc_heap *rc, const gc_object *o)
 /* A block for a new cell of `block` bytes (stack cs): a spare arena cell,
  * else new arena memory, else jemalloc. Returns the object address (after
  * the prefix). */
+/* RC_LSAN: registers the arena's populated part, 1 MiB chunks at a time,
+ * as LeakSanitizer root regions (rc_lsan_forget undoes it). */
+static void rc_lsan_cover(rc_heap *rc)
+{
+#ifdef RC_LSAN
+    const size_t mib = (size_t)1 << 20;
+    for (; rc->lsan_chunks * mib < (size_t)(rc->arena.populated - rc->arena.start); rc->lsan_chunks++) {
+        size_t off = rc->lsan_chunks * mib, len = rc->arena.reserved - off < mib ? rc->arena.reserved - off : mib;
+        __lsan_register_root_region(rc->arena.start + off, len);
+    }
+#else
+    (void)rc;
+#endif
+}
+
+static void rc_lsan_forget(rc_heap *rc)
+{
+#ifdef RC_LSAN
+    const size_t mib = (size_t)1 << 20;
+    for (size_t i = 0; i < rc->lsan_chunks; i++) {
+        size_t off = i * mib, len = rc->arena.reserved - off < mib ? rc->arena.reserved - off : mib;
+        __lsan_unregister_root_region(rc->arena.start + off, len);
+    }
+    rc->lsan_chunks = 0;
+#else
+    (void)rc;
+#endif
+}
+
 static gc_object *rc_new_cell(rc_heap *rc, unsigned cs, size_t block)
 {
     if (!gc_objstack_empty(&rc->spare[cs]))
         return gc_objstack_pop(&rc->spare[cs]);
     if (++rc->cells[cs] > rc->cached[cs].cap)
         gc_objstack_grow(&rc->cached[cs]); /* in mutator time (rc_refill) */
-    if (block <= rc->arena.reserved - gc_bump_footprint(&rc->arena))
-        return (gc_object *)((char *)gc_bump_take(&rc->arena, block) + RC_PREFIX);
+    if (block <= rc->arena.reserved - gc_bump_footprint(&rc->arena)) {
+        gc_object *o = (gc_object *)((char *)gc_bump_take(&rc->arena, block) + RC_PREFIX);
+        rc_lsan_cover(rc);
+        return o;
+    }
     return (gc_object *)((char *)gc_sys_alloc(block) + RC_PREFIX);
 }
 
@@ -1451,6 +1498,7 @@ static void rc_destroy(gc_heap *h)
         gc_objstack_free(&rc->cached[c]);
         gc_objstack_free(&rc->spare[c]);
     }
+    rc_lsan_forget(rc);
     gc_bump_destroy(&rc->arena);
     gc_objstack *stacks[] = {&rc->young, &rc->young_sorted, &rc->zct,  &rc->dead, &rc->buffer,
                              &rc->snap,  &rc->snap_next,    &rc->work,        &rc->black,
