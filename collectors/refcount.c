@@ -393,9 +393,6 @@ GC_INLINE bool rc_in_arena(const rc_heap *rc, const gc_object *o)
     return gc_bump_in_reservation(&rc->arena, o);
 }
 
-/* A block for a new cell of `block` bytes (stack cs): a spare arena cell,
- * else new arena memory, else jemalloc. Returns the object address (after
- * the prefix). */
 /* RC_LSAN: registers the arena's populated part, 1 MiB chunks at a time,
  * as LeakSanitizer root regions (rc_lsan_forget undoes it). */
 static void rc_lsan_cover(rc_heap *rc)
@@ -425,6 +422,9 @@ static void rc_lsan_forget(rc_heap *rc)
 #endif
 }
 
+/* A block for a new cell of `block` bytes (stack cs): a spare arena cell,
+ * else new arena memory, else jemalloc. Returns the object address (after
+ * the prefix). */
 static gc_object *rc_new_cell(rc_heap *rc, unsigned cs, size_t block)
 {
     if (!gc_objstack_empty(&rc->spare[cs]))
