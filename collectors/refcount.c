@@ -393,16 +393,23 @@ GC_INLINE bool rc_in_arena(const rc_heap *rc, const gc_object *o)
     return gc_bump_in_reservation(&rc->arena, o);
 }
 
-/* RC_LSAN: registers the arena's populated part, 1 MiB chunks at a time,
- * as LeakSanitizer root regions (rc_lsan_forget undoes it). */
+/* RC_LSAN: the arena's populated part is registered as LeakSanitizer root
+ * regions, 1 MiB chunks at a time as it grows (rc_lsan_cover), and
+ * unregistered chunk by chunk at destroy (rc_lsan_forget). Chunk i: */
+#ifdef RC_LSAN
+#define RC_LSAN_CHUNK ((size_t)1 << 20)
+static size_t rc_lsan_len(const rc_heap *rc, size_t i)
+{
+    size_t off = i * RC_LSAN_CHUNK;
+    return rc->arena.reserved - off < RC_LSAN_CHUNK ? rc->arena.reserved - off : RC_LSAN_CHUNK;
+}
+#endif
+
 static void rc_lsan_cover(rc_heap *rc)
 {
 #ifdef RC_LSAN
-    const size_t mib = (size_t)1 << 20;
-    for (; rc->lsan_chunks * mib < (size_t)(rc->arena.populated - rc->arena.start); rc->lsan_chunks++) {
-        size_t off = rc->lsan_chunks * mib, len = rc->arena.reserved - off < mib ? rc->arena.reserved - off : mib;
-        __lsan_register_root_region(rc->arena.start + off, len);
-    }
+    for (; rc->lsan_chunks * RC_LSAN_CHUNK < (size_t)(rc->arena.populated - rc->arena.start); rc->lsan_chunks++)
+        __lsan_register_root_region(rc->arena.start + rc->lsan_chunks * RC_LSAN_CHUNK, rc_lsan_len(rc, rc->lsan_chunks));
 #else
     (void)rc;
 #endif
@@ -411,11 +418,8 @@ static void rc_lsan_cover(rc_heap *rc)
 static void rc_lsan_forget(rc_heap *rc)
 {
 #ifdef RC_LSAN
-    const size_t mib = (size_t)1 << 20;
-    for (size_t i = 0; i < rc->lsan_chunks; i++) {
-        size_t off = i * mib, len = rc->arena.reserved - off < mib ? rc->arena.reserved - off : mib;
-        __lsan_unregister_root_region(rc->arena.start + off, len);
-    }
+    for (size_t i = 0; i < rc->lsan_chunks; i++)
+        __lsan_unregister_root_region(rc->arena.start + i * RC_LSAN_CHUNK, rc_lsan_len(rc, i));
     rc->lsan_chunks = 0;
 #else
     (void)rc;
