@@ -623,3 +623,87 @@ Test(generational, promotion_lays_a_tree_out_in_walk_order)
               "lays trees out in walk order", far, visited - 1);
     gen_close(&t);
 }
+
+/* The adaptive nursery (GEN-5, the default): garbage alone shrinks it to
+ * 1 MiB, a tenth of everything surviving grows it back to its largest (a
+ * third of the heap), the verifier is content throughout and the kept
+ * records are intact; the same allocations give the same collections (it
+ * is decided from bytes); an explicit nursery never moves. */
+typedef struct adapt_run {
+    uint64_t minors, majors, shrunk, grown, smallest, after_garbage, final;
+} adapt_run;
+
+static adapt_run adaptive_phases(void)
+{
+    const size_t limit = 24u << 20, max = limit / 3;
+    gen_t t;
+    gen_open_default(&t, limit, 0, true);
+    cr_assert_eq(collector_stat(&t, "nursery_adaptive"), 1, "the default nursery is not adaptive");
+    cr_assert_eq(collector_stat(&t, "nursery_bytes"), max & ~(size_t)7, "the largest nursery is not a third of the heap");
+    uintptr_t young_size = t.m->young_size;
+    adapt_run r = {0};
+    for (size_t i = 0; i < (64u << 20) / 32; i++) /* 64 MiB of garbage */
+        (void)gc_alloc_bytes(t.m, 24);
+    r.after_garbage = collector_stat(&t, "nursery_final_bytes");
+    gc_value kept = GC_NIL;
+    gc_root(t.m, &kept);
+    uint64_t nkept = 0;
+    for (uint64_t i = 0; i < (32u << 20) / 32; i++) { /* 32 MiB, a tenth kept */
+        gc_value v = new_rec(&t, i);
+        if (i % 10 == 0) {
+            gc_set_field(t.m, gc_ref(v), 0, kept);
+            kept = v;
+            nkept++;
+        }
+    }
+    for (gc_value v = kept; gc_is_ref(v); v = gc_field(gc_ref(v), 0)) {
+        nkept--;
+        cr_assert_eq(gc_words(gc_ref(v))[2], nkept * 10, "kept record %" PRIu64 " corrupt", nkept);
+    }
+    cr_assert_eq(nkept, 0, "%" PRIu64 " kept records lost", nkept);
+    cr_assert_eq(t.m->young_size, young_size, "the barrier's nursery range moved");
+    r.minors = pauses_of(&t, GC_PAUSE_MINOR);
+    r.majors = pauses_of(&t, GC_PAUSE_MAJOR);
+    r.shrunk = collector_stat(&t, "nursery_shrunk");
+    r.grown = collector_stat(&t, "nursery_grown");
+    r.smallest = collector_stat(&t, "nursery_smallest_bytes");
+    r.final = collector_stat(&t, "nursery_final_bytes");
+    (void)gc_verify_heap(t.h);
+    gen_close(&t);
+    return r;
+}
+
+Test(generational, adaptive_nursery_follows_survival)
+{
+    adapt_run a = adaptive_phases();
+    cr_log_info("adaptive nursery: %" PRIu64 " minors, %" PRIu64 " majors, shrunk %" PRIu64 "x to %" PRIu64
+                " bytes, grown %" PRIu64 "x to %" PRIu64 " bytes\n",
+                a.minors, a.majors, a.shrunk, a.smallest, a.grown, a.final);
+    cr_assert_eq(a.after_garbage, 1u << 20, "64 MiB of garbage left the nursery at %" PRIu64 " bytes, not 1 MiB",
+                 a.after_garbage);
+    cr_assert_eq(a.smallest, 1u << 20, "the smallest nursery was %" PRIu64 " bytes", a.smallest);
+    cr_assert_geq(a.shrunk, 3, "the nursery shrank %" PRIu64 " times from 8 MiB to 1 MiB", a.shrunk);
+    cr_assert_eq(a.final, (24u << 20) / 3 & ~(size_t)7, "10%% survival left the nursery at %" PRIu64 " bytes", a.final);
+    cr_assert_geq(a.grown, 3, "the nursery grew %" PRIu64 " times from 1 MiB to 8 MiB", a.grown);
+    adapt_run b = adaptive_phases();
+    cr_assert(a.minors == b.minors && a.majors == b.majors && a.shrunk == b.shrunk && a.grown == b.grown,
+              "the same allocations collected differently: %" PRIu64 "/%" PRIu64 " minors, %" PRIu64 "/%" PRIu64
+              " majors, %" PRIu64 "/%" PRIu64 " shrinks, %" PRIu64 "/%" PRIu64 " growths",
+              a.minors, b.minors, a.majors, b.majors, a.shrunk, b.shrunk, a.grown, b.grown);
+
+    /* An explicit size stays, through garbage that would shrink it. */
+    gc_config cfg = {.heap_limit = 24u << 20, .options = "nursery=4M"};
+    char err[256] = "";
+    gen_t t = {.h = gc_heap_create("generational", &cfg, err, sizeof err)};
+    cr_assert_not_null(t.h, "nursery=4M: %s", err);
+    t.m = gc_mutator_attach(t.h);
+    for (size_t i = 0; i < (32u << 20) / 32; i++)
+        (void)gc_alloc_bytes(t.m, 24);
+    cr_assert_gt(pauses_of(&t, GC_PAUSE_MINOR), 4, "32 MiB of garbage ran no minors in a 4 MiB nursery");
+    cr_assert_eq(collector_stat(&t, "nursery_adaptive"), 0, "nursery=4M is adaptive");
+    cr_assert_eq(collector_stat(&t, "nursery_shrunk") + collector_stat(&t, "nursery_grown"), 0,
+                 "an explicit nursery was resized");
+    cr_assert_eq(collector_stat(&t, "nursery_final_bytes"), 4u << 20, "nursery=4M ended at %" PRIu64 " bytes",
+                 collector_stat(&t, "nursery_final_bytes"));
+    gen_close(&t);
+}
