@@ -3093,6 +3093,48 @@ Test(peers, compare_bdw_side_by_side)
     cr_assert_not_null(strstr(err, "rejected 'generational:bogus=1'"), "%s", err);
 }
 
+/* An entry NAME@PATH runs another gcbench binary (a build before a
+ * change) in the same interleaved runs: its rows carry the entry as
+ * written; a relative PATH is relative to the caller; a PATH that is not an
+ * executable is a usage error before anything runs. */
+Test(peers, compare_bdw_runs_another_build_side_by_side)
+{
+    if (!peer_built("bdw_gcbench"))
+        cr_skip_test("bdw_gcbench not in this build");
+    char *dir = make_tmpdir();
+    /* The other build: a gcbench that notes each run, then is ours. */
+    cr_assert_eq(sh("mkdir -p '%s/old build=1' && printf '#!/bin/sh\\necho run >>\"$(dirname \"$0\")/runs\"\\n"
+                    "exec \"%s\" \"$@\"\\n' >'%s/old build=1/gcbench' && chmod +x '%s/old build=1/gcbench'",
+                    dir, GCBENCH_BIN, dir, dir),
+                 0);
+    cr_assert_eq(sh("cd '%s' && '%s/scripts/compare-bdw' --build='%s' --runs=1 --size=small "
+                    "'--collectors=marksweep,marksweep@old build=1/gcbench,generational:--nursery=256K@old build=1/gcbench' "
+                    ">out 2>err",
+                    dir, GCBENCH_SOURCE_DIR, build_dir()),
+                 0, "compare-bdw failed: %s", read_file(path_join(dir, "err")));
+    char *out = read_file(path_join(dir, "out"));
+    cr_assert_not_null(strstr(out, "\n  marksweep "), "%s", out);
+    const char *rows[] = {"\n  marksweep@old build=1/gcbench ",
+                          "\n  generational --nursery=256K@old build=1/gcbench "};
+    for (size_t i = 0; i < 2; i++) {
+        const char *row = strstr(out, rows[i]); /* trees, pauses, alloc: three rows each */
+        cr_assert_not_null(row, "no row %s: %s", rows[i], out);
+        row = strstr(row + 1, rows[i]);
+        cr_assert(row && strstr(row + 1, rows[i]), "%s has not three rows: %s", rows[i], out);
+    }
+    cr_assert_not_null(strstr(out, "minor p95"), "the other build's generational ran no minors: %s", out);
+    /* Two entries, each: a check run, then trees and alloc once. */
+    char *runs = read_file(path_join(dir, "old build=1/runs"));
+    cr_assert_str_eq(runs, "run\nrun\nrun\nrun\nrun\nrun\n", "the other build ran %zu times, not 6",
+                     strlen(runs) / 4);
+    cr_assert_eq(sh("cd '%s' && '%s/scripts/compare-bdw' --build='%s' --runs=1 "
+                    "--collectors=marksweep@nothing/gcbench >/dev/null 2>err",
+                    dir, GCBENCH_SOURCE_DIR, build_dir()),
+                 2);
+    char *err = read_file(path_join(dir, "err"));
+    cr_assert_not_null(strstr(err, "'nothing/gcbench' is not an executable gcbench"), "%s", err);
+}
+
 /* compare-mt-bdw runs mt-gcbench (trees as the stand-in, when this build
  * has no mt-gcbench workload) under each collector with 1 and 2 threads
  * beside bdw_mt_gcbench with the same fixed heap: one table per thread
