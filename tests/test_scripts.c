@@ -222,6 +222,8 @@ Test(scripts, compare_bdw_rejects_bad_values)
         {"--runs", "needs a value"},
         {"--heap 64M", "needs a value"},
         {"--bogus", "unknown argument '--bogus'"},
+        {"--collectors=marksweep@/nonexistent/gcbench", "'/nonexistent/gcbench' is not an executable gcbench"},
+        {"--collectors=marksweep,copying@", "no gcbench after '@'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_usage_error("compare-bdw", fmt("--build=/nonexistent/build %s", cases[i].args), cases[i].says);
