@@ -3135,6 +3135,46 @@ Test(peers, compare_bdw_runs_another_build_side_by_side)
     cr_assert_not_null(strstr(err, "'nothing/gcbench' is not an executable gcbench"), "%s", err);
 }
 
+/* compare-bdw runs its programs in a new order each run (a fixed order
+ * made the program after the peers slower every time): the runs of two
+ * entries through a gcbench that logs its arguments come in different
+ * orders in different runs. */
+Test(peers, compare_bdw_shuffles_each_run)
+{
+    if (!peer_built("bdw_gcbench"))
+        cr_skip_test("bdw_gcbench not in this build");
+    char *dir = make_tmpdir();
+    cr_assert_eq(sh("mkdir -p '%s/w' && printf '#!/bin/sh\\necho \"$*\" >>\"$(dirname \"$0\")/log\"\\n"
+                    "exec \"%s\" \"$@\"\\n' >'%s/w/gcbench' && chmod +x '%s/w/gcbench'",
+                    dir, GCBENCH_BIN, dir, dir),
+                 0);
+    cr_assert_eq(sh("cd '%s' && '%s/scripts/compare-bdw' --build='%s' --runs=4 --size=small "
+                    "--collectors=marksweep@w/gcbench,copying@w/gcbench >out 2>err",
+                    dir, GCBENCH_SOURCE_DIR, build_dir()),
+                 0, "compare-bdw failed: %s", read_file(path_join(dir, "err")));
+    /* After the two checks, 4 runs of 4 jobs: a run's order is the
+     * sequence of (collector, workload) it logged. */
+    char *log = read_file(path_join(dir, "w/log")), *line[18] = {0};
+    size_t n = 0;
+    for (char *save = NULL, *l = strtok_r(log, "\n", &save); l && n < 18; l = strtok_r(NULL, "\n", &save))
+        line[n++] = l;
+    cr_assert_eq(n, 18, "the logging gcbench ran %zu times, not 2 + 4 x 4", n);
+    char order[4][256] = {{0}};
+    for (size_t r = 0; r < 4; r++)
+        for (size_t j = 0; j < 4; j++) {
+            const char *l = line[2 + 4 * r + j];
+            char tag[3] = {strstr(l, "--collector=marksweep") ? 'm' : 'c', strstr(l, "--workload=trees") ? 't' : 'a', 0};
+            strcat(order[r], tag);
+        }
+    cr_log_info("orders of the four runs: %s %s %s %s\n", order[0], order[1], order[2], order[3]);
+    for (size_t r = 0; r < 4; r++) /* every job once per run */
+        for (const char *const *t = (const char *const[]){"mt", "ma", "ct", "ca", NULL}; *t; t++)
+            cr_assert(strstr(order[r], *t) && (strstr(order[r], *t) - order[r]) % 2 == 0, "run %zu: %s", r + 1,
+                      order[r]);
+    cr_assert(strcmp(order[0], order[1]) || strcmp(order[0], order[2]) || strcmp(order[0], order[3]),
+              "every run had the order %s", order[0]);
+}
+
 /* compare-mt-bdw runs mt-gcbench (trees as the stand-in, when this build
  * has no mt-gcbench workload) under each collector with 1 and 2 threads
  * beside bdw_mt_gcbench with the same fixed heap: one table per thread
