@@ -3213,6 +3213,43 @@ Test(peers, compare_mt_bdw_side_by_side, .timeout = 300)
     cr_assert(strstr(t2, "    1.00x ") != NULL, "the peer is the baseline: %s", out);
 }
 
+/* compare-mt-bdw, like compare-bdw, runs its programs in a new order each
+ * run: through a build directory whose gcbench and peer log their runs,
+ * the collectors and the peer come in different orders in different runs. */
+Test(peers, compare_mt_bdw_shuffles_each_run, .timeout = 300)
+{
+    if (!peer_built("bdw_mt_gcbench"))
+        cr_skip_test("bdw_mt_gcbench not in this build");
+    char *dir = make_tmpdir();
+    cr_assert_eq(sh("mkdir -p '%s/b/peers' && cd '%s/b' && "
+                    "printf '#!/bin/sh\\necho \"g $*\" >>\"%s/log\"\\nexec \"%s\" \"$@\"\\n' >gcbench && "
+                    "printf '#!/bin/sh\\necho p >>\"%s/log\"\\nexec \"%s/peers/bdw_mt_gcbench\" \"$@\"\\n' "
+                    ">peers/bdw_mt_gcbench && chmod +x gcbench peers/bdw_mt_gcbench",
+                    dir, dir, dir, GCBENCH_BIN, dir, build_dir()),
+                 0);
+    cr_assert_eq(sh("'%s' --list >'%s/list'", GCBENCH_BIN, dir), 0);
+    bool mt = strstr(read_file(path_join(dir, "list")), "\n  mt-gcbench ") != NULL;
+    cr_assert_eq(sh("'%s/scripts/compare-mt-bdw' --build='%s/b' --runs=4 --size=small --multiplier=8 "
+                    "--threads=1 --collectors=marksweep,copying %s >'%s/out' 2>'%s/err'",
+                    GCBENCH_SOURCE_DIR, dir, mt ? "" : "--workload=trees", dir, dir),
+                 0, "compare-mt-bdw failed: %s", read_file(path_join(dir, "err")));
+    /* The log: --list and checks first, then 4 runs of 3 jobs (m, c, p). */
+    char *log = read_file(path_join(dir, "log")), order[64] = "";
+    for (char *save = NULL, *l = strtok_r(log, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        if (l[0] == 'p')
+            strcat(order, "p");
+        else if (strstr(l, "--threads=1") && strstr(l, "--quiet") && strlen(order) < 60)
+            strcat(order, strstr(l, "--collector=marksweep") ? "m" : "c");
+    }
+    cr_log_info("order of the runs: %s\n", order);
+    cr_assert_eq(strlen(order), 12, "%s: not 4 runs of 3 jobs", order);
+    for (size_t r = 0; r < 4; r++)
+        cr_assert(memchr(order + 3 * r, 'm', 3) && memchr(order + 3 * r, 'c', 3) && memchr(order + 3 * r, 'p', 3),
+                  "run %zu: %.3s", r + 1, order + 3 * r);
+    cr_assert(strncmp(order, order + 3, 3) || strncmp(order, order + 6, 3) || strncmp(order, order + 9, 3),
+              "every run had the order %.3s", order);
+}
+
 /* ======================================================================== */
 /* issue 13: lost output, silent no-ops, bad input                          */
 /* ======================================================================== */
