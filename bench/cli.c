@@ -32,7 +32,8 @@ enum {
     GCB_OPT_DEBUG_CORRUPT,
     GCB_OPT_PROGRAM,
     GCB_OPT_MAX_STEPS,
-    GCB_OPT_THREADS
+    GCB_OPT_THREADS,
+    GCB_OPT_PRETOUCH
 };
 
 static const struct option gcb_long_options[] = {
@@ -52,6 +53,7 @@ static const struct option gcb_long_options[] = {
     {"program", required_argument, NULL, GCB_OPT_PROGRAM},
     {"max-steps", required_argument, NULL, GCB_OPT_MAX_STEPS},
     {"threads", required_argument, NULL, GCB_OPT_THREADS},
+    {"pretouch", no_argument, NULL, GCB_OPT_PRETOUCH},
     {"quiet", no_argument, NULL, 'q'},
     {"list", no_argument, NULL, GCB_OPT_LIST},
     {"help", no_argument, NULL, 'h'},
@@ -73,6 +75,7 @@ void gcb_options_init(gcb_options *o)
     o->seed = GCB_DEFAULT_SEED;
     o->out_dir = NULL;
     o->verify = false;
+    o->pretouch = false;
     o->stress = 0;
     o->quiet = false;
     o->log_gc = false;
@@ -264,6 +267,9 @@ int gcb_parse_args(int argc, char *const argv[], gcb_options *out, char *err, si
         case GCB_OPT_VERIFY:
             o.verify = true;
             break;
+        case GCB_OPT_PRETOUCH:
+            o.pretouch = true;
+            break;
         case GCB_OPT_STRESS:
             if (gcb_parse_u64(optarg, &o.stress) != 0 || o.stress == 0)
                 return gcb_fail(err, errlen,
@@ -405,7 +411,7 @@ void gcb_print_usage(FILE *f)
             "               [--size=small|default|large] [--threads=N] [--out=DIR]\n"
             "               [--seed=N] [--verify] [--stress=N] [--log-gc] [--quiet]\n"
             "               [--nursery=SIZE] [--rc-cycles=on|off] [--max-steps=N]\n"
-            "               [--debug-corrupt=N]\n"
+            "               [--pretouch] [--debug-corrupt=N]\n"
             "       gcbench compare [--format=text|csv|html] RUN_DIR...\n"
             "       gcbench sweep [OPTIONS] [-- GCBENCH_OPTIONS]\n"
             "       gcbench torture --collector=NAME[:OPTIONS] [--seed=N] [--ops=N] ...\n"
@@ -445,6 +451,9 @@ void gcb_print_usage(FILE *f)
             "  --verify          run the heap verifier after every collection\n"
             "  --stress=N        collect every N allocations (N > 0)\n"
             "  --log-gc          print one line per pause to stderr as it happens\n"
+            "  --pretouch        fault in and touch every page the collector reserves\n"
+            "                    before the timed region (as the JVM's AlwaysPreTouch):\n"
+            "                    page faults then leave the run's times\n"
             "  --nursery=SIZE    same as --gc-options=nursery=SIZE (generational)\n"
             "  --rc-cycles=on|off  same as --gc-options=cycles=on|off (refcount)\n"
             "  --debug-corrupt=N tests only: the workload damages its data in way N before\n"

@@ -69,6 +69,7 @@ typedef struct gcb_options {
     uint64_t seed;
     const char *out_dir;   /* NULL: no run directory */
     bool verify;
+    bool pretouch;         /* gc_config.pretouch */
     uint64_t stress;       /* 0: off */
     bool quiet;
     bool log_gc;           /* --log-gc: one stderr line per pause */

@@ -74,7 +74,7 @@ static const gcb_metric gcb_metrics[] = {
 const char *const gcb_compare_config_keys[] = {
     "collector", "collector_options", "workload", "program", "size",
     "heap_limit_bytes", "threads", "seed", "verify", "stress",
-    "debug_corrupt", "max_steps", "huge_pages", "nursery_option_bytes", "rc_cycles",
+    "debug_corrupt", "max_steps", "huge_pages", "pretouch", "nursery_option_bytes", "rc_cycles",
     NULL};
 
 /* A figure's number. Exact when it is a whole number 0..2^64-1 (whole:

@@ -187,6 +187,8 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
     }
     if (o->verify)
         fprintf(f, "  verify");
+    if (o->pretouch)
+        fprintf(f, "  pretouch");
     if (o->stress > 0)
         fprintf(f, "  stress=%" PRIu64, o->stress);
     if (o->debug_corrupt != 0)
@@ -278,8 +280,9 @@ void gcb_write_summary(FILE *f, const gcb_report *r)
     fprintf(f, GCB_LABEL "%s of %s limit\n", "peak heap",
             gcb_fmt_bytes(a, sizeof a, s->peak_heap_bytes),
             gcb_fmt_bytes(b, sizeof b, s->heap_limit ? s->heap_limit : o->heap_limit));
-    fprintf(f, GCB_LABEL "%" PRIu64 " page faults in the run, peak RSS %s (process)\n", "memory",
-            s->page_faults, gcb_fmt_bytes(a, sizeof a, s->max_rss_bytes));
+    fprintf(f, GCB_LABEL "%" PRIu64 " page faults in the run%s, peak RSS %s (process)\n", "memory",
+            s->page_faults, o->pretouch ? " (the heap pretouched before it)" : "",
+            gcb_fmt_bytes(a, sizeof a, s->max_rss_bytes));
 
     if (r->cstats.n > 0) {
         fprintf(f, GCB_LABEL, "collector");
@@ -368,7 +371,7 @@ void gcb_write_mmu_csv(FILE *f, const gcb_mmu_point *mmu, size_t n)
  * writer against this list). Collector figures may not reuse them. */
 static const char *const gcb_summary_keys[] = {
     "gcbench_version", "collector", "collector_options", "workload", "program", "size",
-    "heap_limit_bytes", "huge_pages", "seed", "verify", "stress", "debug_corrupt", "wall_ns",
+    "heap_limit_bytes", "huge_pages", "pretouch", "seed", "verify", "stress", "debug_corrupt", "wall_ns",
     "mutator_ns", "gc_ns", "verify_ns", "check_ns", "gc_share", "collections", "collections_by_kind",
     "pauses", "pauses_by_kind", "phases", "phase_totals_ns", "mmu", "allocated_bytes", "allocated_objects",
     "alloc_rate_bytes_per_s", "alloc_rate_objects_per_s", "ns_per_alloc", "peak_heap_bytes",
@@ -449,6 +452,7 @@ int gcb_write_summary_json(FILE *f, const gcb_report *r)
     gcb_json_string(&j, "size", wl_size_name(o->size));
     gcb_json_u64(&j, "heap_limit_bytes", s->heap_limit ? s->heap_limit : o->heap_limit);
     gcb_json_bool(&j, "huge_pages", gc_sys_huge_pages()); /* GCBENCH_HUGE_PAGES=1 */
+    gcb_json_bool(&j, "pretouch", o->pretouch);
     gcb_json_u64(&j, "seed", o->seed);
     gcb_json_u64(&j, "threads", o->threads);
     gcb_json_bool(&j, "verify", o->verify);

@@ -120,6 +120,7 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     cfg.heap_limit = o->heap_limit;
     cfg.stress = o->stress;
     cfg.verify = o->verify;
+    cfg.pretouch = o->pretouch;
     cfg.options = o->gc_options;
 
     char err[256] = "";

@@ -19,6 +19,8 @@ int gc_bump_init(gc_bump_space *s, size_t reserve)
         return -1;
     s->start = s->frontier = s->populated = p;
     s->reserved = reserve;
+    if (gc_sys_pretouching()) /* every page is in already (BUMP-4) */
+        s->populated = s->start + reserve;
     return 0;
 }
 

@@ -24,6 +24,9 @@ int gc_fls_init(gc_fls *s, size_t max_bytes)
     }
     s->base = p;
     s->meta = meta;
+    if (gc_sys_pretouching()) /* every block's pages are in already */
+        for (size_t i = 0; i < s->nblocks; i++)
+            meta[i].touched = true;
     s->high = 0; /* every block is free and untaken; the heap fills from the bottom */
     s->free_blocks = GC_FLS_NONE;
     for (unsigned c = 0; c < GC_SIZE_CLASS_COUNT; c++)

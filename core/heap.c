@@ -212,7 +212,10 @@ gc_heap *gc_heap_create_with(const gc_collector_ops *ops, const gc_config *cfg, 
     h->corrupt = default_corrupt;
     h->current_phase = -1;
     h->epoch_ns = uv_hrtime();
-    if (ops->init(h) != 0) {
+    gc_sys_pretouch_reservations(cfg->pretouch);
+    int init_rc = ops->init(h);
+    gc_sys_pretouch_reservations(false);
+    if (init_rc != 0) {
         snprintf(err, errlen, "collector '%s': %s", ops->name,
                  h->error[0] ? h->error : "initialisation failed");
         create_failure = h->error_too_small ? GC_CREATE_TOO_SMALL : GC_CREATE_INVALID;

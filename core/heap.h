@@ -87,6 +87,10 @@ typedef struct gc_config {
     const char *options;  /* collector options "name=value,name=value" (NULL or ""
                              for none), checked against the options the collector
                              declares; see docs/collector-interface.md */
+    bool pretouch;        /* fault in and touch every page the collector reserves
+                             while the heap is created (gc_sys_reserve), as the
+                             JVM's -XX:+AlwaysPreTouch: first touches then cost
+                             nothing inside the run */
 } gc_config;
 
 #define GC_DEFAULT_HEAP_LIMIT ((size_t)64 << 20)

@@ -96,6 +96,22 @@ bool gc_sys_huge_pages(void)
     return sys_huge_pages;
 }
 
+static _Thread_local bool sys_pretouch;
+
+void gc_sys_pretouch_reservations(bool on) { sys_pretouch = on; }
+bool gc_sys_pretouching(void) { return sys_pretouch; }
+
+/* Faults in [p, p + bytes) and writes a zero to each page: on a VM with
+ * shadow page tables the first access after MADV_POPULATE_WRITE still
+ * costs a hypervisor exit (docs/methodology.md), taken here. */
+static void sys_touch(char *p, size_t bytes)
+{
+    gc_sys_prefault(p, bytes);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (size_t off = 0; off < bytes; off += page)
+        ((volatile char *)p)[off] = 0;
+}
+
 /* bytes rounded up to whole pages; 0 when that overflows. */
 static size_t sys_page_round(size_t bytes)
 {
@@ -126,6 +142,8 @@ void *gc_sys_reserve(size_t bytes)
     if (gc_sys_huge_pages())
         (void)madvise(q, bytes, MADV_HUGEPAGE); /* a hint: without THP it fails harmlessly */
 #endif
+    if (sys_pretouch)
+        sys_touch(q, bytes);
     return q;
 }
 

@@ -32,5 +32,12 @@ void gc_sys_unreserve(void *p, size_t bytes);
 void gc_sys_prefault(void *p, size_t bytes);
 /* Whether reservations ask for huge pages (reported in summaries). */
 bool gc_sys_huge_pages(void);
+/* While on (for the calling thread: gc_heap_create turns it on around the
+ * collector's init when gc_config.pretouch is set), gc_sys_reserve faults
+ * in every page it reserves and writes to each, so a run pays no first
+ * touch; gc_sys_pretouching tells whether it is on (a space made in init
+ * then knows its pages are in). */
+void gc_sys_pretouch_reservations(bool on);
+bool gc_sys_pretouching(void);
 
 #endif

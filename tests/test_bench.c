@@ -1665,6 +1665,35 @@ static size_t check_run_dir(const char *out, uint64_t heap_limit)
     return rows;
 }
 
+/* --pretouch faults the heap in before the timed region: the same run
+ * takes a small fraction of the page faults inside it, and says so in the
+ * header, the memory line and summary.json (a configuration key). */
+Test(e2e, pretouch_moves_page_faults_out_of_the_run)
+{
+    char *dir = make_tmpdir();
+    double faults[2];
+    for (int pre = 0; pre < 2; pre++) {
+        char *out = path_join(dir, pre ? "pre" : "plain");
+        char outarg[4096];
+        snprintf(outarg, sizeof outarg, "--out=%s", out);
+        run_result r = run_gcbench(dir, "--collector=marksweep", "--workload=alloc", "--size=small", "--heap=16M",
+                                   outarg, pre ? "--pretouch" : "--seed=1", NULL);
+        cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+        const json_t *doc = jparse(read_file(path_join(out, "summary.json")));
+        cr_assert_not_null(doc);
+        cr_assert(json_is_boolean(jget(doc, "pretouch")));
+        cr_assert_eq(json_is_true(jget(doc, "pretouch")), pre, "pretouch is not %s", pre ? "true" : "false");
+        faults[pre] = jnum(jget(doc, "page_faults"));
+        cr_assert_eq(strstr(r.out, "  pretouch\n") != NULL, pre, "header: %s", r.out);
+        cr_assert_eq(strstr(r.out, "(the heap pretouched before it)") != NULL, pre, "memory line: %s", r.out);
+    }
+    cr_log_info("page faults in the run: %.0f plain, %.0f pretouched\n", faults[0], faults[1]);
+    /* 16 MiB of free-list blocks is 4096 pages, faulted in during the plain run. */
+    cr_assert_gt(faults[0], 3000, "the plain run faulted %.0f pages in", faults[0]);
+    cr_assert_lt(faults[1] * 10, faults[0], "pretouched: %.0f page faults in the run, plain %.0f", faults[1],
+                 faults[0]);
+}
+
 Test(e2e, run_with_out_dir)
 {
     char *dir = make_tmpdir();

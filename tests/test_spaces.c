@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "collectors/registry.h"
+#include "core/sysalloc.h"
 #include "collectors/space.h"
 
 typedef struct fixture {
@@ -492,6 +493,39 @@ static void take_filler(gc_bump_space *s, size_t bytes)
 {
     gc_object *o = gc_bump_take(s, bytes);
     o->header = gc_make_header(GC_TYPE_INVALID, bytes / 8);
+}
+
+/* gc_config.pretouch: while gc_sys_pretouch_reservations is on, a
+ * reservation is resident at once, a bump space knows all of it populated
+ * (BUMP-4) and a free-list space every block touched (nothing left to
+ * prefault); off, a reservation is not resident. */
+Test(bump, pretouched_reservations_are_resident)
+{
+    const size_t bytes = 64 * 4096;
+    char *plain = gc_sys_reserve(bytes);
+    cr_assert(none_resident(plain, bytes), "a plain reservation is resident");
+    gc_sys_unreserve(plain, bytes);
+
+    gc_sys_pretouch_reservations(true);
+    cr_assert(gc_sys_pretouching());
+    char *p = gc_sys_reserve(bytes);
+    gc_bump_space b;
+    cr_assert_eq(gc_bump_init(&b, 2 * bytes), 0);
+    gc_fls s;
+    cr_assert_eq(gc_fls_init(&s, 40 * GC_FLS_BLOCK), 0);
+    gc_sys_pretouch_reservations(false);
+    cr_assert(!gc_sys_pretouching());
+
+    cr_assert(resident(p, bytes), "a pretouched reservation is not resident");
+    cr_assert(resident(b.start, 2 * bytes), "a pretouched bump space is not resident");
+    cr_assert_eq(b.populated, b.start + 2 * bytes, "the bump space's populated mark is not at its end");
+    for (size_t i = 0; i < s.nblocks; i++)
+        cr_assert(s.meta[i].touched, "block %zu of a pretouched free-list space not marked touched", i);
+    cr_assert(resident(s.base, 4 * GC_FLS_BLOCK), "a pretouched free-list space is not resident");
+    cr_assert_eq(gc_fls_prefault(&s, 8 * GC_FLS_BLOCK), 0, "prefaulting a pretouched space faulted blocks in");
+    gc_fls_destroy(&s);
+    gc_bump_destroy(&b);
+    gc_sys_unreserve(p, bytes);
 }
 
 Test(bump, memory_is_faulted_in_a_step_ahead)
