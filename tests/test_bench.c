@@ -3122,6 +3122,19 @@ Test(peers, compare_bdw_side_by_side)
     cr_assert_not_null(strstr(err, "rejected 'generational:bogus=1'"), "%s", err);
 }
 
+/* Writes at `path` an executable shell script that appends `logged` (shell
+ * words: "run", "\"$*\"") as a line to the file `log`, then runs `real`
+ * with its arguments: a stand-in program whose runs a test can count and
+ * order. Paths are single-quoted in the script (none here has a quote). */
+static void write_logging_wrapper(const char *path, const char *log, const char *logged, const char *real)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    fprintf(f, "#!/bin/sh\necho %s >>'%s'\nexec '%s' \"$@\"\n", logged, log, real);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(chmod(path, 0755), 0, "chmod %s: %s", path, strerror(errno));
+}
+
 /* An entry NAME@PATH runs another gcbench binary (a build before a
  * change) in the same interleaved runs: its rows carry the entry as
  * written; a relative PATH is relative to the caller; a PATH that is not an
@@ -3132,10 +3145,9 @@ Test(peers, compare_bdw_runs_another_build_side_by_side)
         cr_skip_test("bdw_gcbench not in this build");
     char *dir = make_tmpdir();
     /* The other build: a gcbench that notes each run, then is ours. */
-    cr_assert_eq(sh("mkdir -p '%s/old build=1' && printf '#!/bin/sh\\necho run >>\"$(dirname \"$0\")/runs\"\\n"
-                    "exec \"%s\" \"$@\"\\n' >'%s/old build=1/gcbench' && chmod +x '%s/old build=1/gcbench'",
-                    dir, GCBENCH_BIN, dir, dir),
-                 0);
+    cr_assert_eq(sh("mkdir -p '%s/old build=1'", dir), 0);
+    write_logging_wrapper(path_join(dir, "old build=1/gcbench"), path_join(dir, "old build=1/runs"), "run",
+                          GCBENCH_BIN);
     cr_assert_eq(sh("cd '%s' && '%s/scripts/compare-bdw' --build='%s' --runs=1 --size=small "
                     "'--collectors=marksweep,marksweep@old build=1/gcbench,generational:--nursery=256K@old build=1/gcbench' "
                     ">out 2>err",
@@ -3173,10 +3185,8 @@ Test(peers, compare_bdw_shuffles_each_run)
     if (!peer_built("bdw_gcbench"))
         cr_skip_test("bdw_gcbench not in this build");
     char *dir = make_tmpdir();
-    cr_assert_eq(sh("mkdir -p '%s/w' && printf '#!/bin/sh\\necho \"$*\" >>\"$(dirname \"$0\")/log\"\\n"
-                    "exec \"%s\" \"$@\"\\n' >'%s/w/gcbench' && chmod +x '%s/w/gcbench'",
-                    dir, GCBENCH_BIN, dir, dir),
-                 0);
+    cr_assert_eq(sh("mkdir -p '%s/w'", dir), 0);
+    write_logging_wrapper(path_join(dir, "w/gcbench"), path_join(dir, "w/log"), "\"$*\"", GCBENCH_BIN);
     cr_assert_eq(sh("cd '%s' && '%s/scripts/compare-bdw' --build='%s' --runs=4 --size=small "
                     "--collectors=marksweep@w/gcbench,copying@w/gcbench >out 2>err",
                     dir, GCBENCH_SOURCE_DIR, build_dir()),
@@ -3250,12 +3260,11 @@ Test(peers, compare_mt_bdw_shuffles_each_run, .timeout = 300)
     if (!peer_built("bdw_mt_gcbench"))
         cr_skip_test("bdw_mt_gcbench not in this build");
     char *dir = make_tmpdir();
-    cr_assert_eq(sh("mkdir -p '%s/b/peers' && cd '%s/b' && "
-                    "printf '#!/bin/sh\\necho \"g $*\" >>\"%s/log\"\\nexec \"%s\" \"$@\"\\n' >gcbench && "
-                    "printf '#!/bin/sh\\necho p >>\"%s/log\"\\nexec \"%s/peers/bdw_mt_gcbench\" \"$@\"\\n' "
-                    ">peers/bdw_mt_gcbench && chmod +x gcbench peers/bdw_mt_gcbench",
-                    dir, dir, dir, GCBENCH_BIN, dir, build_dir()),
-                 0);
+    cr_assert_eq(sh("mkdir -p '%s/b/peers'", dir), 0);
+    char *log = path_join(dir, "log");
+    write_logging_wrapper(path_join(dir, "b/gcbench"), log, "\"g $*\"", GCBENCH_BIN);
+    write_logging_wrapper(path_join(dir, "b/peers/bdw_mt_gcbench"), log, "p",
+                          path_join(build_dir(), "peers/bdw_mt_gcbench"));
     cr_assert_eq(sh("'%s' --list >'%s/list'", GCBENCH_BIN, dir), 0);
     bool mt = strstr(read_file(path_join(dir, "list")), "\n  mt-gcbench ") != NULL;
     cr_assert_eq(sh("'%s/scripts/compare-mt-bdw' --build='%s/b' --runs=4 --size=small --multiplier=8 "
@@ -3263,8 +3272,8 @@ Test(peers, compare_mt_bdw_shuffles_each_run, .timeout = 300)
                     GCBENCH_SOURCE_DIR, dir, mt ? "" : "--workload=trees", dir, dir),
                  0, "compare-mt-bdw failed: %s", read_file(path_join(dir, "err")));
     /* The log: --list and checks first, then 4 runs of 3 jobs (m, c, p). */
-    char *log = read_file(path_join(dir, "log")), order[64] = "";
-    for (char *save = NULL, *l = strtok_r(log, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    char *logged = read_file(log), order[64] = "";
+    for (char *save = NULL, *l = strtok_r(logged, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         if (l[0] == 'p')
             strcat(order, "p");
         else if (strstr(l, "--threads=1") && strstr(l, "--quiet") && strlen(order) < 60)
