@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,21 @@ int gcb_run_workload(const gcb_options *o, const wl_workload *wl)
     cfg.verify = o->verify;
     cfg.pretouch = o->pretouch;
     cfg.options = o->gc_options;
+    if (o->pretouch) {
+        /* Pretouching commits every reserved byte up front (refcount's arena
+         * is 5/4 of the limit): refused when that could take more than half
+         * of the machine's memory, rather than left to the OOM killer. */
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        uint64_t phys = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+        if (phys > 0 && (uint64_t)(o->heap_limit / 4) * 5 > phys / 2) {
+            snprintf(msg, sizeof msg,
+                     "--pretouch with --heap=%zu: it would commit up to %zu bytes before the run, more than half "
+                     "of this machine's %" PRIu64 " bytes of memory",
+                     o->heap_limit, o->heap_limit / 4 * 5, phys);
+            gcb_usage_error(msg);
+            return GCB_EXIT_USAGE;
+        }
+    }
 
     char err[256] = "";
     gc_heap *h = gc_heap_create(o->collector, &cfg, err, sizeof err);

@@ -1692,6 +1692,12 @@ Test(e2e, pretouch_moves_page_faults_out_of_the_run)
     cr_assert_gt(faults[0], 3000, "the plain run faulted %.0f pages in", faults[0]);
     cr_assert_lt(faults[1] * 10, faults[0], "pretouched: %.0f page faults in the run, plain %.0f", faults[1],
                  faults[0]);
+    /* A heap whose pretouch could take more than half the machine's memory
+     * is refused before anything is committed (it was killed by the OOM
+     * killer with --heap=64G on a 24 GiB machine). */
+    run_result r = run_gcbench(dir, "--pretouch", "--heap=16384G", "--workload=alloc", "--size=small", NULL);
+    cr_assert_eq(r.status, 2, "--pretouch --heap=16384G: exit %d: %s", r.status, r.err);
+    cr_assert_not_null(strstr(r.err, "more than half of this machine's"), "%s", r.err);
 }
 
 Test(e2e, run_with_out_dir)
